@@ -1,0 +1,111 @@
+// Package bot is askpa's channel-neutral engine: it turns a message from a
+// person into the replies they should see. It checks for crisis and
+// safeguarding signs first, handles commands and buttons, keeps each
+// person's conversation state, answers from the knowledge base, and hands
+// the conversation to support staff when a bot should not answer.
+//
+// Channel adapters (bot/telegram, bot/slack, the web channel) translate
+// platform events into Message values and render Reply values; nothing in
+// this package knows any platform's SDK.
+package bot
+
+import (
+	"context"
+	"time"
+
+	"github.com/askpa/askpa/knowledge"
+)
+
+// Channel names used in addresses.
+const (
+	ChannelTelegram = "telegram"
+	ChannelSlack    = "slack"
+	ChannelWeb      = "web"
+)
+
+// Address says where a person is and where replies to them go.
+type Address struct {
+	Channel string `json:"channel"` // telegram, slack or web
+	// UserID identifies the person on the channel (Telegram user id, Slack
+	// user id, web user id). A conversation belongs to one person on one
+	// channel.
+	UserID string `json:"user_id"`
+	// ChatID is where replies are posted: the Telegram chat, the Slack
+	// conversation (DM or channel). For the web channel it equals UserID.
+	ChatID string `json:"chat_id"`
+	// ThreadID is the Slack thread to answer in, when there is one.
+	ThreadID string `json:"thread_id,omitempty"`
+	// Team is the Slack workspace, when known.
+	Team string `json:"team,omitempty"`
+}
+
+// Key returns the identity of the person's conversation: channel and user.
+func (a Address) Key() string { return a.Channel + ":" + a.UserID }
+
+// Message is something a person did: typed text, a command, or a button
+// pressed.
+type Message struct {
+	Address Address
+	// Audience is the channel's default for a new person (employers on
+	// Telegram, PAs on Slack). A person's own choice, once made, wins.
+	Audience knowledge.Audience
+	Text     string
+	// Action is the value of a pressed button (see the Action constants);
+	// empty for typed text.
+	Action string
+	// Private marks a message the channel will answer privately (a Slack
+	// slash command), so a reply may offer to share the answer.
+	Private bool
+	At      time.Time
+}
+
+// Button is a choice offered with a reply. Action comes back in
+// Message.Action when the person presses it; it is at most 64 bytes.
+type Button struct {
+	Label  string `json:"label"`
+	Action string `json:"action"`
+}
+
+// Button actions. Those with a ":" carry an argument after it.
+const (
+	ActionHelpful    = "helpful"
+	ActionNotHelpful = "not_helpful"
+	ActionHuman      = "human"
+	ActionCancel     = "cancel"
+	ActionRephrase   = "rephrase"
+	ActionTopics     = "topics"
+	ActionTopic      = "topic:"    // + topic id
+	ActionAudience   = "audience:" // + employer or pa
+	ActionAsk        = "ask:"      // + a suggested question to ask
+	ActionShare      = "share"     // Slack: post a private answer in the channel
+)
+
+// Source names a document a reply was drawn from.
+type Source struct {
+	ID    string         `json:"id"`
+	Title string         `json:"title"`
+	Kind  knowledge.Kind `json:"kind"`
+	URL   string         `json:"url,omitempty"`
+}
+
+// Reply is what a person is sent. Text is plain text: paragraphs separated by
+// blank lines, list items starting "• ". Channels escape it and render
+// Sources as links and Buttons as their own controls.
+type Reply struct {
+	Text    string     `json:"text"`
+	Sources []Source   `json:"sources,omitempty"`
+	Buttons [][]Button `json:"buttons,omitempty"` // rows of buttons
+	// Answer is the engine's answer this reply carries, if any.
+	Answer *Answer `json:"-"`
+	// FromStaff marks a message written by support staff, relayed.
+	FromStaff bool `json:"from_staff,omitempty"`
+}
+
+// Channel sends replies to people on one platform.
+type Channel interface {
+	// Name returns the channel name used in addresses (telegram, slack, web).
+	Name() string
+	// Send delivers r to the person at to. It returns an error only when the
+	// reply could not be delivered after the channel's own retries.
+	Send(ctx context.Context, to Address, r Reply) error
+}

@@ -1,0 +1,148 @@
+package bot
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/askpa/askpa/knowledge"
+)
+
+// ErrNotFound is returned by a Store for an unknown conversation.
+var ErrNotFound = errors.New("not found")
+
+// Answer is the engine's answer to one question; its JSON form is the
+// contract of "askpa ask --json" and of POST /v1/messages.
+type Answer struct {
+	Question    string             `json:"question"`
+	Audience    knowledge.Audience `json:"audience"`
+	Answered    bool               `json:"answered"`
+	Text        string             `json:"answer"`
+	Sources     []Source           `json:"sources"`
+	Confidence  float64            `json:"confidence"`
+	Escalate    bool               `json:"escalate"`
+	Urgent      bool               `json:"urgent"`
+	Reason      string             `json:"reason"`
+	Suggestions []string           `json:"suggestions"`
+	// PassageID is the passage the answer was drawn from ("doc#anchor").
+	PassageID string `json:"passage_id,omitempty"`
+}
+
+// Reasons for escalating a conversation.
+const (
+	ReasonRequested     = "requested"
+	ReasonLowConfidence = "low_confidence"
+	ReasonSafeguarding  = "safeguarding"
+	ReasonCrisis        = "crisis"
+	ReasonDispute       = "dispute"
+	ReasonNotHelpful    = "not_helpful"
+)
+
+// Mode says who is answering a conversation.
+type Mode string
+
+// Conversation modes.
+const (
+	ModeBot     Mode = "bot"     // the bot answers
+	ModeWaiting Mode = "waiting" // escalated; no one has claimed it yet
+	ModeHuman   Mode = "human"   // a member of staff has claimed it
+)
+
+// Conversation is one person's conversation on one channel.
+type Conversation struct {
+	ID      string
+	Address Address // where replies go now (the latest chat or thread)
+	// Audience is who the person is (employer or PA); AudienceChosen is set
+	// once the person has said so themselves.
+	Audience       knowledge.Audience
+	AudienceChosen bool
+	Mode           Mode
+	EscalationID   string // the open escalation, while Mode is not bot
+	LastPassageID  string // the passage shown in the last answer, for feedback
+	LastQuestion   string
+	Misses         int  // consecutive questions the bot could not answer
+	ToldWaiting    bool // the person has been told a person will reply
+	CreatedAt      time.Time
+	UpdatedAt      time.Time
+}
+
+// Turn is one message in a conversation.
+type Turn struct {
+	From string    `json:"from"` // "user", "bot" or "staff"
+	Text string    `json:"text"`
+	At   time.Time `json:"at"`
+}
+
+// Who wrote a turn.
+const (
+	FromUser  = "user"
+	FromBot   = "bot"
+	FromStaff = "staff"
+)
+
+// Feedback is a person's verdict on a passage they were shown.
+type Feedback struct {
+	ConversationID string
+	PassageID      string
+	Helpful        bool
+	At             time.Time
+}
+
+// Store keeps conversations so that several askpa processes can serve one
+// bot. Implementations live in support/sqlite and support/postgres.
+type Store interface {
+	// Conversation returns the conversation of the person at addr (by
+	// addr.Key()), creating it in ModeBot with audience def when there is
+	// none. An existing conversation's Address is updated to addr.
+	Conversation(ctx context.Context, addr Address, def knowledge.Audience, now time.Time) (Conversation, error)
+	// ConversationByID returns the conversation with the given id, or
+	// ErrNotFound.
+	ConversationByID(ctx context.Context, id string) (Conversation, error)
+	// SaveConversation stores c's mutable fields (everything but ID and
+	// CreatedAt). It returns ErrNotFound for an unknown id.
+	SaveConversation(ctx context.Context, c Conversation) error
+	// AppendTurn adds a turn to a conversation's history.
+	AppendTurn(ctx context.Context, conversationID string, t Turn) error
+	// Turns returns the last limit turns of a conversation, oldest first.
+	Turns(ctx context.Context, conversationID string, limit int) ([]Turn, error)
+	// RecordFeedback stores a person's feedback on a passage.
+	RecordFeedback(ctx context.Context, f Feedback) error
+	// FirstDelivery records that the event id from source (for example
+	// "telegram" and an update_id, or "slack" and an event_id) has been
+	// seen. It returns true the first time and false for every repeat, across
+	// processes.
+	FirstDelivery(ctx context.Context, source, id string, now time.Time) (bool, error)
+}
+
+// MailMessage is a message waiting for a web-channel user to fetch it.
+type MailMessage struct {
+	Seq     int64     `json:"seq"`
+	From    string    `json:"from"` // "bot" or "staff"
+	Text    string    `json:"text"`
+	Sources []Source  `json:"sources,omitempty"`
+	At      time.Time `json:"at"`
+}
+
+// Mailbox keeps the messages sent to web-channel users, numbered in order
+// per user, for GET /v1/messages.
+type Mailbox interface {
+	// Post appends m for user and returns its sequence number (1, 2, ...
+	// per user).
+	Post(ctx context.Context, user string, m MailMessage) (int64, error)
+	// Since returns up to limit messages for user with Seq > after, in order.
+	Since(ctx context.Context, user string, after int64, limit int) ([]MailMessage, error)
+}
+
+// Result is what handling one message produced.
+type Result struct {
+	ConversationID string
+	EscalationID   string  // set when this message escalated or the conversation is escalated
+	Answer         *Answer // the answer to a question, when the message was one
+	Replies        []Reply // what to send the person, in order
+}
+
+// Handler handles messages from people. Channels call it with each message
+// and send the replies it returns.
+type Handler interface {
+	Handle(ctx context.Context, m Message) (Result, error)
+}
