@@ -76,7 +76,7 @@ const (
 	ActionTopics     = "topics"
 	ActionTopic      = "topic:"    // + topic id
 	ActionAudience   = "audience:" // + employer or pa
-	ActionAsk        = "ask:"      // + a suggested question to ask
+	ActionPassage    = "p:"        // + a short reference to a suggested passage
 	ActionShare      = "share"     // Slack: post a private answer in the channel
 )
 
