@@ -1,0 +1,193 @@
+package telegram
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
+)
+
+// commands is the command menu Telegram shows people.
+var commands = []tgbotapi.BotCommand{
+	{Command: "start", Description: "Start: what askpa can do, and who you are"},
+	{Command: "help", Description: "How to ask, and what askpa cannot do"},
+	{Command: "topics", Description: "Browse topics"},
+	{Command: "human", Description: "Talk to a person from the support team"},
+	{Command: "cancel", Description: "Stop waiting for a person; back to the bot"},
+}
+
+// Run receives updates until ctx ends, and blocks until then. It connects
+// (getMe, retried while the Bot API is unreachable), sets the command menu,
+// and then either registers the webhook (webhook mode: updates arrive at
+// WebhookHandler) or removes any webhook and long-polls getUpdates. Updates
+// are handled by Config.Workers workers, in order within each chat. When ctx
+// ends Run stops receiving, finishes the updates already received (for up
+// to Config.ShutdownTimeout) and returns nil. It returns an error at once
+// if the Bot API refuses the token or the webhook, or if Run is already
+// running.
+func (c *Channel) Run(ctx context.Context) error {
+	if !c.running.CompareAndSwap(false, true) {
+		return errors.New("telegram: Run called twice")
+	}
+	defer c.running.Store(false)
+
+	if err := c.connect(ctx); err != nil {
+		if ctx.Err() != nil {
+			return nil
+		}
+		return fmt.Errorf("telegram: connecting: %w", err)
+	}
+	if err := c.call(ctx, "setMyCommands", func(api *tgbotapi.BotAPI) error {
+		_, err := api.Request(tgbotapi.NewSetMyCommands(commands...))
+		return err
+	}); err != nil && ctx.Err() == nil {
+		c.log.Warn("telegram: could not set the command menu", "error", err)
+	}
+
+	work, cancelWork := context.WithCancel(context.WithoutCancel(ctx))
+	defer cancelWork()
+	disp := newDispatcher(work, c.cfg.Workers, c.cfg.QueueSize, c.handleUpdate)
+	defer c.drain(disp, cancelWork)
+
+	if c.WebhookMode() {
+		if err := c.setWebhook(ctx); err != nil {
+			if ctx.Err() != nil {
+				return nil
+			}
+			return fmt.Errorf("telegram: registering the webhook: %w", err)
+		}
+		c.intakeMu.Lock()
+		c.disp = disp
+		c.intakeMu.Unlock()
+		c.log.Info("telegram: receiving updates by webhook")
+		<-ctx.Done()
+		return nil
+	}
+	return c.poll(ctx, disp)
+}
+
+// connect calls getMe until it succeeds, the Bot API refuses the token, or
+// ctx ends, waiting with backoff between tries.
+func (c *Channel) connect(ctx context.Context) error {
+	for attempt := 1; ; attempt++ {
+		err := c.attempt(ctx, func(*tgbotapi.BotAPI) error { return nil })
+		if err == nil {
+			c.log.Info("telegram: connected", "bot", c.self().UserName)
+			return nil
+		}
+		if isPermanent(err) || ctx.Err() != nil {
+			return err
+		}
+		c.log.Warn("telegram: Bot API unreachable; retrying", "attempt", attempt, "error", err)
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-c.cfg.Clock.After(c.backoff(attempt)):
+		}
+	}
+}
+
+// setWebhook registers WebhookURL with its secret token. The library's
+// WebhookConfig predates secret_token, so the request is made by hand.
+func (c *Channel) setWebhook(ctx context.Context) error {
+	allowed, _ := json.Marshal(allowedUpdates)
+	return c.call(ctx, "setWebhook", func(api *tgbotapi.BotAPI) error {
+		_, err := api.MakeRequest("setWebhook", tgbotapi.Params{
+			"url":             c.cfg.WebhookURL,
+			"secret_token":    c.cfg.WebhookSecret,
+			"allowed_updates": string(allowed),
+		})
+		return err
+	})
+}
+
+// poll long-polls getUpdates until ctx ends, queueing each new update.
+// Telegram forgets updates below the offset sent, so each batch is
+// confirmed by the next call.
+func (c *Channel) poll(ctx context.Context, disp *dispatcher) error {
+	if err := c.call(ctx, "deleteWebhook", func(api *tgbotapi.BotAPI) error {
+		_, err := api.Request(tgbotapi.DeleteWebhookConfig{})
+		return err
+	}); err != nil && ctx.Err() == nil {
+		c.log.Warn("telegram: could not remove the webhook before polling", "error", err)
+	}
+	c.log.Info("telegram: receiving updates by long polling")
+	timeout := max(int(c.cfg.PollTimeout/time.Second), 1)
+	offset := 0
+	failures := 0
+	for ctx.Err() == nil {
+		var updates []tgbotapi.Update
+		err := func() error {
+			rctx, cancel := context.WithTimeout(ctx, c.cfg.PollTimeout+c.cfg.RequestTimeout)
+			defer cancel()
+			api, err := c.client(rctx)
+			if err != nil {
+				return err
+			}
+			updates, err = api.GetUpdates(tgbotapi.UpdateConfig{
+				Offset: offset, Timeout: timeout, AllowedUpdates: allowedUpdates,
+			})
+			return err
+		}()
+		if err != nil {
+			if ctx.Err() != nil {
+				break
+			}
+			failures++
+			if isUnauthorized(err) {
+				return fmt.Errorf("telegram: getUpdates: %w", err)
+			}
+			c.log.Warn("telegram: getUpdates failed; retrying", "failures", failures, "error", err)
+			select {
+			case <-ctx.Done():
+			case <-c.cfg.Clock.After(c.backoff(failures)):
+			}
+			continue
+		}
+		failures = 0
+		for _, u := range updates {
+			if u.UpdateID < offset {
+				continue
+			}
+			offset = u.UpdateID + 1
+			if !disp.put(ctx, u) {
+				break
+			}
+		}
+	}
+	return nil
+}
+
+// drain stops intake, lets the workers finish what was received, and
+// cancels their work if that takes longer than ShutdownTimeout.
+func (c *Channel) drain(disp *dispatcher, cancelWork context.CancelFunc) {
+	c.intakeMu.Lock()
+	c.disp = nil
+	c.intakeMu.Unlock()
+	disp.close()
+	done := make(chan struct{})
+	go func() { disp.wait(); close(done) }()
+	t := time.NewTimer(c.cfg.ShutdownTimeout)
+	defer t.Stop()
+	select {
+	case <-done:
+	case <-t.C:
+		c.log.Warn("telegram: shutdown timeout; abandoning updates still being handled")
+		cancelWork()
+		<-done
+	}
+}
+
+// isUnauthorized reports a 401 or 404 from the Bot API: the token is wrong
+// or revoked, and polling again will not help.
+func isUnauthorized(err error) bool {
+	var apiErr *tgbotapi.Error
+	if errors.As(err, &apiErr) {
+		return apiErr.Code == 401 || apiErr.Code == 404
+	}
+	var se *statusError
+	return errors.As(err, &se) && (se.Code == 401 || se.Code == 404)
+}

@@ -1,0 +1,57 @@
+package telegram
+
+import (
+	"crypto/subtle"
+	"encoding/json"
+	"net/http"
+
+	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
+)
+
+// maxUpdateBytes bounds a webhook request body; updates are a few KB.
+const maxUpdateBytes = 1 << 20
+
+// WebhookHandler returns the handler to mount at POST WebhookPath
+// (/webhooks/telegram) in webhook mode. A request without the configured
+// secret token in X-Telegram-Bot-Api-Secret-Token is refused with 401 and
+// has no effect. A valid update is queued and answered 200 at once; it is
+// handled afterwards by Run's workers. The handler answers 405 to other
+// methods, 400 to a body that is not an update, 404 when the channel is not
+// in webhook mode, and 503 while Run is not running or its queue is full
+// (Telegram then delivers the update again later).
+func (c *Channel) WebhookHandler() http.Handler {
+	return http.HandlerFunc(c.serveWebhook)
+}
+
+func (c *Channel) serveWebhook(w http.ResponseWriter, r *http.Request) {
+	if !c.WebhookMode() {
+		http.NotFound(w, r)
+		return
+	}
+	if r.Method != http.MethodPost {
+		w.Header().Set("Allow", http.MethodPost)
+		http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
+		return
+	}
+	got := r.Header.Get(SecretHeader)
+	if got == "" || subtle.ConstantTimeCompare([]byte(got), []byte(c.cfg.WebhookSecret)) != 1 {
+		http.Error(w, "unauthorized", http.StatusUnauthorized)
+		return
+	}
+	var u tgbotapi.Update
+	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, maxUpdateBytes))
+	if err := dec.Decode(&u); err != nil || u.UpdateID == 0 {
+		http.Error(w, "not a Telegram update", http.StatusBadRequest)
+		return
+	}
+	c.intakeMu.RLock()
+	disp := c.disp
+	c.intakeMu.RUnlock()
+	if disp == nil || !disp.offer(u) {
+		c.log.Warn("telegram: webhook update refused: not running or queue full", "update_id", u.UpdateID)
+		w.Header().Set("Retry-After", "1")
+		http.Error(w, "busy", http.StatusServiceUnavailable)
+		return
+	}
+	w.WriteHeader(http.StatusOK)
+}
