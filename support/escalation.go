@@ -1,0 +1,248 @@
+// Package support is askpa's human side: escalations handed over by the bot,
+// their states (open, claimed, resolved), the audit trail of who did what,
+// the Desk service that the bot and the staff API call, and the durable
+// outbox that carries every change to signed webhooks and back to the
+// person's own channel.
+//
+// The package imports no channel, no SQL driver and no HTTP framework: the
+// bot reaches it through Desk and is reached through Relay; stores live in
+// support/sqlite and support/postgres; the HTTP edge is httpapi.
+package support
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+)
+
+// Errors returned by the Desk and by Store implementations. They are wrapped
+// with %w; callers test them with errors.Is.
+var (
+	// ErrNotFound reports an unknown escalation.
+	ErrNotFound = errors.New("escalation not found")
+	// ErrConflict reports a move that clashes with the escalation's state:
+	// it is claimed by someone else, or it is not resolved and so cannot be
+	// reopened.
+	ErrConflict = errors.New("escalation is held by someone else")
+	// ErrResolved reports an action on a resolved escalation other than
+	// reopening it.
+	ErrResolved = errors.New("escalation is resolved")
+	// ErrNotResolved reports a reopen of an escalation that is still open or
+	// claimed.
+	ErrNotResolved = errors.New("escalation is not resolved")
+	// ErrInvalid reports input that breaks a rule (an empty reply, an unknown
+	// priority); the wrapping message names the field.
+	ErrInvalid = errors.New("invalid")
+	// ErrDuplicate reports a change carrying an idempotency key that has
+	// already been applied (an inbound helpdesk delivery seen before).
+	ErrDuplicate = errors.New("already applied")
+)
+
+// Status is where an escalation is in its life.
+type Status string
+
+// The states of an escalation: open (waiting for staff), claimed (a member
+// of staff owns it) and resolved (closed; it may be reopened).
+const (
+	StatusOpen     Status = "open"
+	StatusClaimed  Status = "claimed"
+	StatusResolved Status = "resolved"
+)
+
+// Valid reports whether s is open, claimed or resolved.
+func (s Status) Valid() bool { return s == StatusOpen || s == StatusClaimed || s == StatusResolved }
+
+// Priority orders the queue: urgent escalations (crisis, safeguarding) come
+// before normal ones.
+type Priority string
+
+// The priorities.
+const (
+	PriorityUrgent Priority = "urgent"
+	PriorityNormal Priority = "normal"
+)
+
+// Valid reports whether p is urgent or normal.
+func (p Priority) Valid() bool { return p == PriorityUrgent || p == PriorityNormal }
+
+// Rank returns p's place in the queue: 0 for urgent, 1 for normal.
+func (p Priority) Rank() int {
+	if p == PriorityUrgent {
+		return 0
+	}
+	return 1
+}
+
+// Address says where the person who was handed over is, so that staff
+// replies reach them on their own channel. It mirrors bot.Address field for
+// field; support does not import bot.
+type Address struct {
+	Channel  string `json:"channel"`
+	UserID   string `json:"user_id"`
+	ChatID   string `json:"chat_id"`
+	ThreadID string `json:"thread_id,omitempty"`
+	Team     string `json:"team,omitempty"`
+}
+
+// Who wrote a message.
+const (
+	FromUser  = "user"
+	FromBot   = "bot"
+	FromStaff = "staff"
+)
+
+// DeliveryStatus is how far a delivery has got: a staff reply on its way to
+// the person, or an outbox row on its way to a target.
+type DeliveryStatus string
+
+// Delivery states.
+const (
+	DeliveryPending   DeliveryStatus = "pending"
+	DeliveryDelivered DeliveryStatus = "delivered"
+	DeliveryFailed    DeliveryStatus = "failed"
+)
+
+// Message is one turn of the conversation an escalation carries.
+type Message struct {
+	// Seq numbers the escalation's messages 1, 2, ... in order.
+	Seq  int       `json:"seq"`
+	From string    `json:"from"` // user, bot or staff
+	Text string    `json:"text"`
+	At   time.Time `json:"at"`
+	// Author is the member of staff who wrote a staff message.
+	Author string `json:"author,omitempty"`
+	// Delivery says whether a staff message has reached the person; empty
+	// for messages from the person or the bot. DeliveryError gives the
+	// reason when it failed.
+	Delivery      DeliveryStatus `json:"delivery,omitempty"`
+	DeliveryError string         `json:"delivery_error,omitempty"`
+}
+
+// Action is one entry of the audit trail: who did what, and when.
+type Action struct {
+	Who  string    `json:"who"`
+	What string    `json:"what"`
+	At   time.Time `json:"at"`
+}
+
+// Who did an action that no member of staff did.
+const (
+	ByPerson = "person" // the person who was handed over
+	BySystem = "askpa"  // the service itself (deliveries)
+)
+
+// Escalation is a conversation handed to support staff.
+type Escalation struct {
+	ID             string    `json:"id"`
+	Status         Status    `json:"status"`
+	Priority       Priority  `json:"priority"`
+	Reason         string    `json:"reason"`
+	ConversationID string    `json:"conversation_id"`
+	Address        Address   `json:"address"`
+	Audience       string    `json:"audience"`
+	CreatedAt      time.Time `json:"created_at"`
+	UpdatedAt      time.Time `json:"updated_at"`
+	ClaimedBy      string    `json:"claimed_by"`
+	Summary        string    `json:"summary"`
+	Messages       []Message `json:"messages"`
+	Audit          []Action  `json:"audit"`
+}
+
+// MarshalJSON writes e in the form of the design's contract: the fields
+// above plus "channel", the person's channel.
+func (e Escalation) MarshalJSON() ([]byte, error) {
+	type plain Escalation
+	p := plain(e)
+	if p.Messages == nil {
+		p.Messages = []Message{}
+	}
+	if p.Audit == nil {
+		p.Audit = []Action{}
+	}
+	return json.Marshal(struct {
+		plain
+		Channel string `json:"channel"`
+	}{p, e.Address.Channel})
+}
+
+// UnmarshalJSON reads what MarshalJSON writes.
+func (e *Escalation) UnmarshalJSON(b []byte) error {
+	type plain Escalation
+	return json.Unmarshal(b, (*plain)(e))
+}
+
+// NewEscalation is what the bot knows when it hands a conversation over.
+type NewEscalation struct {
+	ConversationID string
+	Address        Address
+	Audience       string
+	Reason         string
+	Priority       Priority
+	Summary        string
+	// Messages is the conversation so far, oldest first; Seq is assigned by
+	// the desk.
+	Messages []Message
+}
+
+// Limits on what an escalation holds, so that one request cannot fill the
+// store.
+const (
+	MaxTextLen     = 4000 // bytes of one message
+	MaxSummaryLen  = 2000 // bytes of the summary
+	MaxNameLen     = 100  // bytes of a staff name
+	MaxHistoryLen  = 200  // messages carried over at escalation
+	maxReasonBytes = 64
+)
+
+// validate checks n and returns an ErrInvalid naming the first bad field.
+func (n NewEscalation) validate() error {
+	switch {
+	case n.Address.Channel == "":
+		return invalid("address.channel", "is required")
+	case n.Address.UserID == "":
+		return invalid("address.user_id", "is required")
+	case n.Priority != "" && !n.Priority.Valid():
+		return invalid("priority", "must be urgent or normal")
+	case len(n.Reason) > maxReasonBytes:
+		return invalid("reason", "is too long")
+	case len(n.Summary) > MaxSummaryLen:
+		return invalid("summary", "is too long")
+	case len(n.Messages) > MaxHistoryLen:
+		return invalid("messages", "are too many")
+	}
+	for i, m := range n.Messages {
+		if m.From != FromUser && m.From != FromBot && m.From != FromStaff {
+			return invalid(fmt.Sprintf("messages[%d].from", i), "must be user, bot or staff")
+		}
+	}
+	return nil
+}
+
+// invalid returns an ErrInvalid naming field.
+func invalid(field, problem string) error {
+	return fmt.Errorf("%w: %s %s", ErrInvalid, field, problem)
+}
+
+// checkText validates the text of a message from staff or the person.
+func checkText(field, text string) error {
+	switch {
+	case strings.TrimSpace(text) == "":
+		return invalid(field, "must not be empty")
+	case len(text) > MaxTextLen:
+		return invalid(field, fmt.Sprintf("is longer than %d bytes", MaxTextLen))
+	}
+	return nil
+}
+
+// checkStaff validates the name of a member of staff.
+func checkStaff(who string) error {
+	switch {
+	case strings.TrimSpace(who) == "":
+		return invalid("staff", "name is required")
+	case len(who) > MaxNameLen:
+		return invalid("staff", "name is too long")
+	}
+	return nil
+}

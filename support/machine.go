@@ -1,0 +1,196 @@
+package support
+
+import (
+	"errors"
+	"fmt"
+	"time"
+)
+
+// Event names. The first five are the webhook events of the design; a
+// reopen is told only to the relay, so that the bot can tell the person.
+const (
+	EventCreated         = "escalation.created"
+	EventClaimed         = "escalation.claimed"
+	EventReplied         = "escalation.replied"
+	EventResolved        = "escalation.resolved"
+	EventMessageReceived = "message.received"
+	EventReopened        = "escalation.reopened"
+)
+
+// WebhookEvents lists the events sent to outbound webhooks, in the design's
+// order.
+var WebhookEvents = []string{EventCreated, EventClaimed, EventReplied, EventResolved, EventMessageReceived}
+
+// Event is one change to an escalation, as told to a target.
+type Event struct {
+	Name       string    `json:"event"`
+	DeliveryID string    `json:"delivery_id"`
+	At         time.Time `json:"at"`
+	// By is the member of staff who acted, ByPerson, or BySystem.
+	By         string     `json:"by"`
+	Escalation Escalation `json:"escalation"`
+	// Message is the message a replied or message.received event is about.
+	Message *Message `json:"message,omitempty"`
+}
+
+// The state machine. Every change an escalation can go through is one of the
+// functions below; each checks the move is legal, changes e, records the
+// audit entry and returns the events to tell. Nothing else changes an
+// escalation's status.
+
+// open builds a new escalation from n.
+func open(id string, n NewEscalation, now time.Time) (Escalation, []Event) {
+	p := n.Priority
+	if p == "" {
+		p = PriorityNormal
+	}
+	e := Escalation{
+		ID:             id,
+		Status:         StatusOpen,
+		Priority:       p,
+		Reason:         n.Reason,
+		ConversationID: n.ConversationID,
+		Address:        n.Address,
+		Audience:       n.Audience,
+		CreatedAt:      now,
+		UpdatedAt:      now,
+		Summary:        n.Summary,
+		Audit:          []Action{{Who: ByPerson, What: "escalated (" + reasonOr(n.Reason) + ")", At: now}},
+	}
+	for _, m := range n.Messages {
+		m.Seq = len(e.Messages) + 1
+		if m.At.IsZero() {
+			m.At = now
+		}
+		m.Delivery, m.DeliveryError = "", ""
+		e.Messages = append(e.Messages, m)
+	}
+	return e, []Event{event(EventCreated, ByPerson, e, nil, now)}
+}
+
+func reasonOr(r string) string {
+	if r == "" {
+		return "no reason given"
+	}
+	return r
+}
+
+// claim gives e to who. Claiming one's own escalation again changes nothing.
+func claim(e *Escalation, who string, now time.Time) ([]Event, error) {
+	switch {
+	case e.Status == StatusResolved:
+		return nil, fmt.Errorf("claim %s: %w", e.ID, ErrResolved)
+	case e.Status == StatusClaimed && e.ClaimedBy == who:
+		return nil, nil
+	case e.Status == StatusClaimed:
+		return nil, fmt.Errorf("claim %s: %w", e.ID, ErrConflict)
+	}
+	e.Status, e.ClaimedBy = StatusClaimed, who
+	touch(e, who, "claimed", now)
+	return []Event{event(EventClaimed, who, *e, nil, now)}, nil
+}
+
+// reply adds a staff message by who. Replying to an open escalation claims
+// it first; replying to one held by someone else is a conflict.
+func reply(e *Escalation, who, text string, now time.Time) ([]Event, error) {
+	if e.Status == StatusResolved {
+		return nil, fmt.Errorf("reply to %s: %w", e.ID, ErrResolved)
+	}
+	evs, err := claim(e, who, now)
+	if err != nil {
+		return nil, fmt.Errorf("reply to %s: %w", e.ID, unwrapMove(err))
+	}
+	m := Message{Seq: len(e.Messages) + 1, From: FromStaff, Text: text, At: now, Author: who, Delivery: DeliveryPending}
+	e.Messages = append(e.Messages, m)
+	touch(e, who, fmt.Sprintf("replied (message %d)", m.Seq), now)
+	return append(evs, event(EventReplied, who, *e, &m, now)), nil
+}
+
+// resolve closes e on behalf of who.
+func resolve(e *Escalation, who string, now time.Time) ([]Event, error) {
+	switch {
+	case e.Status == StatusResolved:
+		return nil, fmt.Errorf("resolve %s: %w", e.ID, ErrResolved)
+	case e.Status == StatusClaimed && e.ClaimedBy != who:
+		return nil, fmt.Errorf("resolve %s: %w", e.ID, ErrConflict)
+	}
+	e.Status = StatusResolved
+	touch(e, who, "resolved", now)
+	return []Event{event(EventResolved, who, *e, nil, now)}, nil
+}
+
+// reopen puts a resolved escalation back in the queue, unclaimed.
+func reopen(e *Escalation, who string, now time.Time) ([]Event, error) {
+	if e.Status != StatusResolved {
+		return nil, fmt.Errorf("reopen %s: %w", e.ID, ErrNotResolved)
+	}
+	e.Status, e.ClaimedBy = StatusOpen, ""
+	touch(e, who, "reopened", now)
+	return []Event{event(EventReopened, who, *e, nil, now)}, nil
+}
+
+// personWrote adds a message from the person while the escalation is open or
+// claimed.
+func personWrote(e *Escalation, text string, at time.Time) ([]Event, error) {
+	if e.Status == StatusResolved {
+		return nil, fmt.Errorf("message for %s: %w", e.ID, ErrResolved)
+	}
+	m := Message{Seq: len(e.Messages) + 1, From: FromUser, Text: text, At: at}
+	e.Messages = append(e.Messages, m)
+	e.UpdatedAt = at
+	return []Event{event(EventMessageReceived, ByPerson, *e, &m, at)}, nil
+}
+
+// withdraw resolves e because the person cancelled. Withdrawing a resolved
+// escalation changes nothing.
+func withdraw(e *Escalation, note string, now time.Time) []Event {
+	if e.Status == StatusResolved {
+		return nil
+	}
+	e.Status = StatusResolved
+	what := "resolved: withdrawn by the person"
+	if note != "" {
+		what += " (" + note + ")"
+	}
+	touch(e, ByPerson, what, now)
+	return []Event{event(EventResolved, ByPerson, *e, nil, now)}
+}
+
+// delivered records the outcome of delivering staff message seq to the
+// person. It tells no one.
+func delivered(e *Escalation, seq int, err error, now time.Time) {
+	if seq < 1 || seq > len(e.Messages) {
+		return
+	}
+	m := &e.Messages[seq-1]
+	if err == nil {
+		m.Delivery, m.DeliveryError = DeliveryDelivered, ""
+		e.Audit = append(e.Audit, Action{Who: BySystem, What: fmt.Sprintf("message %d delivered to the person", seq), At: now})
+		return
+	}
+	m.Delivery, m.DeliveryError = DeliveryFailed, err.Error()
+	e.Audit = append(e.Audit, Action{Who: BySystem, What: fmt.Sprintf("message %d could not be delivered: %v", seq, err), At: now})
+}
+
+func touch(e *Escalation, who, what string, now time.Time) {
+	e.UpdatedAt = now
+	e.Audit = append(e.Audit, Action{Who: who, What: what, At: now})
+}
+
+func event(name, by string, e Escalation, m *Message, now time.Time) Event {
+	// The snapshot must not share the slices that later changes append to.
+	e.Messages = append([]Message(nil), e.Messages...)
+	e.Audit = append([]Action(nil), e.Audit...)
+	return Event{Name: name, At: now, By: by, Escalation: e, Message: m}
+}
+
+// unwrapMove returns the sentinel inside a state machine error, so that an
+// outer operation can wrap it with its own name.
+func unwrapMove(err error) error {
+	for _, s := range []error{ErrResolved, ErrConflict, ErrNotResolved} {
+		if errors.Is(err, s) {
+			return s
+		}
+	}
+	return err
+}
