@@ -26,6 +26,8 @@ type Answer struct {
 	Suggestions []string           `json:"suggestions"`
 	// PassageID is the passage the answer was drawn from ("doc#anchor").
 	PassageID string `json:"passage_id,omitempty"`
+
+	suggestionIDs []string // the passages behind Suggestions, in order
 }
 
 // Reasons for escalating a conversation.

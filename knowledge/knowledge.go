@@ -188,3 +188,26 @@ func (e ProblemsError) Error() string {
 	}
 	return b.String()
 }
+
+// Query is a search of the knowledge base.
+type Query struct {
+	Text string
+	// Audience filters passages to those the asker may see (see
+	// Audience.Sees); empty means every passage.
+	Audience Audience
+	Limit    int // at most this many hits; zero means a small default
+}
+
+// Hit is a passage found for a query.
+type Hit struct {
+	Passage Passage
+	// Score orders hits within one search; it means nothing across searches.
+	Score float64
+	// Match in [0,1] says how much of the question the passage covers: the
+	// share of the question's words (weighted by how telling each is across
+	// the knowledge base) that the passage contains, or a synonym of them.
+	Match float64
+	// Matched and Missed list the question's words (as analysed) that the
+	// passage does and does not contain; they explain Match.
+	Matched, Missed []string
+}

@@ -167,7 +167,7 @@ func decodeShare(value string) (shared, error) {
 }
 
 // slackUserID matches a Slack user ID, the only thing askpa ever mentions.
-var slackUserID = regexp.MustCompile(`^[UW][A-Z0-9]{2,20}$`)
+var slackUserID = regexp.MustCompile(`^[UW][A-Z0-9]{1,20}$`)
 
 // share posts a privately answered question visibly in the conversation
 // where it was asked, saying who shared it, then removes the private copy.

@@ -206,9 +206,8 @@ func stripMentions(text string, entities []tgbotapi.MessageEntity, self tgbotapi
 		return text, false
 	}
 	units := utf16.Encode([]rune(text))
-	var keep []uint16
+	var segs []string // the text between mentions of the bot
 	pos := 0
-	found := false
 	for _, e := range entities {
 		if e.Offset < pos || e.Offset+e.Length > len(units) || e.Length <= 0 {
 			continue
@@ -221,22 +220,24 @@ func stripMentions(text string, entities []tgbotapi.MessageEntity, self tgbotapi
 		case "text_mention":
 			ours = e.User != nil && e.User.ID == self.ID
 		}
-		if !ours {
-			continue
+		if ours {
+			segs = append(segs, string(utf16.Decode(units[pos:e.Offset])))
+			pos = e.Offset + e.Length
 		}
-		found = true
-		keep = append(keep, units[pos:e.Offset]...)
-		pos = e.Offset + e.Length
 	}
-	if !found {
+	if segs == nil {
 		return text, false
 	}
-	keep = append(keep, units[pos:]...)
-	out := string(utf16.Decode(keep))
-	// Tidy the gap the mention left: "@askpa_bot, how much" -> "how much".
-	out = strings.TrimLeft(strings.TrimSpace(out), ",:;-")
-	for strings.Contains(out, "  ") {
-		out = strings.ReplaceAll(out, "  ", " ")
+	segs = append(segs, string(utf16.Decode(units[pos:])))
+	// Close the gaps the mentions leave: "hey @bot, how" -> "hey, how".
+	out := segs[0]
+	for _, s := range segs[1:] {
+		if strings.HasSuffix(out, " ") && (s == "" || strings.ContainsAny(s[:1], " ,.;:!?")) {
+			out = strings.TrimRight(out, " ")
+		}
+		out += s
 	}
-	return strings.TrimSpace(out), true
+	out = strings.TrimSpace(out)
+	out = strings.TrimSpace(strings.TrimLeft(out, ",:;-"))
+	return out, true
 }

@@ -53,15 +53,16 @@ func (c *Channel) Run(ctx context.Context) error {
 	defer c.drain(disp, cancelWork)
 
 	if c.WebhookMode() {
+		// Accept updates before registering, so none is refused in between.
+		c.intakeMu.Lock()
+		c.disp = disp
+		c.intakeMu.Unlock()
 		if err := c.setWebhook(ctx); err != nil {
 			if ctx.Err() != nil {
 				return nil
 			}
 			return fmt.Errorf("telegram: registering the webhook: %w", err)
 		}
-		c.intakeMu.Lock()
-		c.disp = disp
-		c.intakeMu.Unlock()
 		c.log.Info("telegram: receiving updates by webhook")
 		<-ctx.Done()
 		return nil

@@ -78,6 +78,10 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	switch cmd {
 	case "lint":
 		return runLint(rest, stdout, stderr, getenv)
+	case "ask":
+		return runAsk(ctx, rest, stdin, stdout, stderr, getenv)
+	case "eval":
+		return runEval(ctx, rest, stdout, stderr, getenv)
 	case "-h", "-help", "--help", "help":
 		fmt.Fprint(stdout, usage)
 		return nil

@@ -1,0 +1,317 @@
+package bot
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/askpa/askpa/knowledge"
+)
+
+// Searcher finds passages of the knowledge base. index.Index implements it.
+type Searcher interface {
+	Search(ctx context.Context, q knowledge.Query) ([]knowledge.Hit, error)
+}
+
+// EngineConfig tunes the answer engine. The zero value is ready to use.
+type EngineConfig struct {
+	// Threshold is the confidence below which the engine says it has no
+	// good answer rather than guess. Default 0.4.
+	Threshold float64
+	// MaxAnswerChars bounds an answer's text; longer passages are cut at a
+	// sentence boundary. Default 1,600.
+	MaxAnswerChars int
+	// GuideURL, when set, returns the link to show for a passage (for
+	// example a page of the full guide). By default a source links to the
+	// first source its document cites.
+	GuideURL func(docID, anchor string) string
+	// Rules are the safety and small-talk rules. Default DefaultRules().
+	Rules *Rules
+}
+
+// Engine answers one question at a time, with no memory of the
+// conversation: safety first, then small talk, then the knowledge base. It
+// is what "askpa ask" runs and what Service uses for every question.
+type Engine struct {
+	base      *knowledge.Base
+	search    Searcher
+	rules     *Rules
+	cfg       EngineConfig
+	refs      map[string]string // short passage reference -> passage id
+	signposts map[string]knowledge.Passage
+}
+
+// NewEngine returns an engine answering from base through s. It fails when
+// a safety rule names a passage that is not in base.
+func NewEngine(base *knowledge.Base, s Searcher, cfg EngineConfig) (*Engine, error) {
+	if cfg.Threshold == 0 {
+		cfg.Threshold = 0.4
+	}
+	if cfg.MaxAnswerChars == 0 {
+		cfg.MaxAnswerChars = 1600
+	}
+	if cfg.Rules == nil {
+		r, err := DefaultRules()
+		if err != nil {
+			return nil, err
+		}
+		cfg.Rules = r
+	}
+	e := &Engine{base: base, search: s, rules: cfg.Rules, cfg: cfg, refs: map[string]string{}, signposts: map[string]knowledge.Passage{}}
+	for _, p := range base.Passages() {
+		e.refs[PassageRef(p.ID())] = p.ID()
+	}
+	var missing []string
+	for _, id := range cfg.Rules.Passages() {
+		p, ok := base.Passage(id)
+		if !ok {
+			missing = append(missing, id)
+			continue
+		}
+		e.signposts[id] = p
+	}
+	if len(missing) > 0 {
+		return nil, fmt.Errorf("bot: safety rules refer to passages missing from the knowledge base: %s", strings.Join(missing, ", "))
+	}
+	return e, nil
+}
+
+// PassageRef returns the short reference of a passage id used in button
+// actions (ActionPassage + ref), short enough for any platform.
+func PassageRef(passageID string) string {
+	sum := sha256.Sum256([]byte(passageID))
+	return hex.EncodeToString(sum[:5])
+}
+
+// Base returns the knowledge base the engine answers from.
+func (e *Engine) Base() *knowledge.Base { return e.base }
+
+// Rules returns the engine's safety and small-talk rules.
+func (e *Engine) Rules() *Rules { return e.rules }
+
+// Answer answers one question from someone in audience. Safety comes
+// first: crisis and safeguarding signs get signposting and an urgent
+// hand-over, never a search answer. It fails only when the search does.
+func (e *Engine) Answer(ctx context.Context, question string, audience knowledge.Audience) (Answer, error) {
+	a := Answer{Question: question, Audience: audience, Sources: []Source{}, Suggestions: []string{}}
+	if strings.TrimSpace(question) == "" {
+		a.Text = "Please type a question, for example: how much holiday does a PA get?"
+		return a, nil
+	}
+	verdict := e.rules.Check(question, audience)
+	switch verdict.Category {
+	case CategoryCrisis, CategorySafeguarding:
+		e.signpost(&a, verdict)
+		a.Escalate, a.Urgent, a.Reason = true, true, string(verdict.Category)
+		a.Confidence = 1
+		return a, nil
+	case CategoryRequested:
+		a.Text = verdict.Rules[0].Say
+		a.Escalate, a.Reason, a.Confidence = true, ReasonRequested, 1
+		return a, nil
+	}
+	if verdict.Category == "" {
+		if rule := e.rules.SmallTalk(question); rule != nil {
+			a.Text = strings.ReplaceAll(rule.Say, "{topics}", e.topicExamples(audience))
+			return a, nil
+		}
+	}
+	hits, err := e.search.Search(ctx, knowledge.Query{Text: question, Audience: audience, Limit: 6})
+	if err != nil {
+		return Answer{}, fmt.Errorf("bot: answering: %w", err)
+	}
+	if verdict.Category == CategoryDispute {
+		e.dispute(&a, verdict, hits)
+		return a, nil
+	}
+	e.fromHits(&a, hits)
+	return a, nil
+}
+
+// signpost fills a with the safety reply: the calm opening of each matched
+// rule and the signposting passages they name, each once.
+func (e *Engine) signpost(a *Answer, v Verdict) {
+	var says, bodies []string
+	seen := map[string]bool{}
+	for _, r := range v.Rules {
+		if r.Say != "" && !seen["say:"+r.Say] && len(says) < 1 {
+			seen["say:"+r.Say] = true
+			says = append(says, r.Say)
+		}
+		for _, id := range r.Signpost {
+			if seen[id] || len(bodies) >= 2 {
+				continue
+			}
+			seen[id] = true
+			p := e.signposts[id]
+			bodies = append(bodies, p.Section.Text)
+			a.Sources = appendSource(a.Sources, e.source(p))
+			if a.PassageID == "" {
+				a.PassageID = p.ID()
+			}
+		}
+	}
+	a.Text = strings.Join(append(says, bodies...), "\n\n")
+}
+
+// dispute answers with the first useful step and hands over: the best
+// search hit when it is good enough, otherwise the rule's own passage.
+func (e *Engine) dispute(a *Answer, v Verdict, hits []knowledge.Hit) {
+	rule := v.Rules[0]
+	a.Escalate, a.Reason = true, ReasonDispute
+	var p knowledge.Passage
+	if len(hits) > 0 && rule.Search && hits[0].Match >= e.cfg.Threshold {
+		p = hits[0].Passage
+		a.Confidence = round2(hits[0].Match)
+	} else {
+		for _, id := range rule.Signpost {
+			if sp, ok := e.signposts[id]; ok {
+				p = sp
+				a.Confidence = 1
+				break
+			}
+		}
+	}
+	if p.Doc == nil {
+		a.Text = rule.Say
+		return
+	}
+	a.Answered = true
+	a.PassageID = p.ID()
+	a.Text = rule.Say + "\n\n" + e.passageText(p, e.cfg.MaxAnswerChars-len(rule.Say)-2)
+	a.Sources = appendSource(a.Sources, e.source(p))
+}
+
+// fromHits answers from the best hit when it is good enough, and offers
+// the other good hits as suggestions.
+func (e *Engine) fromHits(a *Answer, hits []knowledge.Hit) {
+	if len(hits) > 0 {
+		a.Confidence = round2(hits[0].Match)
+	}
+	if len(hits) == 0 || hits[0].Match < e.cfg.Threshold {
+		a.Reason = ReasonLowConfidence
+		a.Text = "I am not sure I have a good answer to that. You could ask it another way, browse the topics with /topics, or ask to talk to a person."
+		for _, h := range hits {
+			if h.Match >= e.cfg.Threshold/2 && len(a.Suggestions) < 3 {
+				a.suggest(h.Passage)
+			}
+		}
+		return
+	}
+	best := hits[0]
+	a.Answered = true
+	a.PassageID = best.Passage.ID()
+	a.Text = e.passageText(best.Passage, e.cfg.MaxAnswerChars)
+	a.Sources = appendSource(a.Sources, e.source(best.Passage))
+	for _, h := range hits[1:] {
+		if len(a.Suggestions) == 3 {
+			break
+		}
+		if h.Match >= e.cfg.Threshold && h.Passage.Section.Heading != best.Passage.Section.Heading {
+			a.suggest(h.Passage)
+		}
+	}
+}
+
+// ErrUnknownPassage is returned by Passage for a reference that names no
+// passage (content changed since the button was sent).
+var ErrUnknownPassage = errors.New("bot: that passage no longer exists")
+
+// Passage answers with the passage a suggestion button referred to.
+func (e *Engine) Passage(ref string, audience knowledge.Audience) (Answer, error) {
+	id, ok := e.refs[ref]
+	if !ok {
+		return Answer{}, ErrUnknownPassage
+	}
+	p, _ := e.base.Passage(id)
+	return Answer{
+		Question: p.Section.Heading, Audience: audience, Answered: true, Confidence: 1,
+		Text: e.passageText(p, e.cfg.MaxAnswerChars), PassageID: id,
+		Sources: []Source{e.source(p)}, Suggestions: []string{},
+	}, nil
+}
+
+// passageText renders a passage for chat: its heading, then its text cut
+// to limit characters at a sentence or line boundary.
+func (e *Engine) passageText(p knowledge.Passage, limit int) string {
+	return Trim(p.Section.Heading+"\n\n"+p.Section.Text, limit)
+}
+
+func (e *Engine) source(p knowledge.Passage) Source {
+	s := Source{ID: p.Doc.ID, Title: p.Doc.Title, Kind: p.Doc.Kind}
+	switch {
+	case e.cfg.GuideURL != nil:
+		s.URL = e.cfg.GuideURL(p.Doc.ID, p.Section.Anchor)
+	case len(p.Doc.Sources) > 0:
+		s.URL = p.Doc.Sources[0]
+	}
+	return s
+}
+
+// topicExamples names a few topics for someone in audience.
+func (e *Engine) topicExamples(audience knowledge.Audience) string {
+	var labels []string
+	for _, t := range e.base.Topics {
+		if audience.Sees(t.Audience) && len(labels) < 4 {
+			labels = append(labels, strings.ToLower(t.Label))
+		}
+	}
+	if len(labels) == 0 {
+		return "pay, holiday or sick pay"
+	}
+	return strings.Join(labels[:len(labels)-1], ", ") + " or " + labels[len(labels)-1]
+}
+
+// Trim cuts text to at most limit characters, at the last paragraph, line
+// or sentence end that fits, and marks the cut with "…". A sentence end is
+// ". ", "! " or "? " (or a line end), so figures such as "£12.71" and phone
+// numbers are never split.
+func Trim(text string, limit int) string {
+	if limit <= 0 || utf8.RuneCountInString(text) <= limit {
+		return text
+	}
+	cut := string([]rune(text)[:limit-1])
+	best := -1
+	for _, sep := range []string{"\n\n", "\n", ". ", "! ", "? "} {
+		if i := strings.LastIndex(cut, sep); i > best && i > len(cut)/3 {
+			best = i
+			if sep == ". " || sep == "! " || sep == "? " {
+				best = i + 1
+			}
+		}
+	}
+	if best < 0 {
+		// No boundary: cut at the last space instead of inside a word or figure.
+		best = strings.LastIndex(cut, " ")
+		if best < 0 {
+			best = len(cut)
+		}
+	}
+	return strings.TrimRight(cut[:best], " \n") + " …"
+}
+
+func appendSource(ss []Source, s Source) []Source {
+	for _, x := range ss {
+		if x.ID == s.ID {
+			return ss
+		}
+	}
+	return append(ss, s)
+}
+
+// suggest offers passage p as a follow-up, once per heading.
+func (a *Answer) suggest(p knowledge.Passage) {
+	for _, s := range a.Suggestions {
+		if s == p.Section.Heading {
+			return
+		}
+	}
+	a.Suggestions = append(a.Suggestions, p.Section.Heading)
+	a.suggestionIDs = append(a.suggestionIDs, p.ID())
+}
+
+func round2(f float64) float64 { return float64(int(f*100+0.5)) / 100 }

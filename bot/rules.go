@@ -1,0 +1,331 @@
+package bot
+
+import (
+	_ "embed"
+	"fmt"
+	"regexp"
+	"strings"
+	"unicode"
+
+	"gopkg.in/yaml.v3"
+
+	"github.com/askpa/askpa/knowledge"
+)
+
+// Category is what kind of situation a safety rule recognises.
+type Category string
+
+// Safety categories, most serious first.
+const (
+	CategoryCrisis       Category = "crisis"
+	CategorySafeguarding Category = "safeguarding"
+	CategoryRequested    Category = "requested"
+	CategoryDispute      Category = "dispute"
+)
+
+var categoryOrder = []Category{CategoryCrisis, CategorySafeguarding, CategoryRequested, CategoryDispute}
+
+//go:embed safety.yaml
+var defaultSafetyRules []byte
+
+//go:embed smalltalk.yaml
+var defaultSmallTalkRules []byte
+
+// Rule is one compiled rule of safety.yaml or smalltalk.yaml.
+type Rule struct {
+	ID       string
+	Category Category
+	Audience knowledge.Audience // empty for everyone
+	Say      string
+	Signpost []string // passage ids to send
+	Search   bool     // also answer from the knowledge base (disputes)
+	match    []*regexp.Regexp
+	unless   []*regexp.Regexp
+}
+
+// Rules recognises crisis, safeguarding, requests for a person, disputes and
+// small talk in messages. It is built from data files (safety.yaml,
+// smalltalk.yaml) and is safe for concurrent use.
+type Rules struct {
+	safety     []*Rule
+	smallTalk  []*Rule
+	catUnless  map[Category][]*regexp.Regexp
+	spellings  map[string]string
+	vocabulary map[string]bool
+	byLength   map[int][]string // vocabulary by word length, for typo correction
+}
+
+type rulesFile struct {
+	Spellings  map[string]string `yaml:"spellings"`
+	Vocabulary []string          `yaml:"vocabulary"`
+	Categories map[Category]struct {
+		Unless []string `yaml:"unless"`
+	} `yaml:"categories"`
+	Rules []struct {
+		ID       string             `yaml:"id"`
+		Category Category           `yaml:"category"`
+		Audience knowledge.Audience `yaml:"audience"`
+		Say      string             `yaml:"say"`
+		Signpost []string           `yaml:"signpost"`
+		Search   bool               `yaml:"search"`
+		Match    []string           `yaml:"match"`
+		Unless   []string           `yaml:"unless"`
+	} `yaml:"rules"`
+}
+
+// DefaultRules returns the rules built into askpa.
+func DefaultRules() (*Rules, error) { return ParseRules(defaultSafetyRules, defaultSmallTalkRules) }
+
+// ParseRules compiles safety and small-talk rules from their YAML. It fails
+// naming the rule and pattern when a pattern does not compile, or when a
+// rule has no id, an unknown category or no patterns.
+func ParseRules(safetyYAML, smallTalkYAML []byte) (*Rules, error) {
+	r := &Rules{catUnless: map[Category][]*regexp.Regexp{}, spellings: map[string]string{}, vocabulary: map[string]bool{}, byLength: map[int][]string{}}
+	var sf rulesFile
+	if err := yaml.Unmarshal(safetyYAML, &sf); err != nil {
+		return nil, fmt.Errorf("safety rules: %w", err)
+	}
+	for k, v := range sf.Spellings {
+		r.spellings[k] = v
+	}
+	for _, w := range sf.Vocabulary {
+		if !r.vocabulary[w] {
+			r.vocabulary[w] = true
+			r.byLength[len(w)] = append(r.byLength[len(w)], w)
+		}
+	}
+	for cat, c := range sf.Categories {
+		if !validCategory(cat) {
+			return nil, fmt.Errorf("safety rules: unknown category %q", cat)
+		}
+		res, err := compileAll(c.Unless)
+		if err != nil {
+			return nil, fmt.Errorf("safety rules: category %s: %w", cat, err)
+		}
+		r.catUnless[cat] = res
+	}
+	var err error
+	if r.safety, err = compileRules(sf, true); err != nil {
+		return nil, fmt.Errorf("safety rules: %w", err)
+	}
+	var st rulesFile
+	if err := yaml.Unmarshal(smallTalkYAML, &st); err != nil {
+		return nil, fmt.Errorf("small-talk rules: %w", err)
+	}
+	if r.smallTalk, err = compileRules(st, false); err != nil {
+		return nil, fmt.Errorf("small-talk rules: %w", err)
+	}
+	return r, nil
+}
+
+func validCategory(c Category) bool {
+	for _, v := range categoryOrder {
+		if c == v {
+			return true
+		}
+	}
+	return false
+}
+
+func compileRules(f rulesFile, needCategory bool) ([]*Rule, error) {
+	var out []*Rule
+	seen := map[string]bool{}
+	for _, fr := range f.Rules {
+		switch {
+		case fr.ID == "":
+			return nil, fmt.Errorf("a rule has no id")
+		case seen[fr.ID]:
+			return nil, fmt.Errorf("rule %s: id used twice", fr.ID)
+		case needCategory && !validCategory(fr.Category):
+			return nil, fmt.Errorf("rule %s: unknown category %q", fr.ID, fr.Category)
+		case len(fr.Match) == 0:
+			return nil, fmt.Errorf("rule %s: no match patterns", fr.ID)
+		case fr.Audience != "" && !fr.Audience.Valid():
+			return nil, fmt.Errorf("rule %s: unknown audience %q", fr.ID, fr.Audience)
+		}
+		seen[fr.ID] = true
+		m, err := compileAll(fr.Match)
+		if err != nil {
+			return nil, fmt.Errorf("rule %s: %w", fr.ID, err)
+		}
+		u, err := compileAll(fr.Unless)
+		if err != nil {
+			return nil, fmt.Errorf("rule %s: %w", fr.ID, err)
+		}
+		out = append(out, &Rule{
+			ID: fr.ID, Category: fr.Category, Audience: fr.Audience, Say: strings.TrimSpace(fr.Say),
+			Signpost: fr.Signpost, Search: fr.Search, match: m, unless: u,
+		})
+	}
+	return out, nil
+}
+
+func compileAll(patterns []string) ([]*regexp.Regexp, error) {
+	var out []*regexp.Regexp
+	for _, p := range patterns {
+		re, err := regexp.Compile(p)
+		if err != nil {
+			return nil, fmt.Errorf("pattern %q: %w", p, err)
+		}
+		out = append(out, re)
+	}
+	return out, nil
+}
+
+// Normalize returns text as the rules see it: lower case, apostrophes
+// dropped, other punctuation turned into spaces, chat spellings spelled out
+// and near-misses of the rules' vocabulary corrected.
+func (r *Rules) Normalize(text string) string {
+	var b strings.Builder
+	for _, c := range strings.ToLower(text) {
+		switch {
+		case c == '\'' || c == '’' || c == '‘' || c == '`':
+			// "can't" -> "cant"
+		case unicode.IsLetter(c) || unicode.IsDigit(c) || c == '£':
+			b.WriteRune(c)
+		default:
+			b.WriteByte(' ')
+		}
+	}
+	words := strings.Fields(b.String())
+	out := words[:0]
+	for _, w := range words {
+		if s, ok := r.spellings[w]; ok {
+			w = s
+		} else {
+			w = r.correct(w)
+		}
+		out = append(out, w)
+	}
+	return strings.Join(out, " ")
+}
+
+// correct returns the vocabulary word w is one slip away from (two for long
+// words), or w itself.
+func (r *Rules) correct(w string) string {
+	n := len(w)
+	if n < 5 || r.vocabulary[w] {
+		return w
+	}
+	limit := 1
+	if n >= 9 {
+		limit = 2
+	}
+	for l := n - limit; l <= n+limit; l++ {
+		for _, v := range r.byLength[l] {
+			if slipDistance(w, v, limit) <= limit {
+				return v
+			}
+		}
+	}
+	return w
+}
+
+// slipDistance is the optimal-string-alignment distance of two ASCII-ish
+// words, cut short once it exceeds limit.
+func slipDistance(a, b string, limit int) int {
+	ra, rb := []rune(a), []rune(b)
+	prev2 := make([]int, len(rb)+1)
+	prev := make([]int, len(rb)+1)
+	cur := make([]int, len(rb)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(ra); i++ {
+		cur[0] = i
+		best := i
+		for j := 1; j <= len(rb); j++ {
+			cost := 1
+			if ra[i-1] == rb[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+			if i > 1 && j > 1 && ra[i-1] == rb[j-2] && ra[i-2] == rb[j-1] {
+				cur[j] = min(cur[j], prev2[j-2]+1)
+			}
+			best = min(best, cur[j])
+		}
+		if best > limit {
+			return limit + 1
+		}
+		prev2, prev, cur = prev, cur, prev2
+	}
+	return prev[len(rb)]
+}
+
+// Verdict is what the safety rules found in a message.
+type Verdict struct {
+	Category Category // empty when no rule matched
+	Rules    []*Rule  // every matching rule of that category, in file order
+}
+
+// Urgent reports whether the verdict calls for an urgent hand-over.
+func (v Verdict) Urgent() bool {
+	return v.Category == CategoryCrisis || v.Category == CategorySafeguarding
+}
+
+// Check runs the safety rules over a message from someone in audience and
+// returns the most serious category that matched.
+func (r *Rules) Check(text string, audience knowledge.Audience) Verdict {
+	norm := r.Normalize(text)
+	matched := map[Category][]*Rule{}
+	for _, rule := range r.safety {
+		if rule.Audience != "" && audience != "" && !rule.Audience.Sees(audience) {
+			continue
+		}
+		if rule.matches(norm, r.catUnless[rule.Category]) {
+			matched[rule.Category] = append(matched[rule.Category], rule)
+		}
+	}
+	for _, cat := range categoryOrder {
+		if rs := matched[cat]; len(rs) > 0 {
+			return Verdict{Category: cat, Rules: rs}
+		}
+	}
+	return Verdict{}
+}
+
+// SmallTalk returns the small-talk rule the whole message matches, or nil.
+func (r *Rules) SmallTalk(text string) *Rule {
+	norm := r.Normalize(text)
+	for _, rule := range r.smallTalk {
+		if rule.matches(norm, nil) {
+			return rule
+		}
+	}
+	return nil
+}
+
+func (rule *Rule) matches(norm string, categoryUnless []*regexp.Regexp) bool {
+	hit := false
+	for _, re := range rule.match {
+		if re.MatchString(norm) {
+			hit = true
+			break
+		}
+	}
+	if !hit {
+		return false
+	}
+	for _, re := range rule.unless {
+		if re.MatchString(norm) {
+			return false
+		}
+	}
+	for _, re := range categoryUnless {
+		if re.MatchString(norm) {
+			return false
+		}
+	}
+	return true
+}
+
+// Passages returns every passage id the rules refer to, for checking
+// against the knowledge base.
+func (r *Rules) Passages() []string {
+	var ids []string
+	for _, rule := range append(append([]*Rule(nil), r.safety...), r.smallTalk...) {
+		ids = append(ids, rule.Signpost...)
+	}
+	return ids
+}

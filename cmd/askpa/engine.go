@@ -1,0 +1,70 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"log/slog"
+	"path/filepath"
+
+	"github.com/askpa/askpa/bot"
+	"github.com/askpa/askpa/index"
+	"github.com/askpa/askpa/knowledge"
+)
+
+// engineFlags are the settings every command that answers questions shares.
+type engineFlags struct {
+	contentDir string
+	dataDir    string
+	memory     bool
+}
+
+func (f *engineFlags) register(fl *flag.FlagSet, getenv env) {
+	fl.StringVar(&f.contentDir, "content", getenv("ASKPA_CONTENT_DIR"), "knowledge base directory (default ./content, or the built-in one) [ASKPA_CONTENT_DIR]")
+	fl.StringVar(&f.dataDir, "data", orDefault(getenv("ASKPA_DATA_DIR"), "./data"), "data directory holding the persistent index [ASKPA_DATA_DIR]")
+	fl.BoolVar(&f.memory, "memory", false, "build the index in memory instead of using the one under the data directory")
+}
+
+func orDefault(v, def string) string {
+	if v == "" {
+		return def
+	}
+	return v
+}
+
+// answering is an open knowledge base, index and engine.
+type answering struct {
+	base   *knowledge.Base
+	index  *index.Index
+	engine *bot.Engine
+	source string // where the content came from, for messages
+}
+
+func (a *answering) Close() error { return a.index.Close() }
+
+// openEngine loads the knowledge base, opens (or builds) its index and
+// returns the answer engine over them.
+func (f *engineFlags) open(ctx context.Context, log *slog.Logger) (*answering, error) {
+	fsys, name, err := contentFS(f.contentDir)
+	if err != nil {
+		return nil, err
+	}
+	base, err := knowledge.Load(fsys)
+	if err != nil {
+		return nil, fmt.Errorf("loading %s: %w", name, err)
+	}
+	cfg := index.Config{Logger: log}
+	if !f.memory {
+		cfg.Dir = filepath.Join(f.dataDir, "index")
+	}
+	ix, err := index.Open(ctx, base, cfg)
+	if err != nil {
+		return nil, err
+	}
+	eng, err := bot.NewEngine(base, ix, bot.EngineConfig{})
+	if err != nil {
+		ix.Close()
+		return nil, err
+	}
+	return &answering{base: base, index: ix, engine: eng, source: name}, nil
+}

@@ -1,0 +1,327 @@
+package index
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"slices"
+	"sort"
+	"strings"
+	"unicode"
+
+	"github.com/blevesearch/bleve/v2"
+	"github.com/blevesearch/bleve/v2/search/query"
+
+	"github.com/askpa/askpa/knowledge"
+)
+
+// fieldBoosts weights where a word is found: a passage whose heading, title
+// or the questions its document answers use the asker's words is a better
+// answer than one that merely mentions them.
+var fieldBoosts = map[string]float64{
+	fieldHeading:   3.0,
+	fieldTitle:     2.0,
+	fieldQuestions: 2.0,
+	fieldSummary:   1.0,
+	fieldBody:      1.0,
+}
+
+// Weights of the alternatives a question word stands for.
+const (
+	synonymFactor   = 0.7 // another word of the same synonym group
+	typoFactor      = 0.8 // a known word a misspelt one is close to
+	componentFactor = 0.4 // one word of a phrase ("wage" of "minimum wage")
+	numberWeight    = 0.5 // numbers (ages, years, hours) say little about the topic
+	weakFactor      = 0.3 // how much a weak word (weakwords.txt) counts
+	// unknownShare is how common a word the knowledge base has never seen is
+	// taken to be: unknown words ("rude", "football") may be incidental
+	// detail or a sign the question is off-topic, so they count like a
+	// moderately rare word, not like the rarest.
+	unknownShare = 0.05
+	// specificWeight is how much matched weight (about one fairly rare word)
+	// a passage needs before its Match is not discounted for matching only
+	// common words ("time", "pay").
+	specificWeight = 2.5
+	defaultLimit   = 5
+)
+
+// unit is one word of a question, with everything it may match.
+type unit struct {
+	term   string   // as analysed
+	alts   []string // analysed terms that count as this word, term first if known
+	factor []float64
+	weight float64 // how much the word says about the question
+}
+
+// units analyses a question into its telling words.
+func (ix *Index) units(text string) []unit {
+	var us []unit
+	seen := map[string]bool{}
+	for _, tok := range ix.analyzer.Analyze([]byte(expandContractions(text))) {
+		term := string(tok.Term)
+		if seen[term] || term == "" {
+			continue
+		}
+		seen[term] = true
+		u := unit{term: term}
+		switch group, ok := ix.synonyms[term]; {
+		case ok:
+			u.alts = append(u.alts, term)
+			u.factor = append(u.factor, 1)
+			maxDF := ix.docFreq[term]
+			for _, alt := range group {
+				if alt != term {
+					u.alts = append(u.alts, alt)
+					u.factor = append(u.factor, synonymFactor)
+				}
+				maxDF = max(maxDF, ix.docFreq[alt])
+			}
+			u.weight = ix.idf(maxDF)
+		case ix.docFreq[term] > 0:
+			u.alts = []string{term}
+			u.factor = []float64{1}
+			u.weight = ix.idf(ix.docFreq[term])
+		default:
+			// Unknown to the knowledge base: perhaps a typo of a word it knows.
+			u.weight = ix.idf(int(unknownShare * float64(ix.passages)))
+			for _, near := range ix.nearTerms(term) {
+				u.alts = append(u.alts, near)
+				u.factor = append(u.factor, typoFactor)
+			}
+		}
+		if isNumber(term) {
+			u.weight = min(u.weight, numberWeight)
+		}
+		if weakWords[term] {
+			u.weight *= weakFactor
+		}
+		// A phrase also matches, weakly, text using its words apart.
+		for _, alt := range append([]string(nil), u.alts...) {
+			if parts := strings.Split(alt, joinedTermPadding); len(parts) > 1 {
+				for _, p := range parts {
+					if ix.docFreq[p] > 0 && !slices.Contains(u.alts, p) {
+						u.alts = append(u.alts, p)
+						u.factor = append(u.factor, componentFactor)
+					}
+				}
+			}
+		}
+		us = append(us, u)
+	}
+	return us
+}
+
+func isNumber(term string) bool {
+	for _, r := range term {
+		if unicode.IsDigit(r) {
+			return true
+		}
+	}
+	return false
+}
+
+// nearTerms returns the known terms a misspelt term is probably meant to be:
+// within one edit for words of five to seven letters and two for longer
+// ones, the most common first, at most three.
+func (ix *Index) nearTerms(term string) []string {
+	n := len([]rune(term))
+	limit := 0
+	switch {
+	case n >= 8:
+		limit = 2
+	case n >= 5:
+		limit = 1
+	}
+	if limit == 0 || isNumber(term) {
+		return nil
+	}
+	type cand struct {
+		term string
+		dist int
+		df   int
+	}
+	var cs []cand
+	for t, df := range ix.docFreq {
+		if strings.ContainsRune(t, '_') {
+			continue
+		}
+		if d := editDistance(term, t, limit); d <= limit {
+			cs = append(cs, cand{t, d, df})
+		}
+	}
+	sort.Slice(cs, func(i, j int) bool {
+		if cs[i].dist != cs[j].dist {
+			return cs[i].dist < cs[j].dist
+		}
+		if cs[i].df != cs[j].df {
+			return cs[i].df > cs[j].df
+		}
+		return cs[i].term < cs[j].term
+	})
+	var out []string
+	for i := 0; i < len(cs) && i < 3; i++ {
+		out = append(out, cs[i].term)
+	}
+	return out
+}
+
+// editDistance returns the optimal-string-alignment distance between a and
+// b (insertions, deletions, substitutions and swaps of neighbours), or
+// limit+1 as soon as it must exceed limit.
+func editDistance(a, b string, limit int) int {
+	ra, rb := []rune(a), []rune(b)
+	if d := len(ra) - len(rb); d > limit || -d > limit {
+		return limit + 1
+	}
+	prev2 := make([]int, len(rb)+1)
+	prev := make([]int, len(rb)+1)
+	cur := make([]int, len(rb)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(ra); i++ {
+		cur[0] = i
+		best := cur[0]
+		for j := 1; j <= len(rb); j++ {
+			cost := 1
+			if ra[i-1] == rb[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+			if i > 1 && j > 1 && ra[i-1] == rb[j-2] && ra[i-2] == rb[j-1] {
+				cur[j] = min(cur[j], prev2[j-2]+1)
+			}
+			best = min(best, cur[j])
+		}
+		if best > limit {
+			return limit + 1
+		}
+		prev2, prev, cur = prev, cur, prev2
+	}
+	return prev[len(rb)]
+}
+
+// Search returns the passages that best answer q, best first, each with how
+// well it matches (knowledge.Hit.Match). A question with no telling words
+// (only "what", "is", "the" ...) finds nothing. It fails only if Bleve does
+// or ctx ends.
+func (ix *Index) Search(ctx context.Context, q knowledge.Query) ([]knowledge.Hit, error) {
+	select {
+	case <-ix.closed:
+		return nil, ErrClosed
+	default:
+	}
+	units := ix.units(q.Text)
+	var should []query.Query
+	for _, u := range units {
+		for i, alt := range u.alts {
+			for field, boost := range fieldBoosts {
+				tq := bleve.NewTermQuery(alt)
+				tq.SetField(field)
+				tq.SetBoost(boost * u.factor[i])
+				should = append(should, tq)
+			}
+		}
+	}
+	if len(should) == 0 {
+		return nil, nil
+	}
+	bq := bleve.NewBooleanQuery()
+	bq.AddShould(should...)
+	bq.SetMinShould(1)
+	if f := audienceFilter(q.Audience); f != nil {
+		bq.AddFilter(f)
+	}
+	limit := q.Limit
+	if limit <= 0 {
+		limit = defaultLimit
+	}
+	// Fetch more than asked: hits are re-ranked by how much of the question
+	// they cover.
+	req := bleve.NewSearchRequestOptions(bq, max(limit*4, 20), 0, false)
+	req.IncludeLocations = true
+	res, err := ix.bleve.SearchInContext(ctx, req)
+	if err != nil {
+		return nil, fmt.Errorf("index: search: %w", err)
+	}
+	var total float64
+	for _, u := range units {
+		total += u.weight
+	}
+	hits := make([]knowledge.Hit, 0, len(res.Hits))
+	for _, h := range res.Hits {
+		p, ok := ix.base.Passage(h.ID)
+		if !ok {
+			continue // the index is older than the base; cannot happen when opened by Open
+		}
+		found := map[string]bool{}
+		for _, terms := range h.Locations {
+			for t := range terms {
+				found[t] = true
+			}
+		}
+		hit := knowledge.Hit{Passage: p, Score: h.Score}
+		var got float64
+		for _, u := range units {
+			matched := 0.0
+			for i, alt := range u.alts {
+				if found[alt] {
+					matched = max(matched, u.factor[i])
+				}
+			}
+			if matched > 0 {
+				got += u.weight * matched
+				hit.Matched = append(hit.Matched, u.term)
+			} else {
+				hit.Missed = append(hit.Missed, u.term)
+			}
+		}
+		if total > 0 {
+			hit.Match = got / total * min(1, got/specificWeight)
+		}
+		hits = append(hits, hit)
+	}
+	rerank(hits)
+	if len(hits) > limit {
+		hits = hits[:limit]
+	}
+	return hits, nil
+}
+
+// kindFactors prefer what to do over illustrations of it: a case study or a
+// note for councils answers a question only when guidance does not.
+var kindFactors = map[knowledge.Kind]float64{
+	knowledge.Guidance:     1,
+	knowledge.Signposting:  1,
+	knowledge.Standard:     0.9,
+	knowledge.CaseStudy:    0.8,
+	knowledge.GoodPractice: 0.8,
+}
+
+// rerank orders hits by relevance scaled by coverage, so a passage that
+// answers all of a question beats one that says much about part of it.
+func rerank(hits []knowledge.Hit) {
+	if len(hits) == 0 {
+		return
+	}
+	top := hits[0].Score
+	for _, h := range hits {
+		top = max(top, h.Score)
+	}
+	rank := func(h knowledge.Hit) float64 {
+		return math.Sqrt(h.Score/top) * (0.1 + 0.9*h.Match) * kindFactors[h.Passage.Doc.Kind]
+	}
+	sort.SliceStable(hits, func(i, j int) bool { return rank(hits[i]) > rank(hits[j]) })
+}
+
+// audienceFilter keeps passages written for a or for both; nil for no filter.
+func audienceFilter(a knowledge.Audience) query.Query {
+	if a == "" || a == knowledge.Both {
+		return nil
+	}
+	own := bleve.NewTermQuery(string(a))
+	own.SetField(fieldAudience)
+	both := bleve.NewTermQuery(string(knowledge.Both))
+	both.SetField(fieldAudience)
+	return bleve.NewDisjunctionQuery(own, both)
+}
