@@ -12,6 +12,10 @@ import (
 	"github.com/askpa/askpa/knowledge"
 )
 
+// companionScore is how close (relative to the best hit's 1) a second
+// passage of the same document must rank to be shown with it.
+const companionScore = 0.85
+
 // Searcher finds passages of the knowledge base. index.Index implements it.
 type Searcher interface {
 	Search(ctx context.Context, q knowledge.Query) ([]knowledge.Hit, error)
@@ -23,7 +27,7 @@ type EngineConfig struct {
 	// good answer rather than guess. Default 0.4.
 	Threshold float64
 	// MaxAnswerChars bounds an answer's text; longer passages are cut at a
-	// sentence boundary. Default 1,600.
+	// sentence boundary. Default 2,000.
 	MaxAnswerChars int
 	// GuideURL, when set, returns the link to show for a passage (for
 	// example a page of the full guide). By default a source links to the
@@ -52,7 +56,7 @@ func NewEngine(base *knowledge.Base, s Searcher, cfg EngineConfig) (*Engine, err
 		cfg.Threshold = 0.4
 	}
 	if cfg.MaxAnswerChars == 0 {
-		cfg.MaxAnswerChars = 1600
+		cfg.MaxAnswerChars = 2000
 	}
 	if cfg.Rules == nil {
 		r, err := DefaultRules()
@@ -207,7 +211,20 @@ func (e *Engine) fromHits(a *Answer, hits []knowledge.Hit) {
 	a.PassageID = best.Passage.ID()
 	a.Text = e.passageText(best.Passage, e.cfg.MaxAnswerChars)
 	a.Sources = appendSource(a.Sources, e.source(best.Passage))
-	for _, h := range hits[1:] {
+	rest := hits[1:]
+	// When the next passage of the same guide matches almost as well, the
+	// question probably spans both: show it too if the two fit in one answer.
+	if len(rest) > 0 {
+		next := rest[0]
+		if next.Passage.Doc == best.Passage.Doc && next.Score >= companionScore && next.Match >= e.cfg.Threshold {
+			both := a.Text + "\n\n" + e.passageText(next.Passage, 0)
+			if utf8.RuneCountInString(both) <= e.cfg.MaxAnswerChars {
+				a.Text = both
+				rest = rest[1:]
+			}
+		}
+	}
+	for _, h := range rest {
 		if len(a.Suggestions) == 3 {
 			break
 		}

@@ -281,7 +281,7 @@ func (ix *Index) Search(ctx context.Context, q knowledge.Query) ([]knowledge.Hit
 		}
 		hits = append(hits, hit)
 	}
-	rerank(hits)
+	rerank(hits, q.Audience)
 	if len(hits) > limit {
 		hits = hits[:limit]
 	}
@@ -298,9 +298,14 @@ var kindFactors = map[knowledge.Kind]float64{
 	knowledge.GoodPractice: 0.8,
 }
 
+// sharedFactor slightly prefers a passage written for the asker's own
+// audience over one written for employers and PAs alike.
+const sharedFactor = 0.95
+
 // rerank orders hits by relevance scaled by coverage, so a passage that
-// answers all of a question beats one that says much about part of it.
-func rerank(hits []knowledge.Hit) {
+// answers all of a question beats one that says much about part of it, and
+// replaces each Score with that ranking score (1 for the best).
+func rerank(hits []knowledge.Hit, audience knowledge.Audience) {
 	if len(hits) == 0 {
 		return
 	}
@@ -308,10 +313,18 @@ func rerank(hits []knowledge.Hit) {
 	for _, h := range hits {
 		top = max(top, h.Score)
 	}
-	rank := func(h knowledge.Hit) float64 {
-		return math.Sqrt(h.Score/top) * (0.1 + 0.9*h.Match) * kindFactors[h.Passage.Doc.Kind]
+	for i, h := range hits {
+		r := math.Sqrt(h.Score/top) * (0.1 + 0.9*h.Match) * kindFactors[h.Passage.Doc.Kind]
+		if h.Passage.Doc.Audience == knowledge.Both && audience != "" && audience != knowledge.Both {
+			r *= sharedFactor
+		}
+		hits[i].Score = r
 	}
-	sort.SliceStable(hits, func(i, j int) bool { return rank(hits[i]) > rank(hits[j]) })
+	sort.SliceStable(hits, func(i, j int) bool { return hits[i].Score > hits[j].Score })
+	best := hits[0].Score
+	for i := range hits {
+		hits[i].Score /= best
+	}
 }
 
 // audienceFilter keeps passages written for a or for both; nil for no filter.

@@ -201,7 +201,8 @@ type Query struct {
 // Hit is a passage found for a query.
 type Hit struct {
 	Passage Passage
-	// Score orders hits within one search; it means nothing across searches.
+	// Score ranks hits within one search, relative to the best (1); it
+	// means nothing across searches.
 	Score float64
 	// Match in [0,1] says how much of the question the passage covers: the
 	// share of the question's words (weighted by how telling each is across
