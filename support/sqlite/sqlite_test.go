@@ -1,0 +1,25 @@
+package sqlite_test
+
+import (
+	"context"
+	"path/filepath"
+	"testing"
+
+	"github.com/askpa/askpa/support/sqlite"
+	"github.com/askpa/askpa/support/storetest"
+)
+
+// newDB gives each test its own database file.
+func newDB(t *testing.T) storetest.Opener {
+	path := filepath.Join(t.TempDir(), "askpa.db")
+	return func(t testing.TB) storetest.Store {
+		t.Helper()
+		s, err := sqlite.Open(context.Background(), path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s
+	}
+}
+
+func TestConformance(t *testing.T) { storetest.Run(t, newDB) }
