@@ -32,7 +32,7 @@ type DispatcherConfig struct {
 	Timeout, Lease time.Duration
 	// Retry is the default Backoff (DefaultBackoff); a Target that is a
 	// Retrier has its own.
-	Retry Backoff
+	Retry  Backoff
 	Now    func() time.Time
 	Rand   func() float64 // jitter source in [0, 1); nil means math/rand
 	Logger *slog.Logger

@@ -63,7 +63,6 @@ func Open(ctx context.Context, url string) (*Store, error) {
 // conn adapts a pgx pool to sqlstore.DB.
 type conn struct{ pool *pgxpool.Pool }
 
-
 func (c *conn) Exec(ctx context.Context, q string, args ...any) (int64, error) {
 	tag, err := c.pool.Exec(ctx, sqlstore.Rebind(q), args...)
 	return tag.RowsAffected(), err

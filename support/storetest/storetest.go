@@ -209,10 +209,13 @@ func testStateMachine(t *testing.T, o Opener) {
 	r := newRig(t, s, newClock(), "a")
 	// setups put a fresh escalation into a state.
 	setups := map[string]func(t testing.TB, id string){
-		"open":       func(t testing.TB, _ string) {},
-		"claimed":    func(t testing.TB, id string) { noErr(t)(r.desk.Claim(ctx, id, "alex")) },
-		"resolved":   func(t testing.TB, id string) { noErr(t)(r.desk.Resolve(ctx, id, "alex")) },
-		"reopened":   func(t testing.TB, id string) { noErr(t)(r.desk.Resolve(ctx, id, "alex")); noErr(t)(r.desk.Reopen(ctx, id, "alex")) },
+		"open":     func(t testing.TB, _ string) {},
+		"claimed":  func(t testing.TB, id string) { noErr(t)(r.desk.Claim(ctx, id, "alex")) },
+		"resolved": func(t testing.TB, id string) { noErr(t)(r.desk.Resolve(ctx, id, "alex")) },
+		"reopened": func(t testing.TB, id string) {
+			noErr(t)(r.desk.Resolve(ctx, id, "alex"))
+			noErr(t)(r.desk.Reopen(ctx, id, "alex"))
+		},
 		"withdrawn":  func(t testing.TB, id string) { mustErr(t, r.desk.Withdraw(ctx, id, "cancelled")) },
 		"replied":    func(t testing.TB, id string) { noErr(t)(r.desk.Reply(ctx, id, "alex", "hello")) },
 		"by-someone": func(t testing.TB, id string) { noErr(t)(r.desk.Claim(ctx, id, "sam")) },
