@@ -101,10 +101,10 @@ func (s *fakeStore) Conversation(context.Context, bot.Address, knowledge.Audienc
 func (s *fakeStore) ConversationByID(context.Context, string) (bot.Conversation, error) {
 	return bot.Conversation{}, errUnused
 }
-func (s *fakeStore) SaveConversation(context.Context, bot.Conversation) error     { return errUnused }
-func (s *fakeStore) AppendTurn(context.Context, string, bot.Turn) error           { return errUnused }
-func (s *fakeStore) Turns(context.Context, string, int) ([]bot.Turn, error)       { return nil, errUnused }
-func (s *fakeStore) RecordFeedback(context.Context, bot.Feedback) error           { return errUnused }
+func (s *fakeStore) SaveConversation(context.Context, bot.Conversation) error { return errUnused }
+func (s *fakeStore) AppendTurn(context.Context, string, bot.Turn) error       { return errUnused }
+func (s *fakeStore) Turns(context.Context, string, int) ([]bot.Turn, error)   { return nil, errUnused }
+func (s *fakeStore) RecordFeedback(context.Context, bot.Feedback) error       { return errUnused }
 
 // fakeClock never waits: After fires at once and records what was asked.
 type fakeClock struct {

@@ -253,7 +253,7 @@ func paragraphs(text string) []string {
 }
 
 // clean makes text safe to send: valid UTF-8, Unix line ends, no control
-// characters but newline and tab, no trailing spaces on lines, and runs of
+// characters but newline and tab, no bidirectional overrides, no trailing spaces on lines, and runs of
 // blank lines collapsed to one.
 func clean(text string) string {
 	text = strings.ToValidUTF8(text, "\uFFFD")
@@ -263,7 +263,7 @@ func clean(text string) string {
 		switch {
 		case r == '\n' || r == '\t':
 			return r
-		case unicode.IsControl(r):
+		case unicode.IsControl(r), isBidiControl(r):
 			return -1
 		}
 		return r
@@ -277,6 +277,12 @@ func clean(text string) string {
 		text = strings.ReplaceAll(text, "\n\n\n", "\n\n")
 	}
 	return strings.TrimSpace(text)
+}
+
+// isBidiControl reports the explicit direction embeddings, overrides and
+// isolates, which can make text display as something other than it says.
+func isBidiControl(r rune) bool {
+	return (r >= 0x202A && r <= 0x202E) || (r >= 0x2066 && r <= 0x2069)
 }
 
 var textEscaper = strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;")
@@ -308,8 +314,12 @@ func sourceLines(sources []bot.Source) []string {
 	var out []string
 	for _, s := range sources {
 		title := strings.Join(strings.Fields(clean(s.Title)), " ")
+		u, linked := linkURL(s.URL)
 		if title == "" {
 			title = strings.Join(strings.Fields(clean(s.ID)), " ")
+		}
+		if title == "" {
+			title = u
 		}
 		if r := []rune(title); len(r) > maxTitleRunes {
 			title = string(r[:maxTitleRunes-1]) + "…"
@@ -317,7 +327,7 @@ func sourceLines(sources []bot.Source) []string {
 		if title == "" {
 			continue
 		}
-		if u, ok := linkURL(s.URL); ok {
+		if linked {
 			out = append(out, `• <a href="`+attrEscaper.Replace(u)+`">`+escapeText(title)+`</a>`)
 		} else {
 			out = append(out, "• "+escapeText(title))
