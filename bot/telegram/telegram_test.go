@@ -32,7 +32,7 @@ func TestPollingDeliversMessageAndReplyWithKeyboard(t *testing.T) {
 	f.handler.reply = answerWithButtons
 	f.run(t)
 
-	sent := f.srv.Send(alice, telegramtest.Private(alice), "What is the minimum wage?")
+	f.srv.Send(alice, telegramtest.Private(alice), "What is the minimum wage?")
 	got := f.handler.next(t)
 	want := bot.Message{
 		Address:  bot.Address{Channel: "telegram", UserID: "501", ChatID: "501"},
@@ -70,7 +70,6 @@ func TestPollingDeliversMessageAndReplyWithKeyboard(t *testing.T) {
 	if strings.Contains(f.logs.String(), "minimum wage") {
 		t.Errorf("message text was logged:\n%s", f.logs.String())
 	}
-	_ = sent
 }
 
 func TestRunSetsCommandMenu(t *testing.T) {
@@ -584,6 +583,10 @@ func TestSendNetworkErrorHidesToken(t *testing.T) {
 	if strings.Contains(err.Error(), f.srv.Token()) {
 		t.Errorf("error %q contains the token", err)
 	}
+	// The request URL is in the error, so the redaction was needed.
+	if !strings.Contains(err.Error(), "/bot<token>/sendMessage") {
+		t.Errorf("error %q does not name the redacted request", err)
+	}
 }
 
 func TestSendAddress(t *testing.T) {
@@ -668,4 +671,44 @@ func TestGetUpdatesFailureRetried(t *testing.T) {
 	if n := f.srv.Calls("getUpdates"); n < 3 {
 		t.Errorf("getUpdates called %d times; failures must be retried", n)
 	}
+}
+
+func TestRunWaitsForTheBotAPI(t *testing.T) {
+	f := newFixture(t)
+	f.srv.Fail("getMe", telegramtest.Failure{Code: 502, Page: true}, telegramtest.Failure{Disconnect: true})
+	f.run(t)
+	f.srv.Send(alice, telegramtest.Private(alice), "hello")
+	if got := f.handler.next(t); got.Text != "hello" {
+		t.Errorf("engine got %q", got.Text)
+	}
+	if n := f.srv.Calls("getMe"); n != 3 {
+		t.Errorf("getMe called %d times, want 3 (two failures, then success)", n)
+	}
+}
+
+func TestWebhookQueueFullRefusesThenRedelivered(t *testing.T) {
+	f := newWebhookFixture(t, func(c *Config) { c.Workers = 1; c.QueueSize = 1 })
+	release := make(chan struct{})
+	f.handler.block = release
+	f.run(t)
+	f.srv.WaitWebhook()
+	chat := telegramtest.Private(alice)
+	f.srv.Send(alice, chat, "one")
+	f.handler.next(t) // the worker is busy with "one"
+	f.srv.Send(alice, chat, "two")   // queued
+	f.srv.Send(alice, chat, "three") // no room: refused, stays pending at Telegram
+	var statuses []int
+	for _, d := range f.srv.Deliveries() {
+		statuses = append(statuses, d.Status)
+	}
+	if want := []int{200, 200, 503}; !reflect.DeepEqual(statuses, want) {
+		t.Fatalf("webhook answered %v, want %v", statuses, want)
+	}
+	close(release)
+	f.handler.next(t)
+	f.srv.DeliverPending() // Telegram tries again
+	if got := f.handler.next(t); got.Text != "three" {
+		t.Errorf("redelivered update reached the engine as %q", got.Text)
+	}
+	f.srv.WaitMessages(alice.ID, 3)
 }
