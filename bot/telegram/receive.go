@@ -93,8 +93,9 @@ func (c *Channel) handleUpdate(ctx context.Context, u tgbotapi.Update) {
 func (c *Channel) parse(u tgbotapi.Update, self tgbotapi.User) (incoming, bool) {
 	if q := u.CallbackQuery; q != nil {
 		if q.From == nil || q.Message == nil || q.Message.Chat == nil {
-			// An inline-mode message; the bot sends none. Answer nothing.
-			return incoming{}, false
+			// Not from a message the bot sent in a chat: answer it (so the
+			// person's client stops waiting) and do nothing else.
+			return incoming{query: q.ID}, true
 		}
 		return incoming{
 			msg: bot.Message{
