@@ -694,7 +694,7 @@ func TestWebhookQueueFullRefusesThenRedelivered(t *testing.T) {
 	f.srv.WaitWebhook()
 	chat := telegramtest.Private(alice)
 	f.srv.Send(alice, chat, "one")
-	f.handler.next(t) // the worker is busy with "one"
+	f.handler.next(t)                // the worker is busy with "one"
 	f.srv.Send(alice, chat, "two")   // queued
 	f.srv.Send(alice, chat, "three") // no room: refused, stays pending at Telegram
 	var statuses []int
