@@ -332,10 +332,10 @@ func (s *fakeStore) Conversation(context.Context, bot.Address, knowledge.Audienc
 func (s *fakeStore) ConversationByID(context.Context, string) (bot.Conversation, error) {
 	return bot.Conversation{}, bot.ErrNotFound
 }
-func (s *fakeStore) SaveConversation(context.Context, bot.Conversation) error   { return bot.ErrNotFound }
-func (s *fakeStore) AppendTurn(context.Context, string, bot.Turn) error          { return bot.ErrNotFound }
-func (s *fakeStore) Turns(context.Context, string, int) ([]bot.Turn, error)      { return nil, nil }
-func (s *fakeStore) RecordFeedback(context.Context, bot.Feedback) error          { return nil }
+func (s *fakeStore) SaveConversation(context.Context, bot.Conversation) error { return bot.ErrNotFound }
+func (s *fakeStore) AppendTurn(context.Context, string, bot.Turn) error       { return bot.ErrNotFound }
+func (s *fakeStore) Turns(context.Context, string, int) ([]bot.Turn, error)   { return nil, nil }
+func (s *fakeStore) RecordFeedback(context.Context, bot.Feedback) error       { return nil }
 
 // harness is a Channel wired to a Slack peer, served over real HTTP.
 type harness struct {

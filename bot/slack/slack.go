@@ -16,12 +16,14 @@ import (
 	"math/rand/v2"
 	"net/http"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	slackapi "github.com/slack-go/slack"
 
 	"github.com/askpa/askpa/bot"
 	"github.com/askpa/askpa/knowledge"
+	"github.com/askpa/askpa/support"
 )
 
 // Routes at which the HTTP handlers are meant to be mounted.
@@ -91,8 +93,12 @@ type Channel struct {
 	namesMu sync.Mutex
 	names   map[string]string // Slack user ID -> display name, for staff
 
+	desk atomic.Pointer[support.Desk]
+
 	threadsMu sync.Mutex
-	threads   map[string]string // support thread ts -> escalation ID
+	threads   map[string]string // support channel thread ts -> escalation ID ("" for none)
+	cards     map[string]string // escalation ID -> its card's ts
+	echoes    map[string]bool   // "id#seq" of staff replies written in a Slack thread
 }
 
 var _ bot.Channel = (*Channel)(nil)
@@ -151,6 +157,8 @@ func New(cfg Config) (*Channel, error) {
 		sleep:   sleepCtx,
 		names:   map[string]string{},
 		threads: map[string]string{},
+		cards:   map[string]string{},
+		echoes:  map[string]bool{},
 	}
 	c.work.init(cfg.MaxConcurrent, cfg.MaxQueued)
 	return c, nil

@@ -171,16 +171,16 @@ func TestMentionIsAnsweredInTheThread(t *testing.T) {
 
 func TestEventsNotForTheBotAreIgnored(t *testing.T) {
 	cases := map[string]map[string]any{
-		"a bot's message":      {"type": "message", "channel": "D1", "channel_type": "im", "user": "U9", "bot_id": "B1", "text": "hi", "ts": "1.1"},
-		"askpa's own message":  {"type": "message", "channel": "D1", "channel_type": "im", "user": testBotUser, "text": "hi", "ts": "1.2"},
-		"bot_message subtype":  {"type": "message", "subtype": "bot_message", "channel": "D1", "channel_type": "im", "text": "hi", "ts": "1.3"},
-		"an edit":              {"type": "message", "subtype": "message_changed", "channel": "D1", "channel_type": "im", "message": map[string]any{"user": "U1", "text": "hi"}, "ts": "1.4"},
-		"a join":               {"type": "message", "subtype": "channel_join", "channel": "C1", "channel_type": "channel", "user": "U1", "text": "<@U1> has joined", "ts": "1.5"},
-		"a deletion":           {"type": "message", "subtype": "message_deleted", "channel": "D1", "channel_type": "im", "ts": "1.6"},
-		"channel chatter":      {"type": "message", "channel": "C1", "channel_type": "channel", "user": "U1", "text": "lunch?", "ts": "1.7"},
-		"a bot mentioning":     {"type": "app_mention", "channel": "C1", "user": "U9", "bot_id": "B1", "text": "<@" + testBotUser + "> hi", "ts": "1.8"},
-		"an edited mention":    {"type": "app_mention", "channel": "C1", "user": "U1", "text": "<@" + testBotUser + "> hi", "ts": "1.9", "edited": map[string]any{"user": "U1", "ts": "2.0"}},
-		"a reaction":           {"type": "reaction_added", "user": "U1", "reaction": "thumbsup"},
+		"a bot's message":     {"type": "message", "channel": "D1", "channel_type": "im", "user": "U9", "bot_id": "B1", "text": "hi", "ts": "1.1"},
+		"askpa's own message": {"type": "message", "channel": "D1", "channel_type": "im", "user": testBotUser, "text": "hi", "ts": "1.2"},
+		"bot_message subtype": {"type": "message", "subtype": "bot_message", "channel": "D1", "channel_type": "im", "text": "hi", "ts": "1.3"},
+		"an edit":             {"type": "message", "subtype": "message_changed", "channel": "D1", "channel_type": "im", "message": map[string]any{"user": "U1", "text": "hi"}, "ts": "1.4"},
+		"a join":              {"type": "message", "subtype": "channel_join", "channel": "C1", "channel_type": "channel", "user": "U1", "text": "<@U1> has joined", "ts": "1.5"},
+		"a deletion":          {"type": "message", "subtype": "message_deleted", "channel": "D1", "channel_type": "im", "ts": "1.6"},
+		"channel chatter":     {"type": "message", "channel": "C1", "channel_type": "channel", "user": "U1", "text": "lunch?", "ts": "1.7"},
+		"a bot mentioning":    {"type": "app_mention", "channel": "C1", "user": "U9", "bot_id": "B1", "text": "<@" + testBotUser + "> hi", "ts": "1.8"},
+		"an edited mention":   {"type": "app_mention", "channel": "C1", "user": "U1", "text": "<@" + testBotUser + "> hi", "ts": "1.9", "edited": map[string]any{"user": "U1", "ts": "2.0"}},
+		"a reaction":          {"type": "reaction_added", "user": "U1", "reaction": "thumbsup"},
 	}
 	h := newHarness(t, nil)
 	i := 0
@@ -277,9 +277,9 @@ func TestSlashCommandFallsBackToEphemeralWhenResponseURLFails(t *testing.T) {
 
 func TestButtonBecomesTheBotAction(t *testing.T) {
 	cases := []struct {
-		name  string
-		event map[string]any
-		chat  string
+		name   string
+		event  map[string]any
+		chat   string
 		thread string
 	}{
 		{"in a DM", dm("U1", "holiday", "1700000000.000300"), "DU1", ""},
