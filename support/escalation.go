@@ -220,9 +220,21 @@ func (n NewEscalation) validate() error {
 	return nil
 }
 
-// invalid returns an ErrInvalid naming field.
+// InvalidError is the ErrInvalid the desk returns: it names the field at
+// fault and says what is wrong with it, in words fit to show a user.
+type InvalidError struct {
+	Field   string // as in the JSON API: "text", "priority", "cursor"
+	Problem string // "must not be empty"
+}
+
+func (e *InvalidError) Error() string { return "invalid " + e.Field + ": " + e.Problem }
+
+// Is makes errors.Is(err, ErrInvalid) true.
+func (e *InvalidError) Is(target error) bool { return target == ErrInvalid }
+
+// invalid returns an *InvalidError naming field.
 func invalid(field, problem string) error {
-	return fmt.Errorf("%w: %s %s", ErrInvalid, field, problem)
+	return &InvalidError{Field: field, Problem: problem}
 }
 
 // checkText validates the text of a message from staff or the person.

@@ -1,0 +1,196 @@
+// Package httpapi is askpa's HTTP edge, and the only package that imports
+// gin: health and metrics for operators, the web channel (POST and GET
+// /v1/messages), the support staff API under /api/v1 with its OpenAPI
+// description, and inbound helpdesk replies (POST /webhooks/support).
+// Channel adapters mount their own webhook handlers through Config.Mount.
+//
+// Errors from the desk are translated to HTTP statuses here and only here:
+// the client gets a helpful sentence, the log gets the cause.
+package httpapi
+
+import (
+	"context"
+	_ "embed"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/gin-gonic/gin"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"golang.org/x/time/rate"
+
+	"github.com/askpa/askpa/bot"
+	"github.com/askpa/askpa/support"
+)
+
+//go:embed openapi.json
+var openAPI []byte
+
+// OpenAPI returns the OpenAPI 3 description served at /api/v1/openapi.json.
+func OpenAPI() []byte { return append([]byte(nil), openAPI...) }
+
+// Pinger is something /readyz checks: the store, the search index.
+type Pinger interface {
+	Ping(ctx context.Context) error
+}
+
+// Route is an extra handler to mount, such as POST /webhooks/telegram.
+type Route struct {
+	Method, Path string
+	Handler      http.Handler
+}
+
+// Config configures the HTTP API. Desk is required for the staff API and
+// the helpdesk webhook, Handler and Mailbox for the web channel; zero
+// values of the rest are sensible defaults.
+type Config struct {
+	Desk    *support.Desk
+	Handler bot.Handler
+	Mailbox bot.Mailbox
+	// Staff are the members of staff who may use the API; none means the
+	// API refuses everyone.
+	Staff []Staff
+	// SupportSecret is the HMAC key of POST /webhooks/support; empty turns
+	// the endpoint off.
+	SupportSecret []byte
+	// Ready lists what /readyz checks, by name.
+	Ready map[string]Pinger
+	// Mount lists extra handlers (channel webhooks).
+	Mount []Route
+	// TrustedProxies are the proxies whose X-Forwarded-For is believed
+	// (addresses or CIDRs); none by default.
+	TrustedProxies []string
+	// RateLimit and Burst limit requests per client address to /v1, /api
+	// and /webhooks/support (default 10 a second, bursts of 40).
+	RateLimit rate.Limit
+	Burst     int
+	// MaxBody limits request bodies (default 64 KiB); larger ones get 413.
+	MaxBody int64
+	// Gatherer is served at /metrics; nil serves nothing there.
+	Gatherer prometheus.Gatherer
+	// Registerer gets the request latency histogram; nil registers nothing.
+	Registerer prometheus.Registerer
+	Logger     *slog.Logger
+	Now        func() time.Time
+}
+
+// server holds what the handlers need.
+type server struct {
+	cfg   Config
+	log   *slog.Logger
+	staff staffTokens
+}
+
+// New returns the HTTP handler for cfg. It fails for a bad trusted proxy or
+// a collector that cannot be registered.
+func New(cfg Config) (http.Handler, error) {
+	if cfg.RateLimit == 0 {
+		cfg.RateLimit = 10
+	}
+	if cfg.Burst == 0 {
+		cfg.Burst = 40
+	}
+	if cfg.MaxBody == 0 {
+		cfg.MaxBody = 64 << 10
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	s := &server{cfg: cfg, log: cfg.Logger, staff: newStaffTokens(cfg.Staff)}
+	if s.log == nil {
+		s.log = slog.New(slog.DiscardHandler)
+	}
+	gin.SetMode(gin.ReleaseMode)
+	r := gin.New()
+	r.ContextWithFallback = true
+	if err := r.SetTrustedProxies(cfg.TrustedProxies); err != nil {
+		return nil, fmt.Errorf("httpapi: trusted proxies: %w", err)
+	}
+	latency := prometheus.NewHistogramVec(prometheus.HistogramOpts{
+		Name:    "askpa_http_request_duration_seconds",
+		Help:    "HTTP request latency by method, route and status.",
+		Buckets: []float64{.001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5},
+	}, []string{"method", "route", "status"})
+	if cfg.Registerer != nil {
+		if err := cfg.Registerer.Register(latency); err != nil {
+			return nil, fmt.Errorf("httpapi: register metrics: %w", err)
+		}
+	}
+	r.Use(s.accessLog(latency), s.recover, s.limitBody)
+	r.NoRoute(func(c *gin.Context) { fail(c, http.StatusNotFound, "There is nothing at this address.") })
+
+	r.GET("/healthz", func(c *gin.Context) { c.JSON(http.StatusOK, gin.H{"status": "ok"}) })
+	r.GET("/readyz", s.ready)
+	if cfg.Gatherer != nil {
+		r.GET("/metrics", gin.WrapH(promhttp.HandlerFor(cfg.Gatherer, promhttp.HandlerOpts{})))
+	}
+	limited := r.Group("", newRateLimiter(cfg.RateLimit, cfg.Burst, cfg.Now).middleware)
+	limited.POST("/v1/messages", s.postMessage)
+	limited.GET("/v1/messages", s.getMessages)
+	limited.POST("/webhooks/support", s.helpdeskReply)
+	limited.GET("/api/v1/openapi.json", func(c *gin.Context) { c.Data(http.StatusOK, "application/json", openAPI) })
+	api := limited.Group("/api/v1/escalations", s.authenticate)
+	api.GET("", s.list)
+	api.GET("/:id", s.get)
+	api.POST("/:id/claim", s.mayAct, s.act(s.cfg.Desk.Claim))
+	api.POST("/:id/resolve", s.mayAct, s.act(s.cfg.Desk.Resolve))
+	api.POST("/:id/reopen", s.mayAct, s.act(s.cfg.Desk.Reopen))
+	api.POST("/:id/replies", s.mayAct, s.reply)
+	for _, m := range cfg.Mount {
+		r.Handle(m.Method, m.Path, gin.WrapH(m.Handler))
+	}
+	return r.Handler(), nil
+}
+
+// errorBody is every error answer: a sentence for a person, and the field
+// at fault when there is one.
+type errorBody struct {
+	Error string `json:"error"`
+	Field string `json:"field,omitempty"`
+}
+
+func fail(c *gin.Context, status int, msg string) {
+	c.AbortWithStatusJSON(status, errorBody{Error: msg})
+}
+
+// failErr answers with the status and sentence for err; causes the user
+// need not see are logged.
+func (s *server) failErr(c *gin.Context, err error) {
+	var inv *support.InvalidError
+	var tooBig *http.MaxBytesError
+	switch {
+	case errors.As(err, &inv):
+		c.AbortWithStatusJSON(http.StatusBadRequest, errorBody{Error: sentence(inv.Field + " " + inv.Problem), Field: inv.Field})
+	case errors.As(err, &tooBig):
+		fail(c, http.StatusRequestEntityTooLarge, fmt.Sprintf("The request body is larger than %d bytes.", tooBig.Limit))
+	case errors.Is(err, support.ErrNotFound):
+		fail(c, http.StatusNotFound, "There is no escalation with that id.")
+	case errors.Is(err, support.ErrConflict):
+		fail(c, http.StatusConflict, "Someone else has claimed this escalation.")
+	case errors.Is(err, support.ErrResolved):
+		fail(c, http.StatusConflict, "This escalation is resolved; reopen it first.")
+	case errors.Is(err, support.ErrNotResolved):
+		fail(c, http.StatusConflict, "Only a resolved escalation can be reopened.")
+	case errors.Is(err, support.ErrInvalid):
+		fail(c, http.StatusBadRequest, sentence(err.Error()))
+	default:
+		s.log.ErrorContext(c, "request failed", slog.String("route", c.FullPath()), slog.String("error", err.Error()))
+		fail(c, http.StatusInternalServerError, "Something went wrong on our side. Please try again in a moment.")
+	}
+}
+
+// sentence capitalises s and ends it with a full stop.
+func sentence(s string) string {
+	if s == "" {
+		return s
+	}
+	s = strings.ToUpper(s[:1]) + s[1:]
+	if !strings.HasSuffix(s, ".") {
+		s += "."
+	}
+	return s
+}
