@@ -13,6 +13,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 
 	"github.com/blevesearch/bleve/v2"
@@ -63,6 +64,7 @@ type Index struct {
 	analyzer analysis.Analyzer
 	synonyms map[string][]string // analysed term -> every term of its group
 	docFreq  map[string]int      // analysed term -> passages containing it
+	words    map[string]string   // each word of the knowledge base, lower case -> its analysed term
 	passages int
 	rebuilt  bool
 
@@ -332,7 +334,37 @@ func (ix *Index) prepare() error {
 		}
 		ix.docFreq[e.Term] = int(e.Count)
 	}
+	ix.collectWords()
 	return nil
+}
+
+// collectWords records every word of the knowledge base as written, for
+// matching misspelt words against whole words rather than their stems.
+func (ix *Index) collectWords() {
+	ix.words = map[string]string{}
+	add := func(text string) {
+		for _, tok := range unicodeTokenizer.Tokenize([]byte(strings.ToLower(text))) {
+			w := string(tok.Term)
+			if _, done := ix.words[w]; done || len(w) < 5 || isNumber(w) {
+				continue
+			}
+			if a := ix.analyzer.Analyze(tok.Term); len(a) == 1 && ix.docFreq[string(a[0].Term)] > 0 {
+				ix.words[w] = string(a[0].Term)
+			}
+		}
+	}
+	for _, group := range ix.base.Synonyms {
+		add(strings.Join(group, " "))
+	}
+	for _, d := range ix.base.Documents {
+		add(d.Title)
+		add(d.Summary)
+		add(strings.Join(d.Questions, " "))
+		for _, s := range d.Sections {
+			add(s.Heading)
+			add(s.Text)
+		}
+	}
 }
 
 // idf is the weight of a term: rare terms tell more about a question.

@@ -28,7 +28,7 @@ var fieldBoosts = map[string]float64{
 
 // Weights of the alternatives a question word stands for.
 const (
-	synonymFactor   = 0.7 // another word of the same synonym group
+	synonymBoost    = 0.9 // another word of the same synonym group ranks a little lower
 	typoFactor      = 0.8 // a known word a misspelt one is close to
 	componentFactor = 0.4 // one word of a phrase ("wage" of "minimum wage")
 	numberWeight    = 0.5 // numbers (ages, years, hours) say little about the topic
@@ -38,26 +38,36 @@ const (
 	// detail or a sign the question is off-topic, so they count like a
 	// moderately rare word, not like the rarest.
 	unknownShare = 0.05
-	// specificWeight is how much matched weight (about one fairly rare word)
-	// a passage needs before its Match is not discounted for matching only
-	// common words ("time", "pay").
-	specificWeight = 2.5
-	defaultLimit   = 5
+	// specificShare is how much matched weight, as a share of the weight of
+	// the rarest word, a passage needs before its Match is not discounted for
+	// matching only common words ("time", "pay"): about one fairly rare word.
+	specificShare = 0.4
+	defaultLimit  = 5
 )
 
 // unit is one word of a question, with everything it may match.
 type unit struct {
 	term   string   // as analysed
 	alts   []string // analysed terms that count as this word, term first if known
-	factor []float64
-	weight float64 // how much the word says about the question
+	boost  []float64 // how strongly each alternative ranks a passage
+	credit []float64 // how much of the word each alternative covers
+	weight float64   // how much the word says about the question
+}
+
+func (u *unit) add(term string, boost, credit float64) {
+	if !slices.Contains(u.alts, term) {
+		u.alts = append(u.alts, term)
+		u.boost = append(u.boost, boost)
+		u.credit = append(u.credit, credit)
+	}
 }
 
 // units analyses a question into its telling words.
 func (ix *Index) units(text string) []unit {
 	var us []unit
 	seen := map[string]bool{}
-	for _, tok := range ix.analyzer.Analyze([]byte(expandContractions(text))) {
+	input := []byte(expandContractions(text))
+	for _, tok := range ix.analyzer.Analyze(input) {
 		term := string(tok.Term)
 		if seen[term] || term == "" {
 			continue
@@ -66,27 +76,28 @@ func (ix *Index) units(text string) []unit {
 		u := unit{term: term}
 		switch group, ok := ix.synonyms[term]; {
 		case ok:
-			u.alts = append(u.alts, term)
-			u.factor = append(u.factor, 1)
-			maxDF := ix.docFreq[term]
+			maxDF := 0
 			for _, alt := range group {
-				if alt != term {
-					u.alts = append(u.alts, alt)
-					u.factor = append(u.factor, synonymFactor)
+				boost := synonymBoost
+				if alt == term {
+					boost = 1
 				}
+				u.add(alt, boost, 1)
 				maxDF = max(maxDF, ix.docFreq[alt])
 			}
 			u.weight = ix.idf(maxDF)
 		case ix.docFreq[term] > 0:
-			u.alts = []string{term}
-			u.factor = []float64{1}
+			u.add(term, 1, 1)
 			u.weight = ix.idf(ix.docFreq[term])
 		default:
 			// Unknown to the knowledge base: perhaps a typo of a word it knows.
 			u.weight = ix.idf(int(unknownShare * float64(ix.passages)))
-			for _, near := range ix.nearTerms(term) {
-				u.alts = append(u.alts, near)
-				u.factor = append(u.factor, typoFactor)
+			raw := strings.ToLower(string(input[tok.Start:tok.End]))
+			for _, near := range ix.nearTerms(raw) {
+				u.add(near, typoFactor, typoFactor)
+				for _, alt := range ix.synonyms[near] {
+					u.add(alt, typoFactor*synonymBoost, typoFactor)
+				}
 			}
 		}
 		if isNumber(term) {
@@ -96,12 +107,11 @@ func (ix *Index) units(text string) []unit {
 			u.weight *= weakFactor
 		}
 		// A phrase also matches, weakly, text using its words apart.
-		for _, alt := range append([]string(nil), u.alts...) {
+		for _, alt := range slices.Clone(u.alts) {
 			if parts := strings.Split(alt, joinedTermPadding); len(parts) > 1 {
 				for _, p := range parts {
-					if ix.docFreq[p] > 0 && !slices.Contains(u.alts, p) {
-						u.alts = append(u.alts, p)
-						u.factor = append(u.factor, componentFactor)
+					if ix.docFreq[p] > 0 {
+						u.add(p, componentFactor, componentFactor)
 					}
 				}
 			}
@@ -120,11 +130,11 @@ func isNumber(term string) bool {
 	return false
 }
 
-// nearTerms returns the known terms a misspelt term is probably meant to be:
-// within one edit for words of five to seven letters and two for longer
-// ones, the most common first, at most three.
-func (ix *Index) nearTerms(term string) []string {
-	n := len([]rune(term))
+// nearTerms returns the analysed terms of the known words a misspelt word
+// is probably meant to be: within one edit for words of five to seven
+// letters and two for longer ones, the most common first, at most three.
+func (ix *Index) nearTerms(word string) []string {
+	n := len([]rune(word))
 	limit := 0
 	switch {
 	case n >= 8:
@@ -132,7 +142,7 @@ func (ix *Index) nearTerms(term string) []string {
 	case n >= 5:
 		limit = 1
 	}
-	if limit == 0 || isNumber(term) {
+	if limit == 0 || isNumber(word) {
 		return nil
 	}
 	type cand struct {
@@ -141,12 +151,9 @@ func (ix *Index) nearTerms(term string) []string {
 		df   int
 	}
 	var cs []cand
-	for t, df := range ix.docFreq {
-		if strings.ContainsRune(t, '_') {
-			continue
-		}
-		if d := editDistance(term, t, limit); d <= limit {
-			cs = append(cs, cand{t, d, df})
+	for known, term := range ix.words {
+		if d := editDistance(word, known, limit); d <= limit {
+			cs = append(cs, cand{term, d, ix.docFreq[term]})
 		}
 	}
 	sort.Slice(cs, func(i, j int) bool {
@@ -159,8 +166,13 @@ func (ix *Index) nearTerms(term string) []string {
 		return cs[i].term < cs[j].term
 	})
 	var out []string
-	for i := 0; i < len(cs) && i < 3; i++ {
-		out = append(out, cs[i].term)
+	for _, c := range cs {
+		if len(out) == 3 {
+			break
+		}
+		if !slices.Contains(out, c.term) {
+			out = append(out, c.term)
+		}
 	}
 	return out
 }
@@ -218,7 +230,7 @@ func (ix *Index) Search(ctx context.Context, q knowledge.Query) ([]knowledge.Hit
 			for field, boost := range fieldBoosts {
 				tq := bleve.NewTermQuery(alt)
 				tq.SetField(field)
-				tq.SetBoost(boost * u.factor[i])
+				tq.SetBoost(boost * u.boost[i])
 				should = append(should, tq)
 			}
 		}
@@ -266,7 +278,7 @@ func (ix *Index) Search(ctx context.Context, q knowledge.Query) ([]knowledge.Hit
 			matched := 0.0
 			for i, alt := range u.alts {
 				if found[alt] {
-					matched = max(matched, u.factor[i])
+					matched = max(matched, u.credit[i])
 				}
 			}
 			if matched > 0 {
@@ -277,7 +289,7 @@ func (ix *Index) Search(ctx context.Context, q knowledge.Query) ([]knowledge.Hit
 			}
 		}
 		if total > 0 {
-			hit.Match = got / total * min(1, got/specificWeight)
+			hit.Match = got / total * min(1, got/(specificShare*ix.idf(0)))
 		}
 		hits = append(hits, hit)
 	}
