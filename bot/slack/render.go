@@ -275,7 +275,7 @@ func atoms(s string) []string {
 	var out []string
 	last := 0
 	for _, loc := range urlRE.FindAllStringIndex(s, -1) {
-		u := strings.TrimRight(s[loc[0]:loc[1]], ".,;:!?)'")
+		u := trimURL(s[loc[0]:loc[1]])
 		end := loc[0] + len(u)
 		link, ok := linkURL(u)
 		if !ok || textLen(link) > maxSectionText/2 {
@@ -286,6 +286,22 @@ func atoms(s string) []string {
 		last = end
 	}
 	return appendChars(out, s[last:])
+}
+
+// trimURL drops punctuation that ends the sentence rather than the URL: a
+// closing parenthesis only when the URL has no opening one to match.
+func trimURL(u string) string {
+	for u != "" {
+		last := u[len(u)-1]
+		switch {
+		case strings.IndexByte(".,;:!?'", last) >= 0:
+		case last == ')' && strings.Count(u, "(") < strings.Count(u, ")"):
+		default:
+			return u
+		}
+		u = u[:len(u)-1]
+	}
+	return u
 }
 
 // appendChars escapes each character of s as its own atom.
