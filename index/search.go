@@ -41,7 +41,7 @@ const (
 	// specificShare is how much matched weight, as a share of the weight of
 	// the rarest word, a passage needs before its Match is not discounted for
 	// matching only common words ("time", "pay"): about one fairly rare word.
-	specificShare = 0.4
+	specificShare = 0.25
 	defaultLimit  = 5
 )
 
@@ -310,6 +310,17 @@ var kindFactors = map[knowledge.Kind]float64{
 	knowledge.GoodPractice: 0.8,
 }
 
+// positionFactor slightly prefers a document's earlier sections: writers
+// put the main answer first and the details and exceptions after it.
+func positionFactor(p knowledge.Passage) float64 {
+	for i := range p.Doc.Sections {
+		if &p.Doc.Sections[i] == p.Section {
+			return max(0.88, 1-0.03*float64(i))
+		}
+	}
+	return 1
+}
+
 // sharedFactor slightly prefers a passage written for the asker's own
 // audience over one written for employers and PAs alike.
 const sharedFactor = 0.95
@@ -326,7 +337,7 @@ func rerank(hits []knowledge.Hit, audience knowledge.Audience) {
 		top = max(top, h.Score)
 	}
 	for i, h := range hits {
-		r := math.Sqrt(h.Score/top) * (0.1 + 0.9*h.Match) * kindFactors[h.Passage.Doc.Kind]
+		r := math.Sqrt(h.Score/top) * (0.1 + 0.9*h.Match) * kindFactors[h.Passage.Doc.Kind] * positionFactor(h.Passage)
 		if h.Passage.Doc.Audience == knowledge.Both && audience != "" && audience != knowledge.Both {
 			r *= sharedFactor
 		}
