@@ -19,7 +19,6 @@ import (
 	"testing"
 	"time"
 
-	slackapi "github.com/slack-go/slack"
 	"github.com/slack-go/slack/slacktest"
 
 	"github.com/askpa/askpa/bot"
@@ -94,14 +93,13 @@ type peer struct {
 	attempts map[string]int
 	failures map[string][]func(w http.ResponseWriter) // served before success, in order
 	seq      int
-	threads  map[string][]slackapi.Message // conversations.replies: parent ts -> messages
-	users    map[string]string             // users.info: id -> display name
+	users    map[string]string // users.info: id -> display name
 }
 
 func newPeer(tb testing.TB) *peer {
 	tb.Helper()
 	p := &peer{attempts: map[string]int{}, failures: map[string][]func(http.ResponseWriter){},
-		threads: map[string][]slackapi.Message{}, users: map[string]string{}}
+		users: map[string]string{}}
 	p.srv = slacktest.NewTestServer(func(c slacktest.Customize) {
 		c.Handle("/chat.postMessage", p.chat("chat.postMessage"))
 		c.Handle("/chat.postEphemeral", p.chat("chat.postEphemeral"))
@@ -109,6 +107,7 @@ func newPeer(tb testing.TB) *peer {
 		c.Handle("/response/", p.serveResponseURL)
 		c.Handle("/users.info", p.usersInfo)
 		c.Handle("/conversations.replies", p.replies)
+		c.Handle("/conversations.history", p.history)
 	})
 	p.srv.Start()
 	tb.Cleanup(p.srv.Stop)
@@ -237,17 +236,82 @@ func (p *peer) usersInfo(w http.ResponseWriter, r *http.Request) {
 		"id": id, "name": strings.ToLower(name), "profile": map[string]any{"display_name": name, "real_name": name}}})
 }
 
+// asSlackMessage returns a message askpa posted as Slack's API returns it.
+func (m posted) asSlackMessage() map[string]any {
+	out := map[string]any{"type": "message", "ts": m.TS, "text": m.Text, "blocks": m.Blocks, "bot_id": "B0001", "user": testBotUser}
+	if m.Thread != "" {
+		out["thread_ts"] = m.Thread
+	}
+	return out
+}
+
+// latest returns the current version of each message posted to channel
+// (chat.update applied), top-level only when topLevel is set.
+func (p *peer) latest(channel string) []posted {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	var order []string
+	byTS := map[string]posted{}
+	for _, m := range p.posts {
+		if m.Channel != channel || (m.Method != "chat.postMessage" && m.Method != "chat.update") {
+			continue
+		}
+		if m.Method == "chat.update" {
+			old, ok := byTS[m.TS]
+			if !ok {
+				continue
+			}
+			m.Thread = old.Thread
+		} else {
+			order = append(order, m.TS)
+		}
+		byTS[m.TS] = m
+	}
+	var out []posted
+	for _, ts := range order {
+		out = append(out, byTS[ts])
+	}
+	return out
+}
+
 func (p *peer) replies(w http.ResponseWriter, r *http.Request) {
 	_ = r.ParseForm()
-	p.mu.Lock()
-	msgs := p.threads[r.PostForm.Get("ts")]
-	p.mu.Unlock()
+	ts := r.PostForm.Get("ts")
+	var msgs []map[string]any
+	for _, m := range p.latest(r.PostForm.Get("channel")) {
+		if m.TS == ts || m.Thread == ts {
+			msgs = append(msgs, m.asSlackMessage())
+		}
+	}
 	w.Header().Set("Content-Type", "application/json")
 	if msgs == nil {
 		_, _ = io.WriteString(w, `{"ok":false,"error":"thread_not_found"}`)
 		return
 	}
 	_ = json.NewEncoder(w).Encode(map[string]any{"ok": true, "messages": msgs})
+}
+
+// history serves conversations.history, newest first, one message a page
+// so that paging is exercised.
+func (p *peer) history(w http.ResponseWriter, r *http.Request) {
+	_ = r.ParseForm()
+	var top []posted
+	for _, m := range p.latest(r.PostForm.Get("channel")) {
+		if m.Thread == "" {
+			top = append([]posted{m}, top...)
+		}
+	}
+	start, _ := strconv.Atoi(r.PostForm.Get("cursor"))
+	resp := map[string]any{"ok": true, "messages": []map[string]any{}, "has_more": false}
+	if start < len(top) {
+		resp["messages"] = []map[string]any{top[start].asSlackMessage()}
+		if start+1 < len(top) {
+			resp["has_more"] = true
+			resp["response_metadata"] = map[string]any{"next_cursor": strconv.Itoa(start + 1)}
+		}
+	}
+	w.Header().Set("Content-Type", "application/json")
+	_ = json.NewEncoder(w).Encode(resp)
 }
 
 // sent returns everything posted so far.
@@ -351,7 +415,13 @@ type harness struct {
 
 func newHarness(tb testing.TB, modify func(*Config)) *harness {
 	tb.Helper()
-	h := &harness{peer: newPeer(tb), handler: &fakeHandler{}, store: &fakeStore{}, logs: &bytes.Buffer{}}
+	return newHarnessOn(tb, newPeer(tb), modify)
+}
+
+// newHarnessOn is newHarness talking to an existing Slack peer.
+func newHarnessOn(tb testing.TB, p *peer, modify func(*Config)) *harness {
+	tb.Helper()
+	h := &harness{peer: p, handler: &fakeHandler{}, store: &fakeStore{}, logs: &bytes.Buffer{}}
 	cfg := Config{
 		BotToken:      "xoxb-test-token",
 		SigningSecret: testSecret,
@@ -498,7 +568,7 @@ func buttonPress(user string, m posted, value, responseURL string) map[string]an
 		msg["thread_ts"] = m.Thread
 	}
 	p := map[string]any{
-		"type": "block_actions", "trigger_id": "trig-" + value + "-" + m.TS, "response_url": responseURL,
+		"type": "block_actions", "trigger_id": "trig-" + user + "-" + value + "-" + m.TS, "response_url": responseURL,
 		"user":      map[string]any{"id": user, "username": "pat", "name": "pat", "team_id": testTeam},
 		"team":      map[string]any{"id": testTeam},
 		"channel":   map[string]any{"id": m.Channel},
