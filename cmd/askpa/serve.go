@@ -17,6 +17,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"golang.org/x/sync/errgroup"
+	"golang.org/x/time/rate"
 
 	"github.com/askpa/askpa/bot"
 	"github.com/askpa/askpa/httpapi"
@@ -43,6 +44,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer, gete
 	fl := flag.NewFlagSet("serve", flag.ContinueOnError)
 	fl.SetOutput(stderr)
 	webhookTimeout := fl.Duration("webhook-timeout", support.WebhookTimeout, "time limit of one outbound delivery attempt")
+	rateLimit := fl.Float64("rate-limit", 10, "requests per second allowed to one client address (0: no limit)")
 	debug := fl.Bool("debug", false, "log at debug level")
 	if err := fl.Parse(args); err != nil {
 		return usageError{err.Error()}
@@ -96,16 +98,22 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer, gete
 		return err
 	}
 	disp, err = support.NewDispatcher(support.DispatcherConfig{
-		Store: store, Targets: desk.Targets(), Timeout: *webhookTimeout, Logger: log, Registerer: reg,
+		Store: store, Targets: desk.Targets(), Timeout: *webhookTimeout, Lease: 2**webhookTimeout + 5*time.Second,
+		Logger: log, Registerer: reg,
 	})
 	if err != nil {
 		return err
+	}
+	limit := rate.Limit(*rateLimit)
+	if *rateLimit <= 0 {
+		limit = rate.Inf
 	}
 	api, err := httpapi.New(httpapi.Config{
 		Desk: desk, Handler: handler, Mailbox: store, Staff: staff,
 		SupportSecret:  []byte(getenv("ASKPA_SUPPORT_WEBHOOK_SECRET")),
 		Ready:          map[string]httpapi.Pinger{"store": store},
 		TrustedProxies: splitList(getenv("ASKPA_TRUSTED_PROXIES")),
+		RateLimit:      limit,
 		Gatherer:       reg, Registerer: reg, Logger: log,
 	})
 	if err != nil {

@@ -1,0 +1,317 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/askpa/askpa/support"
+)
+
+const (
+	testStaffToken  = "alex-token-0123456789"
+	testWebhookKey  = "webhook-secret"
+	testHelpdeskKey = "helpdesk-secret"
+)
+
+// receiver is a webhook endpoint that checks signatures and records events.
+type receiver struct {
+	mu     sync.Mutex
+	events []receivedEvent
+	down   bool
+	bad    int // requests whose signature did not verify
+	srv    *httptest.Server
+}
+
+type receivedEvent struct {
+	Name, Delivery string
+	Escalation     support.Escalation
+}
+
+func newReceiver(t testing.TB) *receiver {
+	r := &receiver{}
+	r.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+		body, _ := io.ReadAll(req.Body)
+		r.mu.Lock()
+		defer r.mu.Unlock()
+		if r.down {
+			http.Error(w, "down", http.StatusServiceUnavailable)
+			return
+		}
+		if err := support.Verify([]byte(testWebhookKey), req.Header.Get(support.HeaderTimestamp), req.Header.Get(support.HeaderSignature), body, time.Now()); err != nil {
+			r.bad++
+			http.Error(w, "bad signature", http.StatusUnauthorized)
+			return
+		}
+		var ev support.Event
+		if err := json.Unmarshal(body, &ev); err != nil || ev.Name != req.Header.Get(support.HeaderEvent) || ev.DeliveryID != req.Header.Get(support.HeaderDelivery) {
+			r.bad++
+			http.Error(w, "inconsistent", http.StatusBadRequest)
+			return
+		}
+		r.events = append(r.events, receivedEvent{ev.Name, ev.DeliveryID, ev.Escalation})
+	}))
+	t.Cleanup(r.srv.Close)
+	return r
+}
+
+// has reports whether the receiver got event name for escalation id.
+func (r *receiver) has(name, id string) bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for _, e := range r.events {
+		if e.Name == name && e.Escalation.ID == id {
+			return true
+		}
+	}
+	return false
+}
+
+// lineWriter hands the first line written to it to a channel.
+type lineWriter struct {
+	mu   sync.Mutex
+	buf  bytes.Buffer
+	line chan string
+}
+
+func (w *lineWriter) Write(p []byte) (int, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.buf.Write(p)
+	if i := bytes.IndexByte(w.buf.Bytes(), '\n'); i >= 0 && w.line != nil {
+		w.line <- w.buf.String()[:i]
+		w.line = nil
+	}
+	return len(p), nil
+}
+
+// startServe runs runServe in-process on a free port and returns its base
+// URL; the server stops when the test ends, and the test fails if it did not
+// stop cleanly.
+func startServe(t *testing.T, env map[string]string) string {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	out := &lineWriter{line: make(chan string, 1)}
+	first := out.line
+	done := make(chan error, 1)
+	go func() {
+		done <- runServe(ctx, []string{"-webhook-timeout", "2s"}, out, io.Discard, func(k string) string { return env[k] })
+	}()
+	t.Cleanup(func() {
+		cancel()
+		select {
+		case err := <-done:
+			if err != nil {
+				t.Errorf("serve stopped with %v", err)
+			}
+		case <-time.After(30 * time.Second):
+			t.Error("serve did not stop within 30s of cancellation")
+		}
+	})
+	select {
+	case line := <-first:
+		base, ok := strings.CutPrefix(line, "askpa: listening on ")
+		if !ok {
+			t.Fatalf("unexpected first line %q", line)
+		}
+		return base
+	case err := <-done:
+		t.Fatalf("serve failed to start: %v", err)
+	case <-time.After(20 * time.Second):
+		t.Fatal("serve did not start")
+	}
+	return ""
+}
+
+// tryCall makes one request with the staff token and decodes the JSON
+// answer into out; it returns the status, or the transport error.
+func tryCall(method, url string, body any, out any) (int, error) {
+	var rd io.Reader
+	if body != nil {
+		b, _ := json.Marshal(body)
+		rd = bytes.NewReader(b)
+	}
+	req, _ := http.NewRequest(method, url, rd)
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Authorization", "Bearer "+testStaffToken)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return 0, err
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return 0, err
+	}
+	if resp.StatusCode/100 == 2 && out != nil {
+		if err := json.Unmarshal(b, out); err != nil {
+			return 0, fmt.Errorf("%d %s: %w", resp.StatusCode, b, err)
+		}
+	}
+	return resp.StatusCode, nil
+}
+
+// call makes one request and decodes the JSON answer into out (when not
+// nil); it returns the status.
+func call(t testing.TB, method, url, token string, body any, out any) int {
+	t.Helper()
+	var rd io.Reader
+	if body != nil {
+		b, _ := json.Marshal(body)
+		rd = bytes.NewReader(b)
+	}
+	req, _ := http.NewRequest(method, url, rd)
+	req.Header.Set("Content-Type", "application/json")
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatalf("%s %s: %v", method, url, err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	if out != nil {
+		if err := json.Unmarshal(b, out); err != nil {
+			t.Fatalf("%s %s: %d %s: %v", method, url, resp.StatusCode, b, err)
+		}
+	}
+	return resp.StatusCode
+}
+
+// eventually polls cond until it holds or the time runs out.
+func eventually(t testing.TB, within time.Duration, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(within)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("gave up waiting: %s", what)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// TestServeEndToEnd walks the whole flow against the real server: a web
+// user asks for a person, the helpdesk webhook hears of it, staff claim and
+// reply, the user reads the reply, staff resolve.
+func TestServeEndToEnd(t *testing.T) {
+	hook := newReceiver(t)
+	base := startServe(t, map[string]string{
+		"ASKPA_ADDR":                   "127.0.0.1:0",
+		"ASKPA_DATA_DIR":               t.TempDir(),
+		"ASKPA_STAFF_TOKENS":           "alex:" + testStaffToken,
+		"ASKPA_WEBHOOK_URLS":           hook.srv.URL + "/askpa",
+		"ASKPA_WEBHOOK_SECRET":         testWebhookKey,
+		"ASKPA_SUPPORT_WEBHOOK_SECRET": testHelpdeskKey,
+	})
+	if st := call(t, "GET", base+"/readyz", "", nil, nil); st != http.StatusOK {
+		t.Fatalf("/readyz: %d", st)
+	}
+
+	var ans struct {
+		Escalate       bool   `json:"escalate"`
+		Reason         string `json:"reason"`
+		ConversationID string `json:"conversation_id"`
+		EscalationID   string `json:"escalation_id"`
+	}
+	st := call(t, "POST", base+"/v1/messages", "", map[string]string{"user": "web-user-1", "audience": "employer", "text": "I'd like to talk to a person please"}, &ans)
+	if st != http.StatusOK || !ans.Escalate || ans.EscalationID == "" || ans.ConversationID == "" || ans.Reason != "requested" {
+		t.Fatalf("asking for a person: %d %+v", st, ans)
+	}
+	id := ans.EscalationID
+	eventually(t, 10*time.Second, "the webhook receiver to get escalation.created", func() bool { return hook.has(support.EventCreated, id) })
+
+	var e support.Escalation
+	if st := call(t, "POST", base+"/api/v1/escalations/"+id+"/claim", testStaffToken, nil, &e); st != http.StatusOK || e.Status != support.StatusClaimed || e.ClaimedBy != "alex" {
+		t.Fatalf("claim: %d %+v", st, e)
+	}
+	const replyText = "Hello, I'm Alex from the support team. I can help with that."
+	if st := call(t, "POST", base+"/api/v1/escalations/"+id+"/replies", testStaffToken, map[string]string{"text": replyText}, &e); st != http.StatusCreated {
+		t.Fatalf("reply: %d", st)
+	}
+	var box struct {
+		Messages []struct {
+			Seq  int64  `json:"seq"`
+			From string `json:"from"`
+			Text string `json:"text"`
+		} `json:"messages"`
+	}
+	eventually(t, 10*time.Second, "the web user to see the staff reply", func() bool {
+		call(t, "GET", base+"/v1/messages?user=web-user-1&after=0", "", nil, &box)
+		for _, m := range box.Messages {
+			if m.From == "staff" && m.Text == replyText {
+				return true
+			}
+		}
+		return false
+	})
+	eventually(t, 10*time.Second, "the reply to be marked delivered", func() bool {
+		call(t, "GET", base+"/api/v1/escalations/"+id, testStaffToken, nil, &e)
+		m := e.Messages[len(e.Messages)-1]
+		return m.From == support.FromStaff && m.Delivery == support.DeliveryDelivered
+	})
+	if st := call(t, "POST", base+"/api/v1/escalations/"+id+"/resolve", testStaffToken, nil, &e); st != http.StatusOK || e.Status != support.StatusResolved {
+		t.Fatalf("resolve: %d %s", st, e.Status)
+	}
+	eventually(t, 10*time.Second, "every event to reach the receiver", func() bool {
+		return hook.has(support.EventClaimed, id) && hook.has(support.EventReplied, id) && hook.has(support.EventResolved, id)
+	})
+	if hook.bad != 0 {
+		t.Errorf("%d webhook requests failed signature checks", hook.bad)
+	}
+	// The person is back with the bot: a new question is not relayed.
+	call(t, "POST", base+"/v1/messages", "", map[string]string{"user": "web-user-1", "text": "what is holiday pay?"}, &ans)
+	if ans.EscalationID != "" {
+		t.Errorf("after resolution the next question still went to escalation %s", ans.EscalationID)
+	}
+	var metrics bytes.Buffer
+	resp, err := http.Get(base + "/metrics")
+	if err == nil {
+		io.Copy(&metrics, resp.Body)
+		resp.Body.Close()
+	}
+	for _, want := range []string{`askpa_escalations_total{priority="normal",reason="requested"} 1`, `askpa_deliveries_total{outcome="delivered",target="webhook"}`, `askpa_http_request_duration_seconds_count`} {
+		if !strings.Contains(metrics.String(), want) {
+			t.Errorf("/metrics lacks %s", want)
+		}
+	}
+}
+
+// TestServeRefusesBadConfiguration checks settings that must stop start-up.
+func TestServeRefusesBadConfiguration(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		env  map[string]string
+		want string
+	}{
+		{"unsigned webhooks", map[string]string{"ASKPA_WEBHOOK_URLS": "http://127.0.0.1:1/x"}, "ASKPA_WEBHOOK_SECRET"},
+		{"bad webhook URL", map[string]string{"ASKPA_WEBHOOK_URLS": "ftp://x", "ASKPA_WEBHOOK_SECRET": "s"}, "ASKPA_WEBHOOK_URLS"},
+		{"bad staff tokens", map[string]string{"ASKPA_STAFF_TOKENS": "alex"}, "ASKPA_STAFF_TOKENS"},
+		{"short staff token", map[string]string{"ASKPA_STAFF_TOKENS": "alex:short"}, "ASKPA_STAFF_TOKENS"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			tc.env["ASKPA_DATA_DIR"] = t.TempDir()
+			tc.env["ASKPA_ADDR"] = "127.0.0.1:0"
+			err := runServe(context.Background(), nil, io.Discard, io.Discard, func(k string) string { return tc.env[k] })
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("runServe: %v, want an error naming %s", err, tc.want)
+			}
+		})
+	}
+}
+
+// readLine returns the first line r produces.
+func readLine(r io.Reader) (string, error) {
+	line, err := bufio.NewReader(r).ReadString('\n')
+	return strings.TrimSpace(line), err
+}
+
