@@ -12,6 +12,7 @@ import (
 	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
 
 	"github.com/askpa/askpa/bot"
+	"github.com/askpa/askpa/support"
 )
 
 // ErrForbidden is wrapped by errors for chats the bot may not write to: the
@@ -30,13 +31,17 @@ var ErrForbidden = errors.New("telegram: the bot may not write to this chat")
 // before a failure stay sent.
 func (c *Channel) Send(ctx context.Context, to bot.Address, r bot.Reply) error {
 	if to.Channel != Name {
-		return fmt.Errorf("telegram: address is for channel %q", to.Channel)
+		return support.Permanent(fmt.Errorf("telegram: address is for channel %q", to.Channel))
 	}
 	chatID, err := strconv.ParseInt(to.ChatID, 10, 64)
 	if err != nil || chatID == 0 {
-		return errors.New("telegram: address has no valid chat id")
+		return support.Permanent(errors.New("telegram: address has no valid chat id"))
 	}
-	return c.sendReply(ctx, chatID, 0, r)
+	err = c.sendReply(ctx, chatID, 0, r)
+	if err != nil && isPermanent(err) {
+		return support.Permanent(err)
+	}
+	return err
 }
 
 // sendReply renders r and sends its parts to chatID. A non-zero replyTo

@@ -14,6 +14,7 @@ import (
 	"github.com/askpa/askpa/bot"
 	"github.com/askpa/askpa/bot/telegram/telegramtest"
 	"github.com/askpa/askpa/knowledge"
+	"github.com/askpa/askpa/support"
 )
 
 func answerWithButtons(m bot.Message) ([]bot.Reply, error) {
@@ -529,6 +530,10 @@ func TestSendRetries(t *testing.T) {
 			if want := map[bool]int{true: 1, false: 0}[tt.wantErr == nil]; delivered != want {
 				t.Errorf("%d messages delivered, want %d", delivered, want)
 			}
+			// The support desk's outbox keeps retrying only what may recover.
+			if wantPermanent := tt.wantErr != nil && tt.wantCalls == 1 && tt.name != "retry_after too long"; support.IsPermanent(err) != wantPermanent {
+				t.Errorf("support.IsPermanent(%v) = %v, want %v", err, support.IsPermanent(err), wantPermanent)
+			}
 			if tt.wantWaits != nil && !reflect.DeepEqual(f.clock.waited(), tt.wantWaits) {
 				t.Errorf("waited %v, want %v", f.clock.waited(), tt.wantWaits)
 			}
@@ -596,8 +601,12 @@ func TestSendAddress(t *testing.T) {
 		{Channel: "telegram", UserID: "501", ChatID: "not-a-number"},
 		{Channel: "telegram", UserID: "501"},
 	} {
-		if err := f.ch.Send(context.Background(), to, bot.Reply{Text: "hi"}); err == nil {
+		err := f.ch.Send(context.Background(), to, bot.Reply{Text: "hi"})
+		if err == nil {
 			t.Errorf("Send to %+v succeeded", to)
+		}
+		if !support.IsPermanent(err) {
+			t.Errorf("Send to %+v: %v is not marked permanent", to, err)
 		}
 	}
 	if n := f.srv.Calls("sendMessage"); n != 0 {
