@@ -1,0 +1,64 @@
+package bot
+
+// What the bot says outside answers from the knowledge base, in one place
+// so that it can be read and edited together.
+const (
+	msgWelcome = `Hello, I am askpa. I answer questions about employing a personal assistant (PA) with a direct payment, and about working as a PA, in England: pay, holiday, sick pay, pensions, DBS checks, contracts, safeguarding and more.
+
+What I cannot do: I am not a person, I cannot look at your own case or give legal advice, and I only know about England. I will say when I am not sure, and I can pass you to a person on the support team at any time (type /human).
+
+Privacy: your messages are kept so that support staff can help you if you ask for a person. Please do not send bank details or National Insurance numbers.
+
+Are you an employer or a PA?`
+
+	msgHelp = `Ask me a question in your own words, for example "how much holiday does a PA get?".
+
+/topics - browse topics
+/human - talk to a person on the support team
+/cancel - go back to askpa after asking for a person
+/start - who I am, and change between employer and PA
+
+If an answer was not right, press "Not helpful" and I will try again or find you a person.`
+
+	msgAudienceEmployer = "Thanks. I will answer as for someone who employs a PA. Ask me anything, or type /topics to browse."
+	msgAudiencePA       = "Thanks. I will answer as for a PA (personal assistant). Ask me anything, or type /topics to browse."
+
+	msgTopics        = "Choose a topic:"
+	msgTopicPassages = "Here is what I can tell you about %s. Choose one:"
+	msgNoTopic       = "Sorry, I could not find that topic. Type /topics to see them all."
+
+	msgThanksHelpful = "Thank you, that helps us improve askpa."
+	msgNotHelpful    = "Sorry that did not help. Would you like to try asking in a different way, or talk to a person?"
+	msgRephrase      = "Please type your question again in different words. Short questions with the main words work best, for example \"holiday pay for irregular hours\"."
+	msgNothingToRate = "Thanks. Ask me a question first, then tell me whether the answer helped."
+	msgFeedback      = "Was my last answer helpful?"
+
+	msgHandedOver    = "I have passed your conversation to the support team. A person will reply here, usually %s. You can keep writing: everything you send reaches them. Type /cancel to go back to askpa."
+	msgUrgentHanded  = "I have also told the support team, and someone will contact you as soon as they can. If you are in danger, please do not wait: call 999."
+	msgStillWaiting  = "The support team has your message. A person will reply here, usually %s. Type /cancel to go back to askpa."
+	msgAlreadyHanded = "You are already waiting for a person from the support team; they will reply here. Type /cancel to go back to askpa."
+	msgCancelled     = "OK, you are back with askpa. Ask me anything, or type /human if you need a person again."
+	msgNothingCancel = "There is nothing to cancel: you are talking to askpa. Ask me anything."
+	msgClaimed       = "A member of the support team has picked up your conversation and will reply here."
+	msgResolved      = "The support team has finished with this conversation. You are back with askpa: ask me anything, or type /human if you need a person again."
+	msgReopened      = "The support team has reopened your conversation. A person will reply here."
+	msgOfferPerson   = "I have not been able to answer your last few questions. Would you like to talk to a person on the support team?"
+	msgMissesHanded  = "I have not been able to answer your questions, so I am passing you to the support team."
+	msgNoDesk        = "Sorry, I cannot reach the support team from here. Please contact your council's direct payments team or your direct payment support service."
+	msgStaffPrefix   = "Support team: "
+
+	// defaultResponseTime completes "A person will reply here, usually ...".
+	defaultResponseTime = "within one working day"
+)
+
+// Button labels.
+const (
+	labelHelpful    = "Helpful"
+	labelNotHelpful = "Not helpful"
+	labelHuman      = "Talk to a person"
+	labelRephrase   = "Ask another way"
+	labelCancel     = "Back to askpa"
+	labelTopics     = "Browse topics"
+	labelEmployer   = "I employ a PA"
+	labelPA         = "I am a PA"
+)

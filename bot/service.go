@@ -1,0 +1,571 @@
+package bot
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/askpa/askpa/knowledge"
+	"github.com/askpa/askpa/support"
+)
+
+// Escalator is the part of the support desk the bot uses to hand a
+// conversation to a person. *support.Desk implements it.
+type Escalator interface {
+	Escalate(ctx context.Context, n support.NewEscalation) (support.Escalation, error)
+	AddPersonMessage(ctx context.Context, escalationID, text string, at time.Time) error
+	Withdraw(ctx context.Context, escalationID, note string) error
+}
+
+// ServiceConfig configures a Service. Engine and Store are required.
+type ServiceConfig struct {
+	Engine *Engine
+	Store  Store
+	// Desk receives escalations. Without one the bot still says when it
+	// would hand over, and points people to their council instead.
+	Desk Escalator
+	// ResponseTime completes "A person will reply here, usually ...".
+	// Default "within one working day".
+	ResponseTime string
+	// OfferAfter is how many unanswered questions in a row make the bot
+	// offer a person (default 2); EscalateAfter how many make it hand over
+	// (default 3).
+	OfferAfter, EscalateAfter int
+	// MaxMessageChars bounds what a person may send in one message; longer
+	// messages are cut (default 4,000).
+	MaxMessageChars int
+	// HistoryTurns is how many recent turns an escalation carries (default 20).
+	HistoryTurns int
+	Logger       *slog.Logger
+	Now          func() time.Time
+}
+
+// Service is the bot every channel talks to: it keeps each person's
+// conversation, handles commands and buttons, answers through the Engine
+// and hands over to the support desk. It implements Handler and is safe for
+// concurrent use.
+type Service struct {
+	cfg    ServiceConfig
+	engine *Engine
+	store  Store
+	desk   Escalator
+	log    *slog.Logger
+	now    func() time.Time
+}
+
+// NewService returns a Service for cfg, or an error when Engine or Store is
+// missing.
+func NewService(cfg ServiceConfig) (*Service, error) {
+	if cfg.Engine == nil || cfg.Store == nil {
+		return nil, errors.New("bot: NewService needs an Engine and a Store")
+	}
+	if cfg.ResponseTime == "" {
+		cfg.ResponseTime = defaultResponseTime
+	}
+	if cfg.OfferAfter == 0 {
+		cfg.OfferAfter = 2
+	}
+	if cfg.EscalateAfter == 0 {
+		cfg.EscalateAfter = 3
+	}
+	if cfg.MaxMessageChars == 0 {
+		cfg.MaxMessageChars = 4000
+	}
+	if cfg.HistoryTurns == 0 {
+		cfg.HistoryTurns = 20
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	return &Service{cfg: cfg, engine: cfg.Engine, store: cfg.Store, desk: cfg.Desk, log: cfg.Logger, now: cfg.Now}, nil
+}
+
+// defaultAudience is who a new person on a channel is taken to be.
+func defaultAudience(m Message) knowledge.Audience {
+	if m.Audience == knowledge.Employer || m.Audience == knowledge.PA {
+		return m.Audience
+	}
+	if m.Address.Channel == ChannelSlack {
+		return knowledge.PA
+	}
+	return knowledge.Employer
+}
+
+// turn is one exchange being handled: the conversation, and what to send.
+type turn struct {
+	conv   Conversation
+	res    Result
+	msg    Message
+	now    time.Time
+	dirty  bool // conv changed and must be saved
+	logged bool // the person's message is already in the history
+}
+
+func (t *turn) reply(r Reply) { t.res.Replies = append(t.res.Replies, r) }
+
+// Handle handles one message from a person and returns the replies to send
+// them. It fails only when the store or the search fails; the channel should
+// then tell the person to try again.
+func (s *Service) Handle(ctx context.Context, m Message) (Result, error) {
+	if m.Address.Channel == "" || m.Address.UserID == "" {
+		return Result{}, errors.New("bot: message without a channel or user")
+	}
+	if m.Address.ChatID == "" {
+		m.Address.ChatID = m.Address.UserID
+	}
+	if n := utf8.RuneCountInString(m.Text); n > s.cfg.MaxMessageChars {
+		m.Text = string([]rune(m.Text)[:s.cfg.MaxMessageChars])
+	}
+	m.Text = strings.TrimSpace(m.Text)
+	now := m.At
+	if now.IsZero() {
+		now = s.now()
+	}
+	conv, err := s.store.Conversation(ctx, m.Address, defaultAudience(m), now)
+	if err != nil {
+		return Result{}, fmt.Errorf("bot: loading conversation: %w", err)
+	}
+	t := &turn{conv: conv, msg: m, now: now}
+	t.res.ConversationID = conv.ID
+
+	switch {
+	case m.Action != "":
+		err = s.action(ctx, t, m.Action)
+	case strings.HasPrefix(m.Text, "/"):
+		err = s.command(ctx, t)
+	case conv.Mode != ModeBot:
+		err = s.relayToStaff(ctx, t)
+	default:
+		err = s.question(ctx, t)
+	}
+	if err != nil {
+		return Result{}, err
+	}
+	if err := s.finish(ctx, t); err != nil {
+		return Result{}, err
+	}
+	if t.conv.Mode != ModeBot {
+		t.res.EscalationID = t.conv.EscalationID
+	}
+	return t.res, nil
+}
+
+// finish records the exchange in the conversation's history and saves it.
+func (s *Service) finish(ctx context.Context, t *turn) error {
+	if !t.logged && t.msg.Text != "" {
+		if err := s.store.AppendTurn(ctx, t.conv.ID, Turn{From: FromUser, Text: t.msg.Text, At: t.now}); err != nil {
+			return fmt.Errorf("bot: recording message: %w", err)
+		}
+	}
+	for _, r := range t.res.Replies {
+		if err := s.store.AppendTurn(ctx, t.conv.ID, Turn{From: FromBot, Text: r.Text, At: t.now}); err != nil {
+			return fmt.Errorf("bot: recording reply: %w", err)
+		}
+	}
+	t.conv.Address = t.msg.Address
+	t.conv.UpdatedAt = t.now
+	if err := s.store.SaveConversation(ctx, t.conv); err != nil {
+		return fmt.Errorf("bot: saving conversation: %w", err)
+	}
+	return nil
+}
+
+// question answers a typed question while the bot has the conversation.
+func (s *Service) question(ctx context.Context, t *turn) error {
+	a, err := s.engine.Answer(ctx, t.msg.Text, t.conv.Audience)
+	if err != nil {
+		return err
+	}
+	t.res.Answer = &a
+	t.conv.LastQuestion = t.msg.Text
+	if a.Escalate {
+		return s.escalate(ctx, t, a.Text, a.Reason, a.Urgent, a.Sources)
+	}
+	if a.Answered {
+		t.conv.Misses = 0
+		t.conv.LastPassageID = a.PassageID
+		t.reply(s.answerReply(a))
+		return nil
+	}
+	if a.Reason != ReasonLowConfidence {
+		// Greetings, thanks and off-topic messages are not misses.
+		t.reply(Reply{Text: a.Text, Answer: &a})
+		return nil
+	}
+	t.conv.Misses++
+	switch {
+	case t.conv.Misses >= s.cfg.EscalateAfter:
+		a.Escalate, a.Reason = true, ReasonLowConfidence
+		return s.escalate(ctx, t, msgMissesHanded, ReasonLowConfidence, false, nil)
+	case t.conv.Misses >= s.cfg.OfferAfter:
+		r := s.missReply(a)
+		r.Text += "\n\n" + msgOfferPerson
+		t.reply(r)
+	default:
+		t.reply(s.missReply(a))
+	}
+	return nil
+}
+
+// answerReply renders an answer with its feedback and suggestion buttons.
+func (s *Service) answerReply(a Answer) Reply {
+	r := Reply{Text: a.Text, Sources: a.Sources, Answer: &a}
+	r.Buttons = append(r.Buttons, []Button{
+		{Label: labelHelpful, Action: ActionHelpful},
+		{Label: labelNotHelpful, Action: ActionNotHelpful},
+		{Label: labelHuman, Action: ActionHuman},
+	})
+	r.Buttons = append(r.Buttons, suggestionRows(a)...)
+	return r
+}
+
+// missReply renders an honest "not sure" with what might be meant.
+func (s *Service) missReply(a Answer) Reply {
+	r := Reply{Text: a.Text, Answer: &a}
+	r.Buttons = append(r.Buttons, suggestionRows(a)...)
+	r.Buttons = append(r.Buttons, []Button{{Label: labelTopics, Action: ActionTopics}, {Label: labelHuman, Action: ActionHuman}})
+	return r
+}
+
+// suggestionRows offers each suggested passage as a button of its own row.
+func suggestionRows(a Answer) [][]Button {
+	var rows [][]Button
+	for i, id := range a.suggestionIDs {
+		rows = append(rows, []Button{{Label: buttonLabel(a.Suggestions[i]), Action: ActionPassage + PassageRef(id)}})
+	}
+	return rows
+}
+
+// buttonLabel shortens text to fit on a button.
+func buttonLabel(s string) string {
+	const max = 60
+	if utf8.RuneCountInString(s) <= max {
+		return s
+	}
+	cut := string([]rune(s)[:max-1])
+	if i := strings.LastIndex(cut, " "); i > max/2 {
+		cut = cut[:i]
+	}
+	return cut + "…"
+}
+
+// escalate hands the conversation to the support desk and tells the person.
+// text is what to say first (the answer or signposting).
+func (s *Service) escalate(ctx context.Context, t *turn, text, reason string, urgent bool, sources []Source) error {
+	if t.conv.Mode != ModeBot && t.conv.EscalationID != "" {
+		// Already with the desk: a new urgent message still gets its
+		// signposting, and the desk sees it.
+		t.reply(Reply{Text: text, Sources: sources, Answer: t.res.Answer})
+		return s.relayToStaff(ctx, t)
+	}
+	if s.desk == nil {
+		t.reply(Reply{Text: text + "\n\n" + msgNoDesk, Sources: sources, Answer: t.res.Answer})
+		return nil
+	}
+	// The person's message goes into the history first, so that the
+	// escalation carries it.
+	if t.msg.Text != "" {
+		if err := s.store.AppendTurn(ctx, t.conv.ID, Turn{From: FromUser, Text: t.msg.Text, At: t.now}); err != nil {
+			return fmt.Errorf("bot: recording message: %w", err)
+		}
+		t.logged = true
+	}
+	history, err := s.store.Turns(ctx, t.conv.ID, s.cfg.HistoryTurns)
+	if err != nil {
+		return fmt.Errorf("bot: reading history: %w", err)
+	}
+	n := support.NewEscalation{
+		ConversationID: t.conv.ID,
+		Address:        supportAddress(t.msg.Address),
+		Audience:       string(t.conv.Audience),
+		Reason:         reason,
+		Priority:       support.PriorityNormal,
+		Summary:        summary(reason, t.conv.LastQuestion),
+	}
+	if urgent {
+		n.Priority = support.PriorityUrgent
+	}
+	for _, h := range history {
+		n.Messages = append(n.Messages, support.Message{From: h.From, Text: clip(h.Text, support.MaxTextLen), At: h.At})
+	}
+	e, err := s.desk.Escalate(ctx, n)
+	if err != nil {
+		return fmt.Errorf("bot: escalating: %w", err)
+	}
+	s.log.Info("escalated", "conversation", t.conv.ID, "escalation", e.ID, "reason", reason, "urgent", urgent)
+	t.conv.Mode, t.conv.EscalationID, t.conv.ToldWaiting, t.conv.Misses = ModeWaiting, e.ID, true, 0
+	t.res.EscalationID = e.ID
+	handed := fmt.Sprintf(msgHandedOver, s.cfg.ResponseTime)
+	if urgent {
+		handed = msgUrgentHanded + " " + fmt.Sprintf(msgHandedOver, s.cfg.ResponseTime)
+	}
+	r := Reply{Text: text + "\n\n" + handed, Sources: sources, Answer: t.res.Answer}
+	r.Buttons = [][]Button{{{Label: labelCancel, Action: ActionCancel}}}
+	t.reply(r)
+	return nil
+}
+
+// relayToStaff passes a message to the desk while a person has the
+// conversation, telling the person once that it reached them. Safety still
+// comes first: crisis and safeguarding signs get their signposting at once.
+func (s *Service) relayToStaff(ctx context.Context, t *turn) error {
+	if t.msg.Text == "" {
+		return nil
+	}
+	if t.res.Answer == nil {
+		if v := s.engine.Rules().Check(t.msg.Text, t.conv.Audience); v.Urgent() {
+			a, err := s.engine.Answer(ctx, t.msg.Text, t.conv.Audience)
+			if err != nil {
+				return err
+			}
+			t.res.Answer = &a
+			t.reply(Reply{Text: a.Text, Sources: a.Sources, Answer: &a})
+		}
+	}
+	if s.desk != nil && t.conv.EscalationID != "" {
+		err := s.desk.AddPersonMessage(ctx, t.conv.EscalationID, clip(t.msg.Text, support.MaxTextLen), t.now)
+		switch {
+		case errors.Is(err, support.ErrResolved), errors.Is(err, support.ErrNotFound):
+			// Staff closed it meanwhile: back to the bot, and answer.
+			t.conv.Mode, t.conv.EscalationID, t.conv.ToldWaiting = ModeBot, "", false
+			if t.res.Answer == nil {
+				return s.question(ctx, t)
+			}
+			return nil
+		case err != nil:
+			return fmt.Errorf("bot: passing message to staff: %w", err)
+		}
+	}
+	if !t.conv.ToldWaiting && t.conv.Mode == ModeWaiting {
+		t.conv.ToldWaiting = true
+		t.reply(Reply{Text: fmt.Sprintf(msgStillWaiting, s.cfg.ResponseTime), Buttons: [][]Button{{{Label: labelCancel, Action: ActionCancel}}}})
+	}
+	return nil
+}
+
+// command handles "/start", "/help" and the other commands.
+func (s *Service) command(ctx context.Context, t *turn) error {
+	name, arg, _ := strings.Cut(strings.TrimPrefix(t.msg.Text, "/"), " ")
+	name = strings.ToLower(name)
+	if at := strings.IndexByte(name, '@'); at >= 0 {
+		name = name[:at] // "/start@askpa_bot" in Telegram groups
+	}
+	switch name {
+	case "start":
+		t.reply(Reply{Text: msgWelcome, Buttons: [][]Button{{
+			{Label: labelEmployer, Action: ActionAudience + string(knowledge.Employer)},
+			{Label: labelPA, Action: ActionAudience + string(knowledge.PA)},
+		}}})
+	case "help":
+		t.reply(Reply{Text: msgHelp})
+	case "topics":
+		t.reply(s.topicsReply(t.conv.Audience))
+	case "human", "person", "agent":
+		return s.action(ctx, t, ActionHuman)
+	case "cancel", "stop":
+		return s.action(ctx, t, ActionCancel)
+	case "feedback":
+		if t.conv.LastPassageID == "" {
+			t.reply(Reply{Text: msgNothingToRate})
+			return nil
+		}
+		t.reply(Reply{Text: msgFeedback, Buttons: [][]Button{{{Label: labelHelpful, Action: ActionHelpful}, {Label: labelNotHelpful, Action: ActionNotHelpful}}}})
+	case "employer", "pa":
+		return s.action(ctx, t, ActionAudience+name)
+	default:
+		// Not a command we know: treat it as a question.
+		t.msg.Text = strings.TrimSpace(arg)
+		if t.msg.Text == "" {
+			t.reply(Reply{Text: msgHelp})
+			return nil
+		}
+		if t.conv.Mode != ModeBot {
+			return s.relayToStaff(ctx, t)
+		}
+		return s.question(ctx, t)
+	}
+	return nil
+}
+
+// action handles a pressed button (or the command that does the same).
+func (s *Service) action(ctx context.Context, t *turn, action string) error {
+	switch {
+	case action == ActionHelpful || action == ActionNotHelpful:
+		if t.conv.LastPassageID == "" {
+			t.reply(Reply{Text: msgNothingToRate})
+			return nil
+		}
+		helpful := action == ActionHelpful
+		if err := s.store.RecordFeedback(ctx, Feedback{ConversationID: t.conv.ID, PassageID: t.conv.LastPassageID, Helpful: helpful, At: t.now}); err != nil {
+			return fmt.Errorf("bot: recording feedback: %w", err)
+		}
+		if helpful {
+			t.reply(Reply{Text: msgThanksHelpful})
+			return nil
+		}
+		t.reply(Reply{Text: msgNotHelpful, Buttons: [][]Button{{
+			{Label: labelRephrase, Action: ActionRephrase},
+			{Label: labelHuman, Action: ActionHuman},
+		}}})
+	case action == ActionRephrase:
+		t.reply(Reply{Text: msgRephrase})
+	case action == ActionHuman:
+		if t.conv.Mode != ModeBot && t.conv.EscalationID != "" {
+			t.reply(Reply{Text: msgAlreadyHanded})
+			return nil
+		}
+		a := Answer{
+			Question: t.msg.Text, Audience: t.conv.Audience, Text: "Of course.", Confidence: 1,
+			Escalate: true, Reason: ReasonRequested, Sources: []Source{}, Suggestions: []string{},
+		}
+		t.res.Answer = &a
+		return s.escalate(ctx, t, a.Text, ReasonRequested, false, nil)
+	case action == ActionCancel:
+		if t.conv.Mode == ModeBot || t.conv.EscalationID == "" {
+			t.conv.Mode = ModeBot
+			t.reply(Reply{Text: msgNothingCancel})
+			return nil
+		}
+		if s.desk != nil {
+			err := s.desk.Withdraw(ctx, t.conv.EscalationID, "the person went back to the bot")
+			if err != nil && !errors.Is(err, support.ErrResolved) && !errors.Is(err, support.ErrNotFound) {
+				return fmt.Errorf("bot: withdrawing escalation: %w", err)
+			}
+		}
+		t.conv.Mode, t.conv.EscalationID, t.conv.ToldWaiting, t.conv.Misses = ModeBot, "", false, 0
+		t.reply(Reply{Text: msgCancelled})
+	case action == ActionTopics:
+		t.reply(s.topicsReply(t.conv.Audience))
+	case strings.HasPrefix(action, ActionTopic):
+		t.reply(s.topicReply(strings.TrimPrefix(action, ActionTopic), t.conv.Audience))
+	case strings.HasPrefix(action, ActionAudience):
+		a, err := knowledge.ParseAudience(strings.TrimPrefix(action, ActionAudience))
+		if err != nil || a == knowledge.Both {
+			return nil
+		}
+		t.conv.Audience, t.conv.AudienceChosen = a, true
+		text := msgAudienceEmployer
+		if a == knowledge.PA {
+			text = msgAudiencePA
+		}
+		t.reply(Reply{Text: text})
+	case strings.HasPrefix(action, ActionPassage):
+		a, err := s.engine.Passage(strings.TrimPrefix(action, ActionPassage), t.conv.Audience)
+		if errors.Is(err, ErrUnknownPassage) {
+			t.reply(Reply{Text: "Sorry, that answer has changed since I offered it. Please ask your question again."})
+			return nil
+		}
+		t.res.Answer = &a
+		t.conv.LastPassageID = a.PassageID
+		t.reply(s.answerReply(a))
+	default:
+		// Unknown or channel-specific (share): nothing to say.
+		s.log.Debug("unknown action", "conversation", t.conv.ID)
+	}
+	return nil
+}
+
+// topicsReply offers the topics the person's audience sees.
+func (s *Service) topicsReply(audience knowledge.Audience) Reply {
+	r := Reply{Text: msgTopics}
+	var row []Button
+	for _, tp := range s.engine.Base().Topics {
+		if !audience.Sees(tp.Audience) {
+			continue
+		}
+		row = append(row, Button{Label: buttonLabel(tp.Label), Action: ActionTopic + tp.ID})
+		if len(row) == 2 {
+			r.Buttons = append(r.Buttons, row)
+			row = nil
+		}
+	}
+	if len(row) > 0 {
+		r.Buttons = append(r.Buttons, row)
+	}
+	return r
+}
+
+// maxTopicButtons bounds the passages offered for one topic.
+const maxTopicButtons = 8
+
+// topicReply offers the main passages of a topic: the first section of
+// each guidance document on it the person's audience sees.
+func (s *Service) topicReply(id string, audience knowledge.Audience) Reply {
+	var label string
+	for _, tp := range s.engine.Base().Topics {
+		if tp.ID == id {
+			label = tp.Label
+		}
+	}
+	if label == "" {
+		return Reply{Text: msgNoTopic}
+	}
+	r := Reply{Text: fmt.Sprintf(msgTopicPassages, strings.ToLower(label))}
+	for _, kind := range []knowledge.Kind{knowledge.Guidance, knowledge.Standard, knowledge.CaseStudy} {
+		for _, d := range s.engine.Base().Documents {
+			if len(r.Buttons) == maxTopicButtons {
+				return r
+			}
+			if d.Kind != kind || !audience.Sees(d.Audience) || !hasTopic(d, id) || len(d.Sections) == 0 {
+				continue
+			}
+			p := knowledge.Passage{Doc: d, Section: &d.Sections[0]}
+			r.Buttons = append(r.Buttons, []Button{{Label: buttonLabel(d.Title), Action: ActionPassage + PassageRef(p.ID())}})
+		}
+	}
+	return r
+}
+
+func hasTopic(d *knowledge.Document, id string) bool {
+	for _, t := range d.Topics {
+		if t == id {
+			return true
+		}
+	}
+	return false
+}
+
+func supportAddress(a Address) support.Address {
+	return support.Address{Channel: a.Channel, UserID: a.UserID, ChatID: a.ChatID, ThreadID: a.ThreadID, Team: a.Team}
+}
+
+func botAddress(a support.Address) Address {
+	return Address{Channel: a.Channel, UserID: a.UserID, ChatID: a.ChatID, ThreadID: a.ThreadID, Team: a.Team}
+}
+
+// summary says in one line why the person was handed over, for the queue.
+func summary(reason, lastQuestion string) string {
+	what := map[string]string{
+		ReasonRequested:     "Asked to talk to a person",
+		ReasonCrisis:        "URGENT: possible crisis",
+		ReasonSafeguarding:  "URGENT: possible safeguarding concern",
+		ReasonDispute:       "Dispute the bot must not advise on alone",
+		ReasonLowConfidence: "The bot could not answer",
+		ReasonNotHelpful:    "Answer was not helpful",
+	}[reason]
+	if what == "" {
+		what = "Handed over: " + reason
+	}
+	if lastQuestion == "" {
+		return what
+	}
+	return clip(what+". Last question: "+lastQuestion, support.MaxSummaryLen)
+}
+
+// clip cuts s to at most n bytes without splitting a character.
+func clip(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n]
+}
