@@ -125,4 +125,3 @@ func (f *phraseFilter) match(stems []string, i int) int {
 	}
 	return 0
 }
-

@@ -383,4 +383,3 @@ func dedupe(s []string) []string {
 	}
 	return out
 }
-

@@ -56,14 +56,14 @@ func TestSynonyms(t *testing.T) {
 		q, want string
 	}{
 		// Single words and multi-word phrases stand for each other, both ways.
-		{"what can my DP pay for", "direct-payments"},                // dp -> "direct payment"
+		{"what can my DP pay for", "direct-payments"},                  // dp -> "direct payment"
 		{"can my personal budget pay for my carer", "direct-payments"}, // phrase -> phrase
-		{"how do I sack someone", "dismissal"},                       // sack -> dismiss
-		{"how do i get rid of someone", "dismissal"},                 // 3-word phrase -> dismiss
-		{"how much is sick pay", "ssp"},                              // "sick pay" -> SSP
-		{"do I need a police check", "dbs"},                          // "police check" -> DBS
-		{"how much time off does a worker get", "holiday"},           // "time off" -> annual leave
-		{"what are my rights as a PA", "pa-rights"},                  // pa -> "personal assistant"
+		{"how do I sack someone", "dismissal"},                         // sack -> dismiss
+		{"how do i get rid of someone", "dismissal"},                   // 3-word phrase -> dismiss
+		{"how much is sick pay", "ssp"},                                // "sick pay" -> SSP
+		{"do I need a police check", "dbs"},                            // "police check" -> DBS
+		{"how much time off does a worker get", "holiday"},             // "time off" -> annual leave
+		{"what are my rights as a PA", "pa-rights"},                    // pa -> "personal assistant"
 	}
 	for _, tt := range tests {
 		t.Run(tt.q, func(t *testing.T) {

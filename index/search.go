@@ -47,8 +47,8 @@ const (
 
 // unit is one word of a question, with everything it may match.
 type unit struct {
-	term   string   // as analysed
-	alts   []string // analysed terms that count as this word, term first if known
+	term   string    // as analysed
+	alts   []string  // analysed terms that count as this word, term first if known
 	boost  []float64 // how strongly each alternative ranks a passage
 	credit []float64 // how much of the word each alternative covers
 	weight float64   // how much the word says about the question
