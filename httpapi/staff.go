@@ -268,7 +268,7 @@ func (s *server) decode(c *gin.Context, v any) bool {
 		fail(c, http.StatusBadRequest, "The body is empty; send a JSON object.")
 	case strings.HasPrefix(err.Error(), "json: unknown field "):
 		field := strings.Trim(strings.TrimPrefix(err.Error(), "json: unknown field "), `"`)
-		c.AbortWithStatusJSON(http.StatusBadRequest, errorBody{Error: fmt.Sprintf("%s is not a field this request takes.", field), Field: field})
+		c.AbortWithStatusJSON(http.StatusBadRequest, errorBody{Error: fmt.Sprintf("Field %q is not one this request takes.", field), Field: field})
 	default:
 		fail(c, http.StatusBadRequest, "The body is not a JSON object of the expected shape.")
 	}

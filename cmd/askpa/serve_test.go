@@ -314,4 +314,3 @@ func readLine(r io.Reader) (string, error) {
 	line, err := bufio.NewReader(r).ReadString('\n')
 	return strings.TrimSpace(line), err
 }
-

@@ -1,0 +1,482 @@
+package httpapi
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/getkin/kin-openapi/openapi3"
+	"github.com/getkin/kin-openapi/openapi3filter"
+	"github.com/getkin/kin-openapi/routers"
+	legacyrouter "github.com/getkin/kin-openapi/routers/legacy"
+	"github.com/gin-gonic/gin"
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/askpa/askpa/bot"
+	"github.com/askpa/askpa/support"
+	"github.com/askpa/askpa/support/sqlite"
+)
+
+const (
+	alexToken   = "alex-token-0123456789"
+	samToken    = "sam-token-0123456789"
+	readerToken = "reader-token-0123456789"
+	helpdeskKey = "helpdesk-secret"
+)
+
+// fakeBot escalates when asked for a person and answers nothing else.
+type fakeBot struct{ desk *support.Desk }
+
+func (f fakeBot) Handle(ctx context.Context, m bot.Message) (bot.Result, error) {
+	a := &bot.Answer{Question: m.Text, Audience: m.Audience, Sources: []bot.Source{}, Suggestions: []string{}}
+	if !strings.Contains(m.Text, "person") {
+		a.Text = "I don't know."
+		return bot.Result{ConversationID: "c-" + m.Address.UserID, Answer: a, Replies: []bot.Reply{{Text: a.Text}}}, nil
+	}
+	e, err := f.desk.Escalate(ctx, support.NewEscalation{ConversationID: "c-" + m.Address.UserID, Address: support.Address(m.Address),
+		Audience: string(m.Audience), Reason: "requested", Messages: []support.Message{{From: "user", Text: m.Text}}})
+	if err != nil {
+		return bot.Result{}, err
+	}
+	a.Text, a.Escalate, a.Reason = "A person will reply.", true, "requested"
+	return bot.Result{ConversationID: "c-" + m.Address.UserID, EscalationID: e.ID, Answer: a, Replies: []bot.Reply{{Text: a.Text}}}, nil
+}
+
+type togglePinger struct{ down atomic.Bool }
+
+func (p *togglePinger) Ping(context.Context) error {
+	if p.down.Load() {
+		return errors.New("index is closed")
+	}
+	return nil
+}
+
+type testAPI struct {
+	h     http.Handler
+	desk  *support.Desk
+	store *sqlite.Store
+	index *togglePinger
+}
+
+func newTestAPI(t testing.TB, tweak func(*Config)) *testAPI {
+	t.Helper()
+	store, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "t.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { store.Close() })
+	desk, err := support.NewDesk(support.Config{Store: store})
+	if err != nil {
+		t.Fatal(err)
+	}
+	reg := prometheus.NewRegistry()
+	ta := &testAPI{desk: desk, store: store, index: &togglePinger{}}
+	cfg := Config{
+		Desk: desk, Handler: fakeBot{desk}, Mailbox: store,
+		Staff:         []Staff{{Name: "alex", Token: alexToken}, {Name: "sam", Token: samToken}, {Name: "audit", Token: readerToken, ReadOnly: true}},
+		SupportSecret: []byte(helpdeskKey),
+		Ready:         map[string]Pinger{"store": store, "index": ta.index},
+		Gatherer:      reg, Registerer: reg,
+		MaxBody:   8 << 10,
+		RateLimit: 1000, Burst: 1000,
+	}
+	if tweak != nil {
+		tweak(&cfg)
+	}
+	if ta.h, err = New(cfg); err != nil {
+		t.Fatal(err)
+	}
+	return ta
+}
+
+// spec loads the embedded OpenAPI document and its router.
+func spec(t testing.TB) (*openapi3.T, routers.Router) {
+	t.Helper()
+	loader := openapi3.NewLoader()
+	doc, err := loader.LoadFromData(openAPI)
+	if err != nil {
+		t.Fatalf("openapi.json does not load: %v", err)
+	}
+	if err := doc.Validate(loader.Context); err != nil {
+		t.Fatalf("openapi.json is not valid OpenAPI 3: %v", err)
+	}
+	r, err := legacyrouter.NewRouter(doc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return doc, r
+}
+
+// req is one request of the walk.
+type req struct {
+	name    string
+	method  string
+	path    string
+	token   string
+	body    string
+	header  map[string]string
+	status  int
+	invalid bool   // the request is deliberately outside the description
+	field   string // for 400: the field the error must name
+	check   func(t *testing.T, body []byte)
+}
+
+// checker sends requests, checks each against the OpenAPI description and
+// records which operations and statuses were exercised.
+type checker struct {
+	t      *testing.T
+	h      http.Handler
+	router routers.Router
+	seen   map[string]bool // "METHOD /template status"
+}
+
+func (c *checker) do(r req) []byte {
+	t := c.t
+	t.Helper()
+	hr := httptest.NewRequest(r.method, r.path, strings.NewReader(r.body))
+	if r.body != "" {
+		hr.Header.Set("Content-Type", "application/json")
+	}
+	if r.token != "" {
+		hr.Header.Set("Authorization", "Bearer "+r.token)
+	}
+	for k, v := range r.header {
+		hr.Header.Set(k, v)
+	}
+	rec := httptest.NewRecorder()
+	c.h.ServeHTTP(rec, hr)
+	body := rec.Body.Bytes()
+	if rec.Code != r.status {
+		t.Fatalf("%s: %s %s answered %d %s, want %d", r.name, r.method, r.path, rec.Code, body, r.status)
+	}
+	// Validate against the description, with a copy of the request.
+	vr := httptest.NewRequest(r.method, r.path, strings.NewReader(r.body))
+	vr.Header = hr.Header.Clone()
+	route, params, err := c.router.FindRoute(vr)
+	if err != nil {
+		t.Fatalf("%s: %s %s is not in openapi.json: %v", r.name, r.method, r.path, err)
+	}
+	opts := &openapi3filter.Options{AuthenticationFunc: openapi3filter.NoopAuthenticationFunc, IncludeResponseStatus: true, MultiError: true}
+	in := &openapi3filter.RequestValidationInput{Request: vr, PathParams: params, Route: route, Options: opts}
+	if err := openapi3filter.ValidateRequest(context.Background(), in); err != nil && !r.invalid {
+		t.Errorf("%s: the request does not match openapi.json: %v", r.name, err)
+	}
+	out := &openapi3filter.ResponseValidationInput{RequestValidationInput: in, Status: rec.Code, Header: rec.Header(),
+		Body: io.NopCloser(bytes.NewReader(body)), Options: opts}
+	if err := openapi3filter.ValidateResponse(context.Background(), out); err != nil {
+		t.Errorf("%s: the %d answer does not match openapi.json: %v\n%s", r.name, rec.Code, err, body)
+	}
+	c.seen[r.method+" "+route.Path+" "+strconv.Itoa(rec.Code)] = true
+	if rec.Code >= 400 && route.Path != "/readyz" {
+		var e errorBody
+		if err := json.Unmarshal(body, &e); err != nil || !strings.HasSuffix(e.Error, ".") || e.Error[0] < 'A' || e.Error[0] > 'Z' {
+			t.Errorf("%s: error body %s is not a sentence", r.name, body)
+		}
+		if e.Field != r.field {
+			t.Errorf("%s: error names field %q, want %q", r.name, e.Field, r.field)
+		}
+	}
+	if r.check != nil {
+		r.check(t, body)
+	}
+	return body
+}
+
+func signed(secret, body string, at time.Time) map[string]string {
+	ts := at.Unix()
+	return map[string]string{
+		support.HeaderTimestamp: strconv.FormatInt(ts, 10),
+		support.HeaderSignature: support.Sign([]byte(secret), ts, []byte(body)),
+	}
+}
+
+func decodeInto[T any](t *testing.T, b []byte) T {
+	t.Helper()
+	var v T
+	if err := json.Unmarshal(b, &v); err != nil {
+		t.Fatalf("decode %s: %v", b, err)
+	}
+	return v
+}
+
+// TestAPIAgainstOpenAPI walks every route with good and bad requests,
+// checks the statuses and bodies a client relies on, and validates every
+// request and answer against openapi.json.
+func TestAPIAgainstOpenAPI(t *testing.T) {
+	doc, router := spec(t)
+	api := newTestAPI(t, nil)
+	c := &checker{t: t, h: api.h, router: router, seen: map[string]bool{}}
+
+	c.do(req{name: "health", method: "GET", path: "/healthz", status: 200})
+	c.do(req{name: "ready", method: "GET", path: "/readyz", status: 200})
+	api.index.down.Store(true)
+	c.do(req{name: "not ready", method: "GET", path: "/readyz", status: 503, check: func(t *testing.T, b []byte) {
+		if !strings.Contains(string(b), `"failing":["index"]`) {
+			t.Errorf("/readyz with the index down: %s", b)
+		}
+	}})
+	api.index.down.Store(false)
+	c.do(req{name: "description", method: "GET", path: "/api/v1/openapi.json", status: 200})
+
+	// The web channel.
+	c.do(req{name: "question", method: "POST", path: "/v1/messages", body: `{"user":"u1","audience":"pa","text":"how much holiday?"}`, status: 200,
+		check: func(t *testing.T, b []byte) {
+			a := decodeInto[messageOut](t, b)
+			if a.Answered || a.Escalate || a.Audience != "pa" || a.ConversationID == "" || a.EscalationID != "" {
+				t.Errorf("answer %+v", a)
+			}
+		}})
+	first := decodeInto[messageOut](t, c.do(req{name: "ask for a person", method: "POST", path: "/v1/messages",
+		body: `{"user":"u1","text":"I want to talk to a person"}`, status: 200}))
+	if !first.Escalate || first.EscalationID == "" {
+		t.Fatalf("asking for a person: %+v", first)
+	}
+	id := first.EscalationID
+	for _, bad := range []req{
+		{name: "no text", body: `{"user":"u1"}`, field: "text"},
+		{name: "blank text", body: `{"user":"u1","text":"   "}`, field: "text"},
+		{name: "no user", body: `{"user":"","text":"hi"}`, field: "user"},
+		{name: "user with spaces", body: `{"user":"a b","text":"hi"}`, field: "user"},
+		{name: "unknown audience", body: `{"user":"u1","audience":"boss","text":"hi"}`, field: "audience"},
+		{name: "unknown field", body: `{"user":"u1","text":"hi","colour":"red"}`, field: "colour"},
+		{name: "wrong type", body: `{"user":"u1","text":42}`, field: "text"},
+		{name: "not JSON", body: `{"user":`},
+		{name: "not an object", body: `["user"]`},
+	} {
+		bad.method, bad.path, bad.status, bad.invalid = "POST", "/v1/messages", 400, true
+		c.do(bad)
+	}
+	c.do(req{name: "oversized", method: "POST", path: "/v1/messages", body: `{"user":"u1","text":"` + strings.Repeat("x", 9000) + `"}`, status: 413, invalid: true})
+	c.do(req{name: "mailbox", method: "GET", path: "/v1/messages?user=u1&after=0", status: 200})
+	c.do(req{name: "mailbox without user", method: "GET", path: "/v1/messages", status: 400, invalid: true, field: "user"})
+	c.do(req{name: "mailbox bad after", method: "GET", path: "/v1/messages?user=u1&after=-1", status: 400, invalid: true, field: "after"})
+
+	// The staff API: authentication.
+	c.do(req{name: "no token", method: "GET", path: "/api/v1/escalations", status: 401})
+	c.do(req{name: "unknown token", method: "GET", path: "/api/v1/escalations", token: "not-a-real-token-000000", status: 401})
+	c.do(req{name: "queue", method: "GET", path: "/api/v1/escalations", token: readerToken, status: 200, check: func(t *testing.T, b []byte) {
+		l := decodeInto[escalationList](t, b)
+		if len(l.Escalations) != 1 || l.Escalations[0].ID != id || l.Escalations[0].Messages[0].Text != "I want to talk to a person" {
+			t.Errorf("queue %+v", l)
+		}
+	}})
+	for _, bad := range []struct{ q, field string }{{"status=closed", "status"}, {"priority=high", "priority"}, {"limit=0", "limit"}, {"limit=201", "limit"}, {"cursor=zzz", "cursor"}} {
+		c.do(req{name: "bad " + bad.q, method: "GET", path: "/api/v1/escalations?" + bad.q, token: alexToken, status: 400, invalid: bad.field != "cursor", field: bad.field})
+	}
+	c.do(req{name: "one", method: "GET", path: "/api/v1/escalations/" + id, token: alexToken, status: 200, check: func(t *testing.T, b []byte) {
+		if !strings.Contains(string(b), `"deliveries":[]`) {
+			t.Errorf("detail without deliveries: %s", b)
+		}
+	}})
+	c.do(req{name: "unknown id", method: "GET", path: "/api/v1/escalations/nope", token: alexToken, status: 404})
+
+	// Acting.
+	claim := "/api/v1/escalations/" + id + "/claim"
+	c.do(req{name: "reader claims", method: "POST", path: claim, token: readerToken, status: 403})
+	c.do(req{name: "claim", method: "POST", path: claim, token: alexToken, status: 200, check: func(t *testing.T, b []byte) {
+		if e := decodeInto[support.Escalation](t, b); e.Status != support.StatusClaimed || e.ClaimedBy != "alex" {
+			t.Errorf("after claim: %s by %q", e.Status, e.ClaimedBy)
+		}
+	}})
+	c.do(req{name: "claim again", method: "POST", path: claim, token: alexToken, status: 200})
+	c.do(req{name: "someone else claims", method: "POST", path: claim, token: samToken, status: 409})
+	c.do(req{name: "claim unknown", method: "POST", path: "/api/v1/escalations/nope/claim", token: alexToken, status: 404})
+	replies := "/api/v1/escalations/" + id + "/replies"
+	c.do(req{name: "someone else replies", method: "POST", path: replies, token: samToken, body: `{"text":"hi"}`, status: 409})
+	c.do(req{name: "empty reply", method: "POST", path: replies, token: alexToken, body: `{"text":""}`, status: 400, invalid: true, field: "text"})
+	c.do(req{name: "reply not a string", method: "POST", path: replies, token: alexToken, body: `{"text":5}`, status: 400, invalid: true, field: "text"})
+	c.do(req{name: "reply not JSON", method: "POST", path: replies, token: alexToken, body: `text=hi`, status: 400, invalid: true})
+	c.do(req{name: "reply too large", method: "POST", path: replies, token: alexToken, body: `{"text":"` + strings.Repeat("y", 9000) + `"}`, status: 413, invalid: true})
+	c.do(req{name: "reply", method: "POST", path: replies, token: alexToken, body: `{"text":"Hello, this is Alex."}`, status: 201, check: func(t *testing.T, b []byte) {
+		e := decodeInto[support.Escalation](t, b)
+		m := e.Messages[len(e.Messages)-1]
+		if m.From != "staff" || m.Author != "alex" || m.Text != "Hello, this is Alex." {
+			t.Errorf("last message %+v", m)
+		}
+	}})
+	resolve := "/api/v1/escalations/" + id + "/resolve"
+	reopen := "/api/v1/escalations/" + id + "/reopen"
+	c.do(req{name: "reopen an open one", method: "POST", path: reopen, token: alexToken, status: 409})
+	c.do(req{name: "resolve", method: "POST", path: resolve, token: alexToken, status: 200})
+	c.do(req{name: "resolve again", method: "POST", path: resolve, token: alexToken, status: 409})
+	c.do(req{name: "reply to resolved", method: "POST", path: replies, token: alexToken, body: `{"text":"hi"}`, status: 409})
+	c.do(req{name: "reopen", method: "POST", path: reopen, token: samToken, status: 200})
+
+	// Paging.
+	for i := range 3 {
+		c.do(req{name: "more", method: "POST", path: "/v1/messages", body: fmt.Sprintf(`{"user":"p%d","text":"a person please"}`, i), status: 200})
+	}
+	var all []string
+	next := "/api/v1/escalations?limit=3&status=open"
+	for next != "" {
+		l := decodeInto[escalationList](t, c.do(req{name: "page", method: "GET", path: next, token: alexToken, status: 200}))
+		for _, e := range l.Escalations {
+			all = append(all, e.ID)
+		}
+		next = ""
+		if l.NextCursor != "" {
+			next = "/api/v1/escalations?limit=3&status=open&cursor=" + l.NextCursor
+		}
+	}
+	if len(all) != 4 || all[0] != id {
+		t.Errorf("paged through %v, want 4 open escalations, the oldest (%s) first", all, id)
+	}
+
+	// Helpdesk replies.
+	now := time.Now()
+	body := fmt.Sprintf(`{"escalation_id":%q,"text":"We will ring you tomorrow.","author":"Jo","delivery_id":"hd-1"}`, id)
+	c.do(req{name: "helpdesk reply", method: "POST", path: "/webhooks/support", body: body, header: signed(helpdeskKey, body, now), status: 200})
+	c.do(req{name: "helpdesk retry", method: "POST", path: "/webhooks/support", body: body, header: signed(helpdeskKey, body, now), status: 200, check: func(t *testing.T, b []byte) {
+		if !strings.Contains(string(b), `"duplicate"`) {
+			t.Errorf("a retried delivery: %s", b)
+		}
+	}})
+	e, _ := api.desk.Get(context.Background(), id)
+	n := 0
+	for _, m := range e.Messages {
+		if m.Text == "We will ring you tomorrow." {
+			n++
+		}
+	}
+	if n != 1 || e.ClaimedBy != "Jo" {
+		t.Errorf("after a delivery and its retry the reply is there %d times, claimed by %q", n, e.ClaimedBy)
+	}
+	c.do(req{name: "forged", method: "POST", path: "/webhooks/support", body: body, header: signed("guess", body, now), status: 401})
+	c.do(req{name: "tampered", method: "POST", path: "/webhooks/support", body: strings.Replace(body, "tomorrow", "never", 1), header: signed(helpdeskKey, body, now), status: 401})
+	c.do(req{name: "unsigned", method: "POST", path: "/webhooks/support", body: body, status: 401, invalid: true})
+	c.do(req{name: "stale", method: "POST", path: "/webhooks/support", body: body, header: signed(helpdeskKey, body, now.Add(-6*time.Minute)), status: 401})
+	c.do(req{name: "from the future", method: "POST", path: "/webhooks/support", body: body, header: signed(helpdeskKey, body, now.Add(6*time.Minute)), status: 401})
+	unknown := `{"escalation_id":"nope","text":"x","delivery_id":"hd-2"}`
+	c.do(req{name: "helpdesk unknown id", method: "POST", path: "/webhooks/support", body: unknown, header: signed(helpdeskKey, unknown, now), status: 404})
+	noID := `{"text":"x","delivery_id":"hd-3"}`
+	c.do(req{name: "helpdesk without id", method: "POST", path: "/webhooks/support", body: noID, header: signed(helpdeskKey, noID, now), status: 400, invalid: true, field: "escalation_id"})
+	c.do(req{name: "metrics", method: "GET", path: "/metrics", status: 200, check: func(t *testing.T, b []byte) {
+		if !strings.Contains(string(b), `askpa_http_request_duration_seconds_count{method="POST",route="/api/v1/escalations/:id/claim",status="409"} 1`) {
+			t.Errorf("/metrics lacks the latency of the conflicting claim")
+		}
+	}})
+
+	// Every operation in the description was exercised with a success, and
+	// every route served is described.
+	for path, item := range doc.Paths.Map() {
+		for method := range item.Operations() {
+			ok := false
+			for k := range c.seen {
+				if strings.HasPrefix(k, method+" "+path+" 2") {
+					ok = true
+				}
+			}
+			if !ok {
+				t.Errorf("%s %s is described but the walk never got a 2xx from it", method, path)
+			}
+		}
+	}
+	for _, r := range api.h.(*gin.Engine).Routes() {
+		p := r.Path
+		for _, seg := range strings.Split(p, "/") {
+			if strings.HasPrefix(seg, ":") {
+				p = strings.Replace(p, seg, "{"+seg[1:]+"}", 1)
+			}
+		}
+		if doc.Paths.Find(p) == nil || doc.Paths.Find(p).GetOperation(r.Method) == nil {
+			t.Errorf("%s %s is served but not described in openapi.json", r.Method, r.Path)
+		}
+	}
+}
+
+// TestRateLimit checks that one client is held to its rate and another is
+// not affected.
+func TestRateLimit(t *testing.T) {
+	_, router := spec(t)
+	api := newTestAPI(t, func(c *Config) { c.RateLimit, c.Burst = 0.001, 2 })
+	c := &checker{t: t, h: api.h, router: router, seen: map[string]bool{}}
+	for range 2 {
+		c.do(req{name: "within the burst", method: "GET", path: "/v1/messages?user=u1", status: 200})
+	}
+	c.do(req{name: "over the limit", method: "GET", path: "/v1/messages?user=u1", status: 429})
+	other := httptest.NewRequest("GET", "/v1/messages?user=u2", nil)
+	other.RemoteAddr = "192.0.2.7:1234"
+	rec := httptest.NewRecorder()
+	api.h.ServeHTTP(rec, other)
+	if rec.Code != 200 {
+		t.Errorf("another client was refused (%d) by the first one's limit", rec.Code)
+	}
+	c.do(req{name: "health is not limited", method: "GET", path: "/healthz", status: 200})
+}
+
+// TestTrustedProxies checks that X-Forwarded-For counts only from a trusted
+// proxy, so a client cannot dodge its rate limit by inventing addresses.
+func TestTrustedProxies(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		trusted []string
+		want    int // status of the third request from one client behind the proxy
+	}{
+		{"untrusted proxy: the header is ignored", nil, 429},
+		{"trusted proxy: the header names the client", []string{"192.0.2.0/24"}, 200},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			api := newTestAPI(t, func(c *Config) { c.RateLimit, c.Burst, c.TrustedProxies = 0.001, 2, tc.trusted })
+			code := 0
+			for i := range 3 {
+				r := httptest.NewRequest("GET", "/v1/messages?user=u1", nil)
+				r.RemoteAddr = "192.0.2.1:5555"
+				r.Header.Set("X-Forwarded-For", fmt.Sprintf("198.51.100.%d", i))
+				rec := httptest.NewRecorder()
+				api.h.ServeHTTP(rec, r)
+				code = rec.Code
+			}
+			if code != tc.want {
+				t.Errorf("third request: %d, want %d", code, tc.want)
+			}
+		})
+	}
+}
+
+// TestParseStaff checks the ASKPA_STAFF_TOKENS format.
+func TestParseStaff(t *testing.T) {
+	got, err := ParseStaff(" alex:" + alexToken + ", audit:" + readerToken + ":read ,")
+	if err != nil || len(got) != 2 || got[0] != (Staff{Name: "alex", Token: alexToken}) || !got[1].ReadOnly {
+		t.Errorf("ParseStaff: %+v, %v", got, err)
+	}
+	for _, bad := range []string{"alex", "alex:short", ":" + alexToken, "alex:" + alexToken + ":write", "alex:" + alexToken + ",alex:" + samToken} {
+		if _, err := ParseStaff(bad); err == nil || strings.Contains(err.Error(), alexToken) {
+			t.Errorf("ParseStaff(%q): %v; want an error that does not repeat the token", bad, err)
+		}
+	}
+	if got, err := ParseStaff(""); err != nil || len(got) != 0 {
+		t.Errorf("empty: %v %v", got, err)
+	}
+}
+
+// TestWebChannelSend checks that what the bot sends a web user outside a
+// request lands in their mailbox, in order, marked as from staff or bot.
+func TestWebChannelSend(t *testing.T) {
+	api := newTestAPI(t, nil)
+	w := WebChannel{Mailbox: api.store}
+	ctx := context.Background()
+	to := bot.Address{Channel: "web", UserID: "u9", ChatID: "u9"}
+	if err := w.Send(ctx, to, bot.Reply{Text: "from Alex", FromStaff: true}); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Send(ctx, to, bot.Reply{Text: "closed"}); err != nil {
+		t.Fatal(err)
+	}
+	rec := httptest.NewRecorder()
+	api.h.ServeHTTP(rec, httptest.NewRequest("GET", "/v1/messages?user=u9&after=1", nil))
+	box := decodeInto[mailbox](t, rec.Body.Bytes())
+	if len(box.Messages) != 1 || box.Messages[0].Seq != 2 || box.Messages[0].From != "bot" || box.Messages[0].Text != "closed" {
+		t.Errorf("after 1: %+v", box.Messages)
+	}
+}
