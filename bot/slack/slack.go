@@ -173,7 +173,9 @@ const audience = knowledge.Audience("pa")
 // Send posts r to the Slack conversation (and thread) at to, split into as
 // many messages as Slack's limits need, in order. Transient failures and
 // rate limits are retried with back-off; Send returns an error only when it
-// gave up, naming the Slack error but never the message text.
+// gave up, naming the Slack error but never the message text. Errors that no
+// retry can mend (the conversation is gone or archived, the token is
+// refused) are marked with support.Permanent so the outbox gives up at once.
 func (c *Channel) Send(ctx context.Context, to bot.Address, r bot.Reply) error {
 	if to.ChatID == "" {
 		return errors.New("slack: send: address has no chat")
@@ -191,7 +193,8 @@ func (c *Channel) Send(ctx context.Context, to bot.Address, r bot.Reply) error {
 			return err
 		})
 		if err != nil {
-			return fmt.Errorf("slack: send part %d: %w", i+1, err)
+			// A gone or closed conversation will not come back on a retry.
+			return classify(fmt.Errorf("slack: send part %d: %w", i+1, err))
 		}
 	}
 	return nil

@@ -105,7 +105,7 @@ func (t supportTarget) Deliver(ctx context.Context, ev support.Event) error {
 func classify(err error) error {
 	if se, ok := errors.AsType[slackapi.SlackErrorResponse](err); ok {
 		switch se.Err {
-		case "channel_not_found", "not_in_channel", "is_archived", "invalid_auth", "account_inactive",
+		case "channel_not_found", "not_in_channel", "is_archived", "invalid_auth", "account_inactive", "user_not_found",
 			"token_revoked", "missing_scope", "not_authed", "invalid_blocks", "msg_too_long":
 			return support.Permanent(err)
 		}
