@@ -221,8 +221,41 @@ func (r *Rules) correct(w string) string {
 	return w
 }
 
-// slipDistance is the optimal-string-alignment distance of two ASCII-ish
-// words, cut short once it exceeds limit.
+// keyRows is the QWERTY layout, for telling a slip of the finger from a
+// different word.
+var keyRows = []string{"qwertyuiop", "asdfghjkl", "zxcvbnm"}
+
+// slip reports whether typing x instead of y is a likely slip: a key next
+// to it, or one vowel for another (a common misspelling).
+func slip(x, y rune) bool {
+	const vowels = "aeiou"
+	if strings.ContainsRune(vowels, x) && strings.ContainsRune(vowels, y) {
+		return true
+	}
+	for r, row := range keyRows {
+		i, j := strings.IndexRune(row, x), -1
+		if i < 0 {
+			continue
+		}
+		if j = strings.IndexRune(row, y); j >= 0 && (j == i-1 || j == i+1) {
+			return true
+		}
+		// Keys above and below, on a staggered keyboard.
+		for _, other := range []int{r - 1, r + 1} {
+			if other >= 0 && other < len(keyRows) {
+				if k := strings.IndexRune(keyRows[other], y); k >= 0 && (k == i || k == i-1 || k == i+1) {
+					return true
+				}
+			}
+		}
+	}
+	return false
+}
+
+// slipDistance is the optimal-string-alignment distance of two words, where
+// swapping a letter counts as one slip only for a neighbouring key or
+// another vowel ("cooking" is not a slip for "choking"); it is cut short
+// once it exceeds limit.
 func slipDistance(a, b string, limit int) int {
 	ra, rb := []rune(a), []rune(b)
 	prev2 := make([]int, len(rb)+1)
@@ -235,9 +268,12 @@ func slipDistance(a, b string, limit int) int {
 		cur[0] = i
 		best := i
 		for j := 1; j <= len(rb); j++ {
-			cost := 1
-			if ra[i-1] == rb[j-1] {
+			cost := 2
+			switch {
+			case ra[i-1] == rb[j-1]:
 				cost = 0
+			case slip(ra[i-1], rb[j-1]):
+				cost = 1
 			}
 			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
 			if i > 1 && j > 1 && ra[i-1] == rb[j-2] && ra[i-2] == rb[j-1] {
