@@ -64,6 +64,7 @@ type Index struct {
 	analyzer analysis.Analyzer
 	synonyms map[string][]string // analysed term -> every term of its group
 	docFreq  map[string]int      // analysed term -> passages containing it
+	topical  map[string]bool     // terms used in headings, titles or questions
 	words    map[string]string   // each word of the knowledge base, lower case -> its analysed term
 	passages int
 	rebuilt  bool
@@ -319,23 +320,36 @@ func (ix *Index) prepare() error {
 	}
 	ix.passages = int(n)
 	ix.docFreq = map[string]int{}
-	dict, err := ix.bleve.FieldDict("_all")
+	if err := ix.eachTerm("_all", func(term string, df int) { ix.docFreq[term] = df }); err != nil {
+		return err
+	}
+	ix.topical = map[string]bool{}
+	for _, field := range []string{fieldHeading, fieldTitle, fieldQuestions} {
+		if err := ix.eachTerm(field, func(term string, _ int) { ix.topical[term] = true }); err != nil {
+			return err
+		}
+	}
+	ix.collectWords()
+	return nil
+}
+
+// eachTerm calls fn with every term of field and its document frequency.
+func (ix *Index) eachTerm(field string, fn func(term string, df int)) error {
+	dict, err := ix.bleve.FieldDict(field)
 	if err != nil {
-		return fmt.Errorf("index: reading terms: %w", err)
+		return fmt.Errorf("index: reading terms of %s: %w", field, err)
 	}
 	defer dict.Close()
 	for {
 		e, err := dict.Next()
 		if err != nil {
-			return fmt.Errorf("index: reading terms: %w", err)
+			return fmt.Errorf("index: reading terms of %s: %w", field, err)
 		}
 		if e == nil {
-			break
+			return nil
 		}
-		ix.docFreq[e.Term] = int(e.Count)
+		fn(e.Term, int(e.Count))
 	}
-	ix.collectWords()
-	return nil
 }
 
 // collectWords records every word of the knowledge base as written, for

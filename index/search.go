@@ -33,6 +33,9 @@ const (
 	componentFactor = 0.4 // one word of a phrase ("wage" of "minimum wage")
 	numberWeight    = 0.5 // numbers (ages, years, hours) say little about the topic
 	weakFactor      = 0.3 // how much a weak word (weakwords.txt) counts
+	// incidentalFactor is how much a word counts that the knowledge base
+	// uses only in passing, never in a heading, title or question.
+	incidentalFactor = 0.4
 	// unknownShare is how common a word the knowledge base has never seen is
 	// taken to be: unknown words ("rude", "football") may be incidental
 	// detail or a sign the question is off-topic, so they count like a
@@ -89,6 +92,11 @@ func (ix *Index) units(text string) []unit {
 		case ix.docFreq[term] > 0:
 			u.add(term, 1, 1)
 			u.weight = ix.idf(ix.docFreq[term])
+			if !ix.topical[term] {
+				// Only ever mentioned in passing ("true", "next"): a detail
+				// of the question, not what it is about.
+				u.weight *= incidentalFactor
+			}
 		default:
 			// Unknown to the knowledge base: perhaps a typo of a word it knows.
 			u.weight = ix.idf(int(unknownShare * float64(ix.passages)))

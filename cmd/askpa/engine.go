@@ -17,12 +17,14 @@ type engineFlags struct {
 	contentDir string
 	dataDir    string
 	memory     bool
+	threshold  float64
 }
 
 func (f *engineFlags) register(fl *flag.FlagSet, getenv env) {
 	fl.StringVar(&f.contentDir, "content", getenv("ASKPA_CONTENT_DIR"), "knowledge base directory (default ./content, or the built-in one) [ASKPA_CONTENT_DIR]")
 	fl.StringVar(&f.dataDir, "data", orDefault(getenv("ASKPA_DATA_DIR"), "./data"), "data directory holding the persistent index [ASKPA_DATA_DIR]")
 	fl.BoolVar(&f.memory, "memory", false, "build the index in memory instead of using the one under the data directory")
+	fl.Float64Var(&f.threshold, "threshold", 0, "confidence below which no answer is given (0: the engine's default)")
 }
 
 func orDefault(v, def string) string {
@@ -61,7 +63,7 @@ func (f *engineFlags) open(ctx context.Context, log *slog.Logger) (*answering, e
 	if err != nil {
 		return nil, err
 	}
-	eng, err := bot.NewEngine(base, ix, bot.EngineConfig{})
+	eng, err := bot.NewEngine(base, ix, bot.EngineConfig{Threshold: f.threshold})
 	if err != nil {
 		ix.Close()
 		return nil, err
