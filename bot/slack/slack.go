@@ -34,12 +34,12 @@ const (
 )
 
 // Config configures a Channel. Zero values are sensible defaults, except
-// that BotToken, Handler and Store are required.
+// that BotToken, Handler and Store are required, and SigningSecret or
+// AppToken.
 type Config struct {
 	// BotToken is the bot user OAuth token (xoxb-...). Required.
 	BotToken string
-	// SigningSecret verifies requests to the HTTP handlers. Without it every
-	// request is refused with 401.
+	// SigningSecret verifies requests to the HTTP handlers.
 	SigningSecret string
 	// AppToken (xapp-...) switches Run to Socket Mode.
 	AppToken string
@@ -104,13 +104,17 @@ type Channel struct {
 var _ bot.Channel = (*Channel)(nil)
 
 // New returns a Channel for cfg. It makes no network calls and starts no
-// goroutines. It returns an error when BotToken, Handler or Store is missing.
+// goroutines. It returns an error when BotToken, Handler or Store is
+// missing, or when there is neither a SigningSecret nor an AppToken.
 func New(cfg Config) (*Channel, error) {
 	if cfg.BotToken == "" {
 		return nil, errors.New("slack: BotToken is required")
 	}
 	if cfg.Handler == nil || cfg.Store == nil {
 		return nil, errors.New("slack: Handler and Store are required")
+	}
+	if cfg.SigningSecret == "" && cfg.AppToken == "" {
+		return nil, errors.New("slack: SigningSecret (Events API over HTTP) or AppToken (Socket Mode) is required")
 	}
 	if cfg.InternalNotePrefix == "" {
 		cfg.InternalNotePrefix = "note:"

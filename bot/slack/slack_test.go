@@ -502,3 +502,23 @@ func mustJSONString(v any) string {
 	_ = enc.Encode(v)
 	return b.String()
 }
+
+func TestNewRefusesAnIncompleteConfig(t *testing.T) {
+	ok := Config{BotToken: "xoxb", SigningSecret: "s", Handler: &fakeHandler{}, Store: &fakeStore{}}
+	cases := map[string]func(*Config){
+		"no bot token": func(c *Config) { c.BotToken = "" },
+		"no handler":   func(c *Config) { c.Handler = nil },
+		"no store":     func(c *Config) { c.Store = nil },
+		"no way in":    func(c *Config) { c.SigningSecret = "" },
+	}
+	if _, err := New(ok); err != nil {
+		t.Fatalf("complete config refused: %v", err)
+	}
+	for name, change := range cases {
+		c := ok
+		change(&c)
+		if _, err := New(c); err == nil {
+			t.Errorf("%s: accepted", name)
+		}
+	}
+}
