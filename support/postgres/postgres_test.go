@@ -16,7 +16,9 @@ import (
 
 // newDB gives each test its own schema in the database named by
 // ASKPA_TEST_DATABASE_URL, dropped when the test ends.
-func newDB(t *testing.T) storetest.Opener {
+func newDB(t *testing.T) storetest.Opener { return newSchema(t) }
+
+func newSchema(t testing.TB) storetest.Opener {
 	t.Helper()
 	base := os.Getenv("ASKPA_TEST_DATABASE_URL")
 	if base == "" {
@@ -53,3 +55,7 @@ func newDB(t *testing.T) storetest.Opener {
 }
 
 func TestConformance(t *testing.T) { storetest.Run(t, newDB) }
+
+func BenchmarkStore(b *testing.B) {
+	storetest.Bench(b, func(b *testing.B) storetest.Opener { return newSchema(b) })
+}

@@ -3,6 +3,13 @@
 // using modernc.org/sqlite in WAL mode. It is the default store of askpa
 // serve. Several processes may share the file; writes take the database
 // lock at the start of each transaction.
+//
+// The file runs with synchronous=NORMAL: in WAL mode a committed transaction
+// survives the process being killed (the crash test does exactly that), and
+// the database is never corrupted, but a power cut or kernel crash may lose
+// the last transactions before a checkpoint. FULL would close that gap at a
+// third of the write rate (about 570 against 1,700 escalations a second on
+// the 2-core CI machine); deployments that need it should use PostgreSQL.
 package sqlite
 
 import (
@@ -34,7 +41,7 @@ func Open(ctx context.Context, path string) (*Store, error) {
 	q := url.Values{}
 	q.Add("_pragma", "journal_mode(WAL)")
 	q.Add("_pragma", "busy_timeout(10000)")
-	q.Add("_pragma", "synchronous(FULL)")
+	q.Add("_pragma", "synchronous(NORMAL)")
 	q.Add("_pragma", "foreign_keys(ON)")
 	q.Set("_txlock", "immediate")
 	db, err := sql.Open("sqlite", "file:"+path+"?"+q.Encode())

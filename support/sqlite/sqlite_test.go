@@ -23,3 +23,16 @@ func newDB(t *testing.T) storetest.Opener {
 }
 
 func TestConformance(t *testing.T) { storetest.Run(t, newDB) }
+
+func BenchmarkStore(b *testing.B) {
+	storetest.Bench(b, func(b *testing.B) storetest.Opener {
+		path := filepath.Join(b.TempDir(), "askpa.db")
+		return func(t testing.TB) storetest.Store {
+			s, err := sqlite.Open(context.Background(), path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return s
+		}
+	})
+}
