@@ -16,7 +16,7 @@ type BenchNewDB func(b *testing.B) Opener
 // nopTarget accepts every event at once.
 type nopTarget struct{}
 
-func (nopTarget) Name() string                                { return "webhook:bench" }
+func (nopTarget) Name() string                                 { return "webhook:bench" }
 func (nopTarget) Deliver(context.Context, support.Event) error { return nil }
 
 // Bench runs the store benchmarks: creating escalations (one by one and
