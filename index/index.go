@@ -64,7 +64,7 @@ type Index struct {
 	analyzer analysis.Analyzer
 	synonyms map[string][]string // analysed term -> every term of its group
 	docFreq  map[string]int      // analysed term -> passages containing it
-	topical  map[string]bool     // terms used in headings, titles or questions
+	topical  map[string]bool     // terms used in headings or titles
 	words    map[string]string   // each word of the knowledge base, lower case -> its analysed term
 	passages int
 	rebuilt  bool
@@ -324,7 +324,7 @@ func (ix *Index) prepare() error {
 		return err
 	}
 	ix.topical = map[string]bool{}
-	for _, field := range []string{fieldHeading, fieldTitle, fieldQuestions} {
+	for _, field := range []string{fieldHeading, fieldTitle} {
 		if err := ix.eachTerm(field, func(term string, _ int) { ix.topical[term] = true }); err != nil {
 			return err
 		}
