@@ -201,3 +201,11 @@ func golden(tb testing.TB, path, got string) {
 		tb.Errorf("%s differs from the output (run go test -update to accept):\n--- got ---\n%.3000s\n--- want ---\n%.3000s", path, got, want)
 	}
 }
+
+func BenchmarkRenderLong(b *testing.B) {
+	r := longReply()
+	b.ReportAllocs()
+	for b.Loop() {
+		render(r)
+	}
+}
