@@ -482,5 +482,8 @@ func plainText(s, self string) string {
 		lines[i] = strings.Join(strings.Fields(l), " ")
 	}
 	s = strings.TrimSpace(strings.Join(lines, "\n"))
-	return regexp.MustCompile(`\n{3,}`).ReplaceAllString(s, "\n\n")
+	return blankLines.ReplaceAllString(s, "\n\n")
 }
+
+// blankLines matches runs of blank lines.
+var blankLines = regexp.MustCompile(`\n{3,}`)

@@ -173,10 +173,13 @@ func appendUnits(out []unit, sep, s string, level int) []unit {
 	return out
 }
 
+// blankLine separates paragraphs.
+var blankLine = regexp.MustCompile(`\n[ \t]*\n`)
+
 // splitParagraphs splits text at blank lines, dropping empty paragraphs.
 func splitParagraphs(text string) []string {
 	var out []string
-	for _, p := range regexp.MustCompile(`\n[ \t]*\n`).Split(text, -1) {
+	for _, p := range blankLine.Split(text, -1) {
 		if p = strings.Trim(p, "\n"); strings.TrimSpace(p) != "" {
 			out = append(out, p)
 		}
@@ -263,9 +266,8 @@ var urlRE = regexp.MustCompile(`https?://[^\s<>"|]+`)
 // and URLs become links.
 func escapeText(s string) string {
 	var b strings.Builder
-	for _, a := range atoms(s) {
-		b.WriteString(a)
-	}
+	b.Grow(len(s) + len(s)/8)
+	forAtoms(s, func(a string) { b.WriteString(a) }, true)
 	return b.String()
 }
 
@@ -273,19 +275,25 @@ func escapeText(s string) string {
 // other character escaped on its own.
 func atoms(s string) []string {
 	var out []string
+	forAtoms(s, func(a string) { out = append(out, a) }, false)
+	return out
+}
+
+// forAtoms calls emit with each atom of s, in order; with whole, runs of
+// characters that need no escaping come as one.
+func forAtoms(s string, emit func(string), whole bool) {
 	last := 0
 	for _, loc := range urlRE.FindAllStringIndex(s, -1) {
 		u := trimURL(s[loc[0]:loc[1]])
-		end := loc[0] + len(u)
 		link, ok := linkURL(u)
 		if !ok || textLen(link) > maxSectionText/2 {
 			continue
 		}
-		out = appendChars(out, s[last:loc[0]])
-		out = append(out, "<"+link+">")
-		last = end
+		emitChars(s[last:loc[0]], emit, whole)
+		emit("<" + link + ">")
+		last = loc[0] + len(u)
 	}
-	return appendChars(out, s[last:])
+	emitChars(s[last:], emit, whole)
 }
 
 // trimURL drops punctuation that ends the sentence rather than the URL: a
@@ -304,14 +312,36 @@ func trimURL(u string) string {
 	return u
 }
 
-// appendChars escapes each character of s as its own atom.
-func appendChars(out []string, s string) []string {
-	for _, r := range s {
-		if a := escapeRune(r); a != "" {
-			out = append(out, a)
+// emitChars escapes the characters of s, calling emit with each escaped
+// character on its own, or with runs of characters that need no escaping
+// when whole is set.
+func emitChars(s string, emit func(string), whole bool) {
+	start := 0
+	for i := 0; i < len(s); {
+		r, size := utf8.DecodeRuneInString(s[i:])
+		a := escapeRune(r)
+		if size == 1 && r == utf8.RuneError {
+			a = "" // invalid UTF-8
 		}
+		if a == s[i:i+size] {
+			if !whole {
+				emit(a)
+			}
+			i += size
+			continue
+		}
+		if whole && start < i {
+			emit(s[start:i])
+		}
+		if a != "" {
+			emit(a)
+		}
+		i += size
+		start = i
 	}
-	return out
+	if whole && start < len(s) {
+		emit(s[start:])
+	}
 }
 
 // lookalikes replace mrkdwn's formatting characters.
@@ -336,7 +366,7 @@ func escapeRune(r rune) string {
 	if l, ok := lookalikes[r]; ok {
 		return l
 	}
-	if r == utf8.RuneError || unicode.IsControl(r) || isBidiControl(r) || r == '\u2028' || r == '\u2029' {
+	if unicode.IsControl(r) || isBidiControl(r) || r == '\u2028' || r == '\u2029' {
 		return ""
 	}
 	return string(r)
