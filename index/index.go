@@ -52,22 +52,26 @@ var ErrClosed = errors.New("index: closed")
 type Config struct {
 	// Dir is the directory of the persistent index. Empty keeps the index in
 	// memory only (tests, one-off commands).
-	Dir    string
-	Logger *slog.Logger
+	Dir string
+	// Rebuild builds the index in Dir anew even when the stored one was
+	// built from the same content.
+	Rebuild bool
+	Logger  *slog.Logger
 }
 
 // Index searches the passages of one knowledge base. It is safe for
 // concurrent use.
 type Index struct {
-	bleve    bleve.Index
-	base     *knowledge.Base
-	analyzer analysis.Analyzer
-	synonyms map[string][]string // analysed term -> every term of its group
-	docFreq  map[string]int      // analysed term -> passages containing it
-	topical  map[string]bool     // terms used in headings or titles
-	words    map[string]string   // each word of the knowledge base, lower case -> its analysed term
-	passages int
-	rebuilt  bool
+	bleve     bleve.Index
+	base      *knowledge.Base
+	analyzer  analysis.Analyzer
+	synonyms  map[string][]string // analysed term -> every term of its group
+	docFreq   map[string]int      // analysed term -> passages containing it
+	topical   map[string]bool     // terms used in headings or titles
+	words     map[string]string   // each word of the knowledge base, lower case -> its analysed term
+	wordsOnce sync.Once           // words are collected on the first misspelt question
+	passages  int
+	rebuilt   bool
 
 	closeOnce sync.Once
 	closed    chan struct{}
@@ -90,7 +94,7 @@ func Open(ctx context.Context, base *knowledge.Base, cfg Config) (*Index, error)
 		ix.bleve, err = build(ctx, base, "")
 		ix.rebuilt = true
 	default:
-		ix.bleve, ix.rebuilt, err = openDir(ctx, base, cfg.Dir)
+		ix.bleve, ix.rebuilt, err = openDir(ctx, base, cfg.Dir, cfg.Rebuild)
 	}
 	if err != nil {
 		return nil, err
@@ -133,9 +137,9 @@ func (ix *Index) Close() error {
 }
 
 // openDir reuses the index in dir when its hash matches, else rebuilds it.
-func openDir(ctx context.Context, base *knowledge.Base, dir string) (bleve.Index, bool, error) {
+func openDir(ctx context.Context, base *knowledge.Base, dir string, rebuild bool) (bleve.Index, bool, error) {
 	current := filepath.Join(dir, "current")
-	if h, err := os.ReadFile(filepath.Join(current, hashFile)); err == nil && string(h) == base.Hash {
+	if h, err := os.ReadFile(filepath.Join(current, hashFile)); err == nil && string(h) == base.Hash && !rebuild {
 		idx, err := bleve.OpenUsing(current, map[string]interface{}{"read_only": true})
 		if err == nil {
 			return idx, false, nil
@@ -207,12 +211,7 @@ func build(ctx context.Context, base *knowledge.Base, path string) (bleve.Index,
 	if err != nil {
 		return nil, err
 	}
-	var idx bleve.Index
-	if path == "" {
-		idx, err = bleve.NewUsing("", m, scorch.Name, scorch.Name, nil)
-	} else {
-		idx, err = bleve.NewUsing(path, m, scorch.Name, scorch.Name, nil)
-	}
+	idx, err := bleve.NewUsing(path, m, scorch.Name, scorch.Name, nil)
 	if err != nil {
 		return nil, fmt.Errorf("index: creating: %w", err)
 	}
@@ -329,7 +328,6 @@ func (ix *Index) prepare() error {
 			return err
 		}
 	}
-	ix.collectWords()
 	return nil
 }
 
@@ -353,7 +351,8 @@ func (ix *Index) eachTerm(field string, fn func(term string, df int)) error {
 }
 
 // collectWords records every word of the knowledge base as written, for
-// matching misspelt words against whole words rather than their stems.
+// matching misspelt words against whole words rather than their stems. It
+// runs once, when a question first has a word the index does not know.
 func (ix *Index) collectWords() {
 	ix.words = map[string]string{}
 	add := func(text string) {

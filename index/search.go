@@ -158,6 +158,7 @@ func (ix *Index) nearTerms(word string) []string {
 		dist int
 		df   int
 	}
+	ix.wordsOnce.Do(ix.collectWords)
 	var cs []cand
 	for known, term := range ix.words {
 		if d := editDistance(word, known, limit); d <= limit {

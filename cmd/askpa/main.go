@@ -82,6 +82,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return runAsk(ctx, rest, stdin, stdout, stderr, getenv)
 	case "eval":
 		return runEval(ctx, rest, stdout, stderr, getenv)
+	case "index":
+		return runIndex(ctx, rest, stdout, stderr, getenv)
 	case "-h", "-help", "--help", "help":
 		fmt.Fprint(stdout, usage)
 		return nil
