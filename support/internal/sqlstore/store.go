@@ -233,8 +233,8 @@ func (s *Store) ClaimDeliveries(ctx context.Context, targets []string, owner str
 	q := `SELECT ` + deliveryCols + ` FROM outbox o
 		WHERE o.status = 'pending' AND o.next_at <= ? AND o.lease_until <= ?
 		AND o.target IN (` + marks + `)
-		AND NOT EXISTS (SELECT 1 FROM outbox p WHERE p.escalation_id = o.escalation_id AND p.target = o.target
-			AND p.status = 'pending' AND p.seq < o.seq)
+		AND o.seq = (SELECT MIN(p.seq) FROM outbox p WHERE p.escalation_id = o.escalation_id AND p.target = o.target
+			AND p.status = 'pending')
 		ORDER BY o.seq LIMIT ?` + s.d.SkipLocked
 	var ds []support.Delivery
 	err := s.db.InTx(ctx, func(tx Querier) error {
