@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/askpa/askpa/knowledge"
@@ -274,13 +275,23 @@ func (e *Engine) topicExamples(audience knowledge.Audience) string {
 	var labels []string
 	for _, t := range e.base.Topics {
 		if audience.Sees(t.Audience) && len(labels) < 4 {
-			labels = append(labels, strings.ToLower(t.Label))
+			labels = append(labels, lowerFirst(t.Label))
 		}
 	}
 	if len(labels) == 0 {
 		return "pay, holiday or sick pay"
 	}
 	return strings.Join(labels[:len(labels)-1], ", ") + " or " + labels[len(labels)-1]
+}
+
+// lowerFirst lowers the first letter of s unless it starts an acronym
+// ("Holiday pay" -> "holiday pay", "HMRC" stays).
+func lowerFirst(s string) string {
+	r := []rune(s)
+	if len(r) > 1 && unicode.IsUpper(r[0]) && !unicode.IsUpper(r[1]) {
+		r[0] = unicode.ToLower(r[0])
+	}
+	return string(r)
 }
 
 // Trim cuts text to at most limit characters, at the last paragraph, line

@@ -507,7 +507,7 @@ func (s *Service) topicReply(id string, audience knowledge.Audience) Reply {
 	if label == "" {
 		return Reply{Text: msgNoTopic}
 	}
-	r := Reply{Text: fmt.Sprintf(msgTopicPassages, strings.ToLower(label))}
+	r := Reply{Text: fmt.Sprintf(msgTopicPassages, lowerFirst(label))}
 	for _, kind := range []knowledge.Kind{knowledge.Guidance, knowledge.Standard, knowledge.CaseStudy} {
 		for _, d := range s.engine.Base().Documents {
 			if len(r.Buttons) == maxTopicButtons {
