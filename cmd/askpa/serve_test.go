@@ -9,10 +9,14 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
+	"os"
 	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/jackc/pgx/v5"
 
 	"github.com/askpa/askpa/support"
 )
@@ -203,10 +207,50 @@ func eventually(t testing.TB, within time.Duration, what string, cond func() boo
 // TestServeEndToEnd walks the whole flow against the real server: a web
 // user asks for a person, the helpdesk webhook hears of it, staff claim and
 // reply, the user reads the reply, staff resolve.
+// It runs on SQLite, and on PostgreSQL when ASKPA_TEST_DATABASE_URL is set.
 func TestServeEndToEnd(t *testing.T) {
+	t.Run("sqlite", func(t *testing.T) { testEndToEnd(t, "") })
+	t.Run("postgres", func(t *testing.T) {
+		base := os.Getenv("ASKPA_TEST_DATABASE_URL")
+		if base == "" {
+			t.Skip("ASKPA_TEST_DATABASE_URL is not set: the PostgreSQL run is skipped")
+		}
+		testEndToEnd(t, testSchema(t, base))
+	})
+}
+
+// testSchema makes a schema of its own for one test in the database at
+// base, dropped afterwards, and returns a URL that uses it.
+func testSchema(t *testing.T, base string) string {
+	t.Helper()
+	ctx := context.Background()
+	conn, err := pgx.Connect(ctx, base)
+	if err != nil {
+		t.Fatalf("ASKPA_TEST_DATABASE_URL: %v", err)
+	}
+	schema := fmt.Sprintf("askpa_e2e_%d_%d", time.Now().UnixNano(), os.Getpid())
+	if _, err := conn.Exec(ctx, "CREATE SCHEMA "+schema); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		conn.Exec(context.Background(), "DROP SCHEMA "+schema+" CASCADE")
+		conn.Close(context.Background())
+	})
+	u, err := url.Parse(base)
+	if err != nil {
+		t.Fatal(err)
+	}
+	q := u.Query()
+	q.Set("search_path", schema)
+	u.RawQuery = q.Encode()
+	return u.String()
+}
+
+func testEndToEnd(t *testing.T, databaseURL string) {
 	hook := newReceiver(t)
 	base := startServe(t, map[string]string{
 		"ASKPA_ADDR":                   "127.0.0.1:0",
+		"ASKPA_DATABASE_URL":           databaseURL,
 		"ASKPA_DATA_DIR":               t.TempDir(),
 		"ASKPA_STAFF_TOKENS":           "alex:" + testStaffToken,
 		"ASKPA_WEBHOOK_URLS":           hook.srv.URL + "/askpa",
