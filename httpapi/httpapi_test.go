@@ -7,11 +7,13 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -478,5 +480,44 @@ func TestWebChannelSend(t *testing.T) {
 	box := decodeInto[mailbox](t, rec.Body.Bytes())
 	if len(box.Messages) != 1 || box.Messages[0].Seq != 2 || box.Messages[0].From != "bot" || box.Messages[0].Text != "closed" {
 		t.Errorf("after 1: %+v", box.Messages)
+	}
+}
+
+// syncBuffer is a bytes.Buffer safe for a logger to write from handlers.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+func (s *syncBuffer) String() string { s.mu.Lock(); defer s.mu.Unlock(); return s.b.String() }
+
+// TestLogsHoldNoPersonalDetails sends a message with a user id, a phone
+// number and an email through the web channel and the staff API, and checks
+// that the logs have a line per request but none of those details.
+func TestLogsHoldNoPersonalDetails(t *testing.T) {
+	var logs syncBuffer
+	log := slog.New(slog.NewJSONHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	api := newTestAPI(t, func(c *Config) { c.Logger = log })
+	const user, text, reply = "user-7f3a9", "I need a person, call me on 07700 900123 or jo@example.org", "Hello Jo Bloggs"
+	rec := httptest.NewRecorder()
+	api.h.ServeHTTP(rec, httptest.NewRequest("POST", "/v1/messages", strings.NewReader(fmt.Sprintf(`{"user":%q,"text":%q}`, user, text))))
+	a := decodeInto[messageOut](t, rec.Body.Bytes())
+	r := httptest.NewRequest("POST", "/api/v1/escalations/"+a.EscalationID+"/replies", strings.NewReader(fmt.Sprintf(`{"text":%q}`, reply)))
+	r.Header.Set("Authorization", "Bearer "+alexToken)
+	api.h.ServeHTTP(httptest.NewRecorder(), r)
+	api.h.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest("GET", "/v1/messages?user="+user, nil))
+	out := logs.String()
+	if strings.Count(out, `"msg":"http request"`) != 3 {
+		t.Errorf("want one access log line per request, got:\n%s", out)
+	}
+	for _, secret := range []string{user, "07700", "jo@example.org", "Jo Bloggs", "call me", alexToken} {
+		if strings.Contains(out, secret) {
+			t.Errorf("the logs contain %q:\n%s", secret, out)
+		}
 	}
 }
