@@ -30,9 +30,6 @@ import (
 //go:embed openapi.json
 var openAPI []byte
 
-// OpenAPI returns the OpenAPI 3 description served at /api/v1/openapi.json.
-func OpenAPI() []byte { return append([]byte(nil), openAPI...) }
-
 // Pinger is something /readyz checks: the store, the search index.
 type Pinger interface {
 	Ping(ctx context.Context) error
