@@ -39,8 +39,38 @@ type Rule struct {
 	Say      string
 	Signpost []string // passage ids to send
 	Search   bool     // also answer from the knowledge base (disputes)
-	match    []*regexp.Regexp
+	match    []pattern
 	unless   []*regexp.Regexp
+}
+
+// pattern is one "match" entry: a regular expression and the exceptions
+// that apply to it alone.
+type pattern struct {
+	re     *regexp.Regexp
+	unless []*regexp.Regexp
+}
+
+// matchEntry is a "match" entry as written: either a pattern, or a mapping
+// {re: pattern, unless: [patterns]} for a pattern with its own exceptions.
+type matchEntry struct {
+	Re     string   `yaml:"re"`
+	Unless []string `yaml:"unless"`
+}
+
+func (m *matchEntry) UnmarshalYAML(n *yaml.Node) error {
+	if n.Kind == yaml.ScalarNode {
+		return n.Decode(&m.Re)
+	}
+	type plain matchEntry
+	var p plain
+	if err := n.Decode(&p); err != nil {
+		return err
+	}
+	if p.Re == "" {
+		return fmt.Errorf("line %d: a match entry needs re", n.Line)
+	}
+	*m = matchEntry(p)
+	return nil
 }
 
 // Rules recognises crisis, safeguarding, requests for a person, disputes and
@@ -53,11 +83,16 @@ type Rules struct {
 	spellings  map[string]string
 	vocabulary map[string]bool
 	byLength   map[int][]string // vocabulary by word length, for typo correction
+	// known words are spelled as meant and never corrected: the words of
+	// "keep" and every word the patterns spell out.
+	known map[string]bool
 }
 
 type rulesFile struct {
-	Spellings  map[string]string `yaml:"spellings"`
-	Vocabulary []string          `yaml:"vocabulary"`
+	Spellings  map[string]string   `yaml:"spellings"`
+	Vocabulary []string            `yaml:"vocabulary"`
+	Keep       []string            `yaml:"keep"`
+	Groups     map[string][]string `yaml:"groups"`
 	Categories map[Category]struct {
 		Unless []string `yaml:"unless"`
 	} `yaml:"categories"`
@@ -68,7 +103,7 @@ type rulesFile struct {
 		Say      string             `yaml:"say"`
 		Signpost []string           `yaml:"signpost"`
 		Search   bool               `yaml:"search"`
-		Match    []string           `yaml:"match"`
+		Match    []matchEntry       `yaml:"match"`
 		Unless   []string           `yaml:"unless"`
 	} `yaml:"rules"`
 }
@@ -77,45 +112,93 @@ type rulesFile struct {
 func DefaultRules() (*Rules, error) { return ParseRules(defaultSafetyRules, defaultSmallTalkRules) }
 
 // ParseRules compiles safety and small-talk rules from their YAML. It fails
-// naming the rule and pattern when a pattern does not compile, or when a
-// rule has no id, an unknown category or no patterns.
+// naming the rule and pattern when a pattern does not compile or names an
+// unknown group, or when a rule has no id, an id used before, an unknown
+// category or no patterns.
+//
+// A pattern may name a group of alternatives defined under "groups" as
+// {name}; it stands for (?:alt1|alt2|...). The small-talk rules may use the
+// safety rules' groups and define their own.
 func ParseRules(safetyYAML, smallTalkYAML []byte) (*Rules, error) {
-	r := &Rules{catUnless: map[Category][]*regexp.Regexp{}, spellings: map[string]string{}, vocabulary: map[string]bool{}, byLength: map[int][]string{}}
+	r := &Rules{
+		catUnless: map[Category][]*regexp.Regexp{}, spellings: map[string]string{},
+		vocabulary: map[string]bool{}, byLength: map[int][]string{}, known: map[string]bool{},
+	}
 	var sf rulesFile
 	if err := yaml.Unmarshal(safetyYAML, &sf); err != nil {
 		return nil, fmt.Errorf("safety rules: %w", err)
 	}
 	for k, v := range sf.Spellings {
-		r.spellings[k] = v
+		r.spellings[strings.ToLower(k)] = strings.ToLower(v)
 	}
 	for _, w := range sf.Vocabulary {
+		w = strings.ToLower(w)
 		if !r.vocabulary[w] {
 			r.vocabulary[w] = true
 			r.byLength[len(w)] = append(r.byLength[len(w)], w)
 		}
 	}
+	for _, w := range sf.Keep {
+		r.known[strings.ToLower(w)] = true
+	}
+	groups := groupSet{defs: sf.Groups}
 	for cat, c := range sf.Categories {
 		if !validCategory(cat) {
 			return nil, fmt.Errorf("safety rules: unknown category %q", cat)
 		}
-		res, err := compileAll(c.Unless)
+		res, err := r.compileAll(c.Unless, groups)
 		if err != nil {
 			return nil, fmt.Errorf("safety rules: category %s: %w", cat, err)
 		}
 		r.catUnless[cat] = res
 	}
 	var err error
-	if r.safety, err = compileRules(sf, true); err != nil {
+	if r.safety, err = r.compileRules(sf, true, groups); err != nil {
 		return nil, fmt.Errorf("safety rules: %w", err)
 	}
 	var st rulesFile
 	if err := yaml.Unmarshal(smallTalkYAML, &st); err != nil {
 		return nil, fmt.Errorf("small-talk rules: %w", err)
 	}
-	if r.smallTalk, err = compileRules(st, false); err != nil {
+	stGroups := groupSet{defs: map[string][]string{}}
+	for k, v := range sf.Groups {
+		stGroups.defs[k] = v
+	}
+	for k, v := range st.Groups {
+		stGroups.defs[k] = v
+	}
+	if r.smallTalk, err = r.compileRules(st, false, stGroups); err != nil {
 		return nil, fmt.Errorf("small-talk rules: %w", err)
 	}
 	return r, nil
+}
+
+// groupSet expands {name} references in patterns.
+type groupSet struct{ defs map[string][]string }
+
+var groupRef = regexp.MustCompile(`\{([a-z][a-z0-9_]*)\}`)
+
+func (g groupSet) expand(pattern string, depth int) (string, error) {
+	if depth > 8 {
+		return "", fmt.Errorf("groups nested too deeply (a group refers to itself?)")
+	}
+	var err error
+	out := groupRef.ReplaceAllStringFunc(pattern, func(ref string) string {
+		name := ref[1 : len(ref)-1]
+		alts, ok := g.defs[name]
+		if !ok {
+			if err == nil {
+				err = fmt.Errorf("unknown group {%s}", name)
+			}
+			return ref
+		}
+		inner, e := g.expand(strings.Join(alts, "|"), depth+1)
+		if e != nil && err == nil {
+			err = e
+		}
+		return "(?:" + inner + ")"
+	})
+	return out, err
 }
 
 func validCategory(c Category) bool {
@@ -127,7 +210,7 @@ func validCategory(c Category) bool {
 	return false
 }
 
-func compileRules(f rulesFile, needCategory bool) ([]*Rule, error) {
+func (r *Rules) compileRules(f rulesFile, needCategory bool, groups groupSet) ([]*Rule, error) {
 	var out []*Rule
 	seen := map[string]bool{}
 	for _, fr := range f.Rules {
@@ -144,11 +227,19 @@ func compileRules(f rulesFile, needCategory bool) ([]*Rule, error) {
 			return nil, fmt.Errorf("rule %s: unknown audience %q", fr.ID, fr.Audience)
 		}
 		seen[fr.ID] = true
-		m, err := compileAll(fr.Match)
-		if err != nil {
-			return nil, fmt.Errorf("rule %s: %w", fr.ID, err)
+		var m []pattern
+		for _, e := range fr.Match {
+			re, err := r.compileAll([]string{e.Re}, groups)
+			if err != nil {
+				return nil, fmt.Errorf("rule %s: %w", fr.ID, err)
+			}
+			un, err := r.compileAll(e.Unless, groups)
+			if err != nil {
+				return nil, fmt.Errorf("rule %s: pattern %q: unless %w", fr.ID, e.Re, err)
+			}
+			m = append(m, pattern{re: re[0], unless: un})
 		}
-		u, err := compileAll(fr.Unless)
+		u, err := r.compileAll(fr.Unless, groups)
 		if err != nil {
 			return nil, fmt.Errorf("rule %s: %w", fr.ID, err)
 		}
@@ -160,16 +251,35 @@ func compileRules(f rulesFile, needCategory bool) ([]*Rule, error) {
 	return out, nil
 }
 
-func compileAll(patterns []string) ([]*regexp.Regexp, error) {
+// compileAll expands and compiles patterns, and records the words they
+// spell out as known, so that typo correction never changes them.
+func (r *Rules) compileAll(patterns []string, groups groupSet) ([]*regexp.Regexp, error) {
 	var out []*regexp.Regexp
 	for _, p := range patterns {
-		re, err := regexp.Compile(p)
+		x, err := groups.expand(p, 0)
 		if err != nil {
 			return nil, fmt.Errorf("pattern %q: %w", p, err)
+		}
+		re, err := regexp.Compile(x)
+		if err != nil {
+			return nil, fmt.Errorf("pattern %q: %w", p, err)
+		}
+		for _, w := range patternWords(x) {
+			r.known[w] = true
 		}
 		out = append(out, re)
 	}
 	return out, nil
+}
+
+var escapeSeq = regexp.MustCompile(`\\[a-zA-Z]`)
+
+// patternWords returns the literal words a pattern spells out, roughly: its
+// runs of letters once escapes such as \b are removed. Fragments such as
+// "suicid" of "suicid(e|al)" come out too; they are harmless, as they only
+// stop a word from being corrected.
+func patternWords(pattern string) []string {
+	return strings.FieldsFunc(escapeSeq.ReplaceAllString(pattern, " "), func(c rune) bool { return !unicode.IsLetter(c) })
 }
 
 // Normalize returns text as the rules see it: lower case, apostrophes
@@ -201,24 +311,32 @@ func (r *Rules) Normalize(text string) string {
 }
 
 // correct returns the vocabulary word w is one slip away from (two for long
-// words), or w itself.
+// words), or w itself. Words of the "keep" list and words the patterns spell
+// out are never corrected, and neither is a slip on the first letter, which
+// hurried typists rarely make and which turns everyday words into alarming
+// ones ("putting" into "cutting", "giving" into "living"). Of several
+// candidates the closest wins, then the shortest, then the first listed.
 func (r *Rules) correct(w string) string {
 	n := len(w)
-	if n < 5 || r.vocabulary[w] {
+	if n < 5 || r.vocabulary[w] || r.known[w] {
 		return w
 	}
 	limit := 1
 	if n >= 9 {
 		limit = 2
 	}
+	best, bestDist := w, limit+1
 	for l := n - limit; l <= n+limit; l++ {
 		for _, v := range r.byLength[l] {
-			if slipDistance(w, v, limit) <= limit {
-				return v
+			if v[0] != w[0] {
+				continue
+			}
+			if d := slipDistance(w, v, limit); d < bestDist {
+				best, bestDist = v, d
 			}
 		}
 	}
-	return w
+	return best
 }
 
 // keyRows is the QWERTY layout, for telling a slip of the finger from a
@@ -334,8 +452,8 @@ func (r *Rules) SmallTalk(text string) *Rule {
 
 func (rule *Rule) matches(norm string, categoryUnless []*regexp.Regexp) bool {
 	hit := false
-	for _, re := range rule.match {
-		if re.MatchString(norm) {
+	for _, p := range rule.match {
+		if p.matches(norm) {
 			hit = true
 			break
 		}
@@ -349,6 +467,18 @@ func (rule *Rule) matches(norm string, categoryUnless []*regexp.Regexp) bool {
 		}
 	}
 	for _, re := range categoryUnless {
+		if re.MatchString(norm) {
+			return false
+		}
+	}
+	return true
+}
+
+func (p pattern) matches(norm string) bool {
+	if !p.re.MatchString(norm) {
+		return false
+	}
+	for _, re := range p.unless {
 		if re.MatchString(norm) {
 			return false
 		}
