@@ -163,23 +163,21 @@ func (e *Engine) signpost(a *Answer, v Verdict) {
 	a.Text = strings.Join(append(says, bodies...), "\n\n")
 }
 
-// dispute answers with the first useful step and hands over: the best
-// search hit when it is good enough, otherwise the rule's own passage.
+// dispute answers with the first useful step and hands over: the passage
+// the rule names, or, for a rule that names none, the best search hit when
+// it is good enough.
 func (e *Engine) dispute(a *Answer, v Verdict, hits []knowledge.Hit) {
 	rule := v.Rules[0]
 	a.Escalate, a.Reason = true, ReasonDispute
 	var p knowledge.Passage
-	if len(hits) > 0 && rule.Search && hits[0].Match >= e.cfg.Threshold {
-		p = hits[0].Passage
-		a.Confidence = round2(hits[0].Match)
-	} else {
-		for _, id := range rule.Signpost {
-			if sp, ok := e.signposts[id]; ok {
-				p = sp
-				a.Confidence = 1
-				break
-			}
+	for _, id := range rule.Signpost {
+		if sp, ok := e.signposts[id]; ok {
+			p, a.Confidence = sp, 1
+			break
 		}
+	}
+	if p.Doc == nil && rule.Search && len(hits) > 0 && hits[0].Match >= e.cfg.Threshold {
+		p, a.Confidence = hits[0].Passage, round2(hits[0].Match)
 	}
 	if p.Doc == nil {
 		a.Text = rule.Say
@@ -284,6 +282,8 @@ func (e *Engine) topicExamples(audience knowledge.Audience) string {
 	return strings.Join(labels[:len(labels)-1], ", ") + " or " + labels[len(labels)-1]
 }
 
+func isDigit(b byte) bool { return b >= '0' && b <= '9' }
+
 // lowerFirst lowers the first letter of s unless it starts an acronym
 // ("Holiday pay" -> "holiday pay", "HMRC" stays).
 func lowerFirst(s string) string {
@@ -313,10 +313,14 @@ func Trim(text string, limit int) string {
 		}
 	}
 	if best < 0 {
-		// No boundary: cut at the last space instead of inside a word or figure.
-		best = strings.LastIndex(cut, " ")
-		if best < 0 {
-			best = len(cut)
+		// No boundary: cut at the last space that is not inside a figure
+		// ("0300 123 1100"), so no word or number is split.
+		best = len(cut)
+		for i := len(cut) - 1; i > 0; i-- {
+			if cut[i] == ' ' && !(isDigit(cut[i-1]) && i+1 < len(cut) && isDigit(cut[i+1])) {
+				best = i
+				break
+			}
 		}
 	}
 	return strings.TrimRight(cut[:best], " \n") + " …"

@@ -91,28 +91,28 @@ func (ix *Index) units(text string) []unit {
 			u.weight = ix.idf(maxDF)
 		case ix.docFreq[term] > 0:
 			u.add(term, 1, 1)
-			u.weight = ix.idf(ix.docFreq[term])
-			if !ix.topical[term] {
-				// Only ever mentioned in passing ("true", "next"): a detail
-				// of the question, not what it is about.
-				u.weight *= incidentalFactor
-			}
+			u.weight = ix.termWeight(term)
 		default:
-			// Unknown to the knowledge base: perhaps a typo of a word it knows.
+			// Unknown to the knowledge base: perhaps a typo of a word it
+			// knows, which then counts as much as that word would.
 			u.weight = ix.idf(int(unknownShare * float64(ix.passages)))
 			raw := strings.ToLower(string(input[tok.Start:tok.End]))
-			for _, near := range ix.nearTerms(raw) {
-				u.add(near, typoFactor, typoFactor)
-				for _, alt := range ix.synonyms[near] {
-					u.add(alt, typoFactor*synonymBoost, typoFactor)
+			if near := ix.nearTerms(raw); len(near) > 0 {
+				u.weight = 0
+				for _, n := range near {
+					u.add(n, typoFactor, typoFactor)
+					for _, alt := range ix.synonyms[n] {
+						u.add(alt, typoFactor*synonymBoost, typoFactor)
+					}
+					u.weight = max(u.weight, ix.termWeight(n))
 				}
 			}
 		}
 		if isNumber(term) {
 			u.weight = min(u.weight, numberWeight)
 		}
-		if weakWords[term] {
-			u.weight *= weakFactor
+		if weakWords[term] && ix.docFreq[term] == 0 {
+			u.weight *= weakFactor // chat words the knowledge base never uses ("tbh")
 		}
 		// A phrase also matches, weakly, text using its words apart.
 		for _, alt := range slices.Clone(u.alts) {
@@ -127,6 +127,20 @@ func (ix *Index) units(text string) []unit {
 		us = append(us, u)
 	}
 	return us
+}
+
+// termWeight is how much a known term says about a question: rare terms
+// more than common ones, and terms the knowledge base only ever mentions in
+// passing ("true", "next") or weak words ("want", "get") much less.
+func (ix *Index) termWeight(term string) float64 {
+	w := ix.idf(ix.docFreq[term])
+	if !ix.topical[term] {
+		w *= incidentalFactor
+	}
+	if weakWords[term] {
+		w *= weakFactor
+	}
+	return w
 }
 
 func isNumber(term string) bool {

@@ -1,0 +1,162 @@
+package bot_test
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"unicode/utf8"
+
+	"github.com/askpa/askpa/bot"
+	"github.com/askpa/askpa/knowledge"
+)
+
+func answer(tb testing.TB, q string, a knowledge.Audience) bot.Answer {
+	tb.Helper()
+	ans, err := realEngine(tb).Answer(context.Background(), q, a)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return ans
+}
+
+// TestConfidenceSeparatesOnAndOffTopic checks that confidence means
+// something: everyday questions about employing or working as a PA come back
+// answered, and questions about anything else come back unanswered, however
+// they are phrased.
+func TestConfidenceSeparatesOnAndOffTopic(t *testing.T) {
+	onTopic := []struct {
+		audience knowledge.Audience
+		q, fact  string
+	}{
+		{knowledge.Employer, "how many weeks holiday is my PA entitled to", "5.6 weeks"},
+		{knowledge.Employer, "do i need to register as an employer with hmrc", "HMRC"},
+		{knowledge.Employer, "what's the national living wage from april 2026", "£12.71"},
+		{knowledge.Employer, "can i pay my daughter from my direct payment if she lives with me", "necessary"},
+		{knowledge.Employer, "what does employers liability insurance cover", "insurance"},
+		{knowledge.PA, "how much statutory sick pay will i get", "£123.25"},
+		{knowledge.PA, "do I need a DBS check to work as a PA", "DBS"},
+		{knowledge.PA, "what is the care certificate", "Care Certificate"},
+		{knowledge.Employer, "how do i do a right to work check", "right to work"},
+		{knowledge.Employer, "whats a declaration of compliance", "declaration of compliance"},
+	}
+	for _, tt := range onTopic {
+		a := answer(t, tt.q, tt.audience)
+		if !a.Answered || a.Confidence < 0.4 || !strings.Contains(strings.ToLower(a.Text), strings.ToLower(tt.fact)) {
+			t.Errorf("%q: answered %v, confidence %.2f, passage %s; want an answer containing %q", tt.q, a.Answered, a.Confidence, a.PassageID, tt.fact)
+		}
+	}
+	offTopic := []string{
+		"tell me a joke",
+		"what's the capital of France",
+		"who won the football last night",
+		"how do I make a sourdough starter",
+		"what is the square root of 144",
+		"recommend a good film for tonight",
+		"which planet is closest to the sun",
+		"how tall is the eiffel tower",
+		"translate good morning into spanish",
+		"best mortgage rates for first time buyers",
+	}
+	for _, q := range offTopic {
+		a := answer(t, q, knowledge.Employer)
+		if a.Answered || a.Escalate {
+			t.Errorf("%q: answered %v (confidence %.2f, passage %s), escalate %v; want neither", q, a.Answered, a.Confidence, a.PassageID, a.Escalate)
+		}
+	}
+}
+
+func TestGreetingsAreNotSearched(t *testing.T) {
+	for _, q := range []string{"hello", "Hi!", "good morning", "thanks", "thank you so much", "cheers"} {
+		a := answer(t, q, knowledge.Employer)
+		if a.Answered || a.Escalate || a.Reason != "" || a.PassageID != "" || a.Text == "" {
+			t.Errorf("%q: %+v", q, a)
+		}
+	}
+}
+
+func TestAnswerShape(t *testing.T) {
+	a := answer(t, "how much holiday does a PA get", knowledge.Employer)
+	if len(a.Suggestions) > 3 {
+		t.Errorf("%d suggestions, want at most 3", len(a.Suggestions))
+	}
+	for _, s := range a.Suggestions {
+		if strings.Contains(a.Text, s+"\n") {
+			t.Errorf("suggestion %q repeats a section already in the answer", s)
+		}
+	}
+	if len(a.Sources) != 1 || a.Sources[0].ID == "" || a.Sources[0].Title == "" || !strings.HasPrefix(a.Sources[0].URL, "http") {
+		t.Errorf("sources = %+v", a.Sources)
+	}
+	if n := utf8.RuneCountInString(a.Text); n > 2000 {
+		t.Errorf("answer is %d characters", n)
+	}
+}
+
+func TestAudienceDecidesWhatIsFound(t *testing.T) {
+	base := realEngine(t).Base()
+	for _, tt := range []struct {
+		audience knowledge.Audience
+		q        string
+	}{
+		{knowledge.PA, "what are my rights at work"},
+		{knowledge.PA, "how much holiday do I get"},
+		{knowledge.Employer, "how much holiday does my PA get"},
+		{knowledge.Employer, "do I have to give my PA a pension"},
+	} {
+		a := answer(t, tt.q, tt.audience)
+		if a.PassageID == "" {
+			t.Errorf("%s %q: no answer", tt.audience, tt.q)
+			continue
+		}
+		p, _ := base.Passage(a.PassageID)
+		if !tt.audience.Sees(p.Doc.Audience) {
+			t.Errorf("%s %q was answered from %s, written for %s", tt.audience, tt.q, a.PassageID, p.Doc.Audience)
+		}
+	}
+}
+
+func TestDisputeEscalatesWithAFirstStep(t *testing.T) {
+	a := answer(t, "the council has cut my direct payment hours in half and I want to challenge the decision", knowledge.Employer)
+	if !a.Escalate || a.Urgent || a.Reason != bot.ReasonDispute {
+		t.Fatalf("dispute: %+v", a)
+	}
+	if !a.Answered || !strings.Contains(strings.ToLower(a.Text), "review") {
+		t.Errorf("dispute answer gives no first step: %q", a.Text)
+	}
+}
+
+func TestPassageButtons(t *testing.T) {
+	e := realEngine(t)
+	a := answer(t, "how much holiday does a PA get", knowledge.Employer)
+	got, err := e.Passage(bot.PassageRef(a.PassageID), knowledge.Employer)
+	if err != nil || got.PassageID != a.PassageID || !got.Answered {
+		t.Errorf("Passage(ref of %s) = %+v, %v", a.PassageID, got, err)
+	}
+	if _, err := e.Passage("no-such-ref", knowledge.Employer); err != bot.ErrUnknownPassage {
+		t.Errorf("unknown ref: %v", err)
+	}
+	if n := len(bot.ActionPassage + bot.PassageRef(a.PassageID)); n > 64 {
+		t.Errorf("passage button action is %d bytes; Telegram allows 64", n)
+	}
+}
+
+func TestTrim(t *testing.T) {
+	for _, tt := range []struct {
+		text  string
+		limit int
+		want  string
+	}{
+		{"Short text.", 100, "Short text."},
+		{"First sentence here. Second sentence is long and goes past the limit.", 40, "First sentence here. …"},
+		// A figure with a decimal point is not a sentence end.
+		{"The rate is £12.71 an hour for most PAs from April. More text follows here.", 60, "The rate is £12.71 an hour for most PAs from April. …"},
+		{"Para one is here.\n\nPara two is quite a lot longer than the first.", 40, "Para one is here. …"},
+		// No boundary at all: cut at a space, never inside a number.
+		{"Call 0300 123 1100 now please", 14, "Call …"},
+		{"Call 0300 123 1100 now please, it is free", 24, "Call 0300 123 1100 now …"},
+	} {
+		if got := bot.Trim(tt.text, tt.limit); got != tt.want {
+			t.Errorf("Trim(%q, %d) = %q, want %q", tt.text, tt.limit, got, tt.want)
+		}
+	}
+}
