@@ -103,7 +103,6 @@ func New(cfg Config) (http.Handler, error) {
 	}
 	gin.SetMode(gin.ReleaseMode)
 	r := gin.New()
-	r.ContextWithFallback = true
 	if err := r.SetTrustedProxies(cfg.TrustedProxies); err != nil {
 		return nil, fmt.Errorf("httpapi: trusted proxies: %w", err)
 	}
@@ -175,7 +174,7 @@ func (s *server) failErr(c *gin.Context, err error) {
 	case errors.Is(err, support.ErrInvalid):
 		fail(c, http.StatusBadRequest, sentence(err.Error()))
 	default:
-		s.log.ErrorContext(c, "request failed", slog.String("route", c.FullPath()), slog.String("error", err.Error()))
+		s.log.ErrorContext(c.Request.Context(), "request failed", slog.String("route", c.FullPath()), slog.String("error", err.Error()))
 		fail(c, http.StatusInternalServerError, "Something went wrong on our side. Please try again in a moment.")
 	}
 }

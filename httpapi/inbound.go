@@ -35,11 +35,11 @@ func (s *server) helpdeskReply(c *gin.Context) {
 	err = support.Verify(s.cfg.SupportSecret, c.GetHeader(support.HeaderTimestamp), c.GetHeader(support.HeaderSignature), body, s.cfg.Now())
 	switch {
 	case errors.Is(err, support.ErrStale):
-		s.log.WarnContext(c, "helpdesk webhook refused", slog.String("reason", "stale timestamp"))
+		s.log.WarnContext(c.Request.Context(), "helpdesk webhook refused", slog.String("reason", "stale timestamp"))
 		fail(c, http.StatusUnauthorized, "The timestamp is more than 5 minutes from now; sign the request again.")
 		return
 	case err != nil:
-		s.log.WarnContext(c, "helpdesk webhook refused", slog.String("reason", "bad signature"))
+		s.log.WarnContext(c.Request.Context(), "helpdesk webhook refused", slog.String("reason", "bad signature"))
 		fail(c, http.StatusUnauthorized, "The signature does not match; sign timestamp + \".\" + body with the shared secret.")
 		return
 	}
@@ -58,7 +58,7 @@ func (s *server) helpdeskReply(c *gin.Context) {
 	if in.Author == "" {
 		in.Author = "helpdesk"
 	}
-	e, err := s.cfg.Desk.HelpdeskReply(c, in.DeliveryID, in.EscalationID, in.Author, in.Text)
+	e, err := s.cfg.Desk.HelpdeskReply(c.Request.Context(), in.DeliveryID, in.EscalationID, in.Author, in.Text)
 	if errors.Is(err, support.ErrDuplicate) {
 		c.JSON(http.StatusOK, gin.H{"status": "duplicate", "delivery_id": in.DeliveryID})
 		return

@@ -31,7 +31,7 @@ func (s *server) accessLog(latency *prometheus.HistogramVec) gin.HandlerFunc {
 		if status >= 500 {
 			level = slog.LevelError
 		}
-		s.log.LogAttrs(c, level, "http request",
+		s.log.LogAttrs(c.Request.Context(), level, "http request",
 			slog.String("method", c.Request.Method), slog.String("route", route), slog.Int("status", status),
 			slog.Duration("duration", d), slog.Int("bytes", c.Writer.Size()))
 	}
@@ -44,7 +44,7 @@ func (s *server) recover(c *gin.Context) {
 			if r == http.ErrAbortHandler {
 				panic(r)
 			}
-			s.log.ErrorContext(c, "handler panicked", slog.String("route", c.FullPath()), slog.Any("panic", r))
+			s.log.ErrorContext(c.Request.Context(), "handler panicked", slog.String("route", c.FullPath()), slog.Any("panic", r))
 			fail(c, http.StatusInternalServerError, "Something went wrong on our side. Please try again in a moment.")
 		}
 	}()
@@ -64,12 +64,12 @@ func (s *server) limitBody(c *gin.Context) {
 // ready answers 200 when every check passes and 503 naming the failing ones
 // otherwise.
 func (s *server) ready(c *gin.Context) {
-	ctx, cancel := context.WithTimeout(c, 2*time.Second)
+	ctx, cancel := context.WithTimeout(c.Request.Context(), 2*time.Second)
 	defer cancel()
 	failing := []string{}
 	for name, p := range s.cfg.Ready {
 		if err := p.Ping(ctx); err != nil {
-			s.log.WarnContext(c, "not ready", slog.String("check", name), slog.String("error", err.Error()))
+			s.log.WarnContext(c.Request.Context(), "not ready", slog.String("check", name), slog.String("error", err.Error()))
 			failing = append(failing, name)
 		}
 	}

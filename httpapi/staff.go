@@ -140,7 +140,7 @@ func (s *server) list(c *gin.Context) {
 		}
 		req.Limit = n
 	}
-	p, err := s.cfg.Desk.List(c, req)
+	p, err := s.cfg.Desk.List(c.Request.Context(), req)
 	if err != nil {
 		s.failErr(c, err)
 		return
@@ -166,12 +166,12 @@ type deliveryView struct {
 
 func (s *server) get(c *gin.Context) {
 	id := c.Param("id")
-	e, err := s.cfg.Desk.Get(c, id)
+	e, err := s.cfg.Desk.Get(c.Request.Context(), id)
 	if err != nil {
 		s.failErr(c, err)
 		return
 	}
-	ds, err := s.cfg.Desk.Deliveries(c, id)
+	ds, err := s.cfg.Desk.Deliveries(c.Request.Context(), id)
 	if err != nil {
 		s.failErr(c, err)
 		return
@@ -213,7 +213,7 @@ func withField(v any, name string, value any) ([]byte, error) {
 // act serves claim, resolve and reopen.
 func (s *server) act(do func(ctx context.Context, id, staff string) (support.Escalation, error)) gin.HandlerFunc {
 	return func(c *gin.Context) {
-		e, err := do(c, c.Param("id"), staffOf(c).Name)
+		e, err := do(c.Request.Context(), c.Param("id"), staffOf(c).Name)
 		if err != nil {
 			s.failErr(c, err)
 			return
@@ -231,7 +231,7 @@ func (s *server) reply(c *gin.Context) {
 	if !s.decode(c, &b) {
 		return
 	}
-	e, err := s.cfg.Desk.Reply(c, c.Param("id"), staffOf(c).Name, b.Text)
+	e, err := s.cfg.Desk.Reply(c.Request.Context(), c.Param("id"), staffOf(c).Name, b.Text)
 	if err != nil {
 		s.failErr(c, err)
 		return

@@ -105,7 +105,7 @@ func (s *server) postMessage(c *gin.Context) {
 		return
 	}
 	addr := bot.Address{Channel: bot.ChannelWeb, UserID: in.User, ChatID: in.User}
-	res, err := s.cfg.Handler.Handle(c, bot.Message{Address: addr, Audience: aud, Text: in.Text, At: s.cfg.Now().UTC()})
+	res, err := s.cfg.Handler.Handle(c.Request.Context(), bot.Message{Address: addr, Audience: aud, Text: in.Text, At: s.cfg.Now().UTC()})
 	if err != nil {
 		s.failErr(c, err)
 		return
@@ -162,7 +162,7 @@ func (s *server) getMessages(c *gin.Context) {
 		fail(c, http.StatusServiceUnavailable, "The web channel is not running.")
 		return
 	}
-	ms, err := s.cfg.Mailbox.Since(c, user, after, 100)
+	ms, err := s.cfg.Mailbox.Since(c.Request.Context(), user, after, 100)
 	if err != nil {
 		s.failErr(c, err)
 		return
