@@ -315,7 +315,8 @@ func (r *Rules) Normalize(text string) string {
 // out are never corrected, and neither is a slip on the first letter, which
 // hurried typists rarely make and which turns everyday words into alarming
 // ones ("putting" into "cutting", "giving" into "living"). Of several
-// candidates the closest wins, then the shortest, then the first listed.
+// candidates the closest wins, then the one of the same length (a slip on
+// a letter rather than a letter missed or doubled), then the first listed.
 func (r *Rules) correct(w string) string {
 	n := len(w)
 	if n < 5 || r.vocabulary[w] || r.known[w] {
@@ -326,7 +327,7 @@ func (r *Rules) correct(w string) string {
 		limit = 2
 	}
 	best, bestDist := w, limit+1
-	for l := n - limit; l <= n+limit; l++ {
+	for _, l := range []int{n, n - 1, n + 1, n - 2, n + 2}[:1+2*limit] {
 		for _, v := range r.byLength[l] {
 			if v[0] != w[0] {
 				continue

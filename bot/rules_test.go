@@ -1,0 +1,449 @@
+package bot
+
+import (
+	"context"
+	"errors"
+	"slices"
+	"strings"
+	"testing"
+	"unicode"
+
+	"github.com/askpa/askpa/content"
+	"github.com/askpa/askpa/index"
+	"github.com/askpa/askpa/knowledge"
+)
+
+// miniSmallTalk is a valid small-talk file for tests that only vary the
+// safety rules.
+const miniSmallTalk = `
+rules:
+  - id: hello
+    say: Hello!
+    match: ['^hello$']
+`
+
+func TestParseRulesErrors(t *testing.T) {
+	tests := []struct {
+		name      string
+		safety    string
+		smallTalk string
+		want      []string // every fragment must be in the error
+	}{
+		{
+			name: "bad regex names the rule and the pattern",
+			safety: `
+rules:
+  - id: broken-rule
+    category: crisis
+    match: ['\bfine\b', 'unclosed (group']`,
+			want: []string{"broken-rule", "unclosed (group"},
+		},
+		{
+			name: "bad regex in a per-pattern exception",
+			safety: `
+rules:
+  - id: odd-exception
+    category: crisis
+    match:
+      - {re: '\bhelp\b', unless: ['[z-a]']}`,
+			want: []string{"odd-exception", "[z-a]"},
+		},
+		{
+			name: "bad regex in a category exception",
+			safety: `
+categories:
+  dispute:
+    unless: ['(?P<x']
+rules:
+  - id: ok
+    category: dispute
+    match: ['x']`,
+			want: []string{"dispute", "(?P<x"},
+		},
+		{
+			name: "unknown category on a rule",
+			safety: `
+rules:
+  - id: mystery
+    category: emergency
+    match: ['x']`,
+			want: []string{"mystery", `unknown category "emergency"`},
+		},
+		{
+			name: "unknown category in categories",
+			safety: `
+categories:
+  panic:
+    unless: ['x']
+rules:
+  - id: ok
+    category: crisis
+    match: ['x']`,
+			want: []string{`unknown category "panic"`},
+		},
+		{
+			name: "rule with no patterns",
+			safety: `
+rules:
+  - id: empty-rule
+    category: safeguarding
+    say: nothing to match`,
+			want: []string{"empty-rule", "no match patterns"},
+		},
+		{
+			name: "duplicate id",
+			safety: `
+rules:
+  - id: twice
+    category: crisis
+    match: ['a']
+  - id: twice
+    category: dispute
+    match: ['b']`,
+			want: []string{"twice", "used twice"},
+		},
+		{
+			name: "rule without an id",
+			safety: `
+rules:
+  - category: crisis
+    match: ['a']`,
+			want: []string{"no id"},
+		},
+		{
+			name: "unknown audience",
+			safety: `
+rules:
+  - id: for-whom
+    category: crisis
+    audience: nurses
+    match: ['a']`,
+			want: []string{"for-whom", `unknown audience "nurses"`},
+		},
+		{
+			name: "unknown group",
+			safety: `
+groups:
+  pet: [cat, dog]
+rules:
+  - id: grouped
+    category: crisis
+    match: ['\b{pets}\b']`,
+			want: []string{"grouped", "{pets}"},
+		},
+		{
+			name: "group that refers to itself",
+			safety: `
+groups:
+  loop: ['a{loop}']
+rules:
+  - id: looping
+    category: crisis
+    match: ['{loop}']`,
+			want: []string{"looping", "nested too deeply"},
+		},
+		{
+			name: "match entry mapping without re",
+			safety: `
+rules:
+  - id: no-re
+    category: crisis
+    match:
+      - {unless: ['x']}`,
+			want: []string{"needs re"},
+		},
+		{
+			name:   "not YAML",
+			safety: "rules: [",
+			want:   []string{"safety rules"},
+		},
+		{
+			name: "bad small-talk regex names the rule",
+			safety: `
+rules:
+  - id: ok
+    category: crisis
+    match: ['x']`,
+			smallTalk: `
+rules:
+  - id: wave
+    say: hi
+    match: ['(hi']`,
+			want: []string{"small-talk rules", "wave", "(hi"},
+		},
+		{
+			name:      "duplicate small-talk id",
+			safety:    "rules: []",
+			smallTalk: "rules: [{id: hi, match: [a]}, {id: hi, match: [b]}]",
+			want:      []string{"small-talk rules", "hi", "used twice"},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			st := tt.smallTalk
+			if st == "" {
+				st = miniSmallTalk
+			}
+			_, err := ParseRules([]byte(tt.safety), []byte(st))
+			if err == nil {
+				t.Fatalf("ParseRules succeeded, want an error mentioning %q", tt.want)
+			}
+			for _, w := range tt.want {
+				if !strings.Contains(err.Error(), w) {
+					t.Errorf("error %q does not mention %q", err, w)
+				}
+			}
+		})
+	}
+}
+
+func TestParseRulesGroupsAndExceptions(t *testing.T) {
+	r, err := ParseRules([]byte(`
+groups:
+  pet: [cat, 'dogs?']
+  owner: ['my {pet}']
+categories:
+  crisis:
+    unless: ['\btraining\b']
+rules:
+  - id: pet-lost
+    category: crisis
+    match:
+      - re: '\b{owner} (is|are) lost\b'
+        unless: ['\bfound\b']
+      - '\bmissing {pet}\b'
+`), []byte(miniSmallTalk))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		text string
+		want Category
+	}{
+		{"my dog is lost", CategoryCrisis},
+		{"my dogs are lost", CategoryCrisis},
+		{"my cat is lost", CategoryCrisis},
+		{"my cat is lost but found now", ""},           // the pattern's own exception
+		{"missing cat, found at last", CategoryCrisis}, // ... applies to that pattern alone
+		{"missing cat training", ""},                   // the category's exception
+		{"my hamster is lost", ""},
+	}
+	for _, tt := range tests {
+		if got := r.Check(tt.text, knowledge.Employer).Category; got != tt.want {
+			t.Errorf("Check(%q) = %q, want %q", tt.text, got, tt.want)
+		}
+	}
+}
+
+func TestNormalize(t *testing.T) {
+	r, err := DefaultRules()
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name, in, want string
+	}{
+		{"apostrophes dropped, spellings spelled out", "I can't cope, it's awful", "i can not cope it is awful"},
+		{"curly apostrophes", "She’s not breathing, I don’t know", "she is not breathing i do not know"},
+		{"punctuation becomes space", "Help!!! He's...collapsed?", "help he is collapsed"},
+		{"chat spellings", "pls can u ring me rn", "please can you ring me right now"},
+		{"possessives of family", "my mum's carer, my employer's son", "my mum carer my employer son"},
+		{"£ and digits kept", "£12.71 an hour", "£12 71 an hour"},
+		{"typo of a vocabulary word", "feeling suicidel", "feeling suicidal"},
+		{"missing letter", "hes hiting her", "he is hitting her"},
+		{"transposed letters", "she collasped", "she collapsed"},
+		{"long word, two slips", "not breething properly", "not breathing properly"},
+		{"first letter slips are not corrected", "putting myself forward", "putting myself forward"},
+		{"a real word is not a typo", "she struggled and slipped", "she struggled and slipped"},
+		{"pattern words are never corrected", "left her sitting in the car", "left her sitting in the car"},
+		{"not a keyboard slip", "help with cooking", "help with cooking"},
+		{"short words are left alone", "hte pa", "hte pa"},
+		{"empty", "   ", ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := r.Normalize(tt.in); got != tt.want {
+				t.Errorf("Normalize(%q) = %q, want %q", tt.in, got, tt.want)
+			}
+		})
+	}
+}
+
+// TestCorrectionLeavesRealWordsAlone runs every word of the knowledge base
+// through the typo corrector: a correctly spelled word must never turn into
+// a different (possibly alarming) one.
+func TestCorrectionLeavesRealWordsAlone(t *testing.T) {
+	r, err := DefaultRules()
+	if err != nil {
+		t.Fatal(err)
+	}
+	base, err := knowledge.Load(content.FS)
+	if err != nil {
+		t.Fatal(err)
+	}
+	words := map[string]bool{}
+	add := func(text string) {
+		text = strings.NewReplacer("'", "", "’", "").Replace(strings.ToLower(text))
+		for _, w := range strings.FieldsFunc(text, func(c rune) bool { return !unicode.IsLetter(c) }) {
+			words[w] = true
+		}
+	}
+	for _, d := range base.Documents {
+		add(d.Title)
+		for _, s := range d.Sections {
+			add(s.Heading)
+			add(s.Text)
+		}
+	}
+	if len(words) < 1000 {
+		t.Fatalf("only %d distinct words in the knowledge base; loading went wrong", len(words))
+	}
+	var changed []string
+	for w := range words {
+		if _, spelled := r.spellings[w]; spelled {
+			continue
+		}
+		if c := r.correct(w); c != w {
+			changed = append(changed, w+" -> "+c)
+		}
+	}
+	slices.Sort(changed)
+	if len(changed) > 0 {
+		t.Errorf("typo correction changes %d correctly spelled words of the knowledge base (add them to keep in safety.yaml):\n%s",
+			len(changed), strings.Join(changed, "\n"))
+	}
+}
+
+func TestAudienceLimitedRules(t *testing.T) {
+	r, err := ParseRules([]byte(`
+rules:
+  - id: for-employers
+    category: safeguarding
+    audience: employer
+    match: ['\bshouts at me\b']
+  - id: for-pas
+    category: safeguarding
+    audience: pa
+    match: ['\bhit me\b']
+  - id: for-everyone
+    category: safeguarding
+    match: ['\bstole\b']
+`), []byte(miniSmallTalk))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		text     string
+		audience knowledge.Audience
+		want     []string
+	}{
+		{"my pa shouts at me", knowledge.Employer, []string{"for-employers"}},
+		{"my pa shouts at me", knowledge.PA, nil},
+		{"my pa shouts at me", knowledge.Both, []string{"for-employers"}},
+		{"my pa shouts at me", "", []string{"for-employers"}},
+		{"my employer hit me", knowledge.PA, []string{"for-pas"}},
+		{"my employer hit me", knowledge.Employer, nil},
+		{"he stole it and hit me", knowledge.Employer, []string{"for-everyone"}},
+		{"he stole it and hit me", knowledge.PA, []string{"for-pas", "for-everyone"}},
+	}
+	for _, tt := range tests {
+		v := r.Check(tt.text, tt.audience)
+		var got []string
+		for _, rule := range v.Rules {
+			got = append(got, rule.ID)
+		}
+		if !slices.Equal(got, tt.want) {
+			t.Errorf("Check(%q, %q) matched %v, want %v", tt.text, tt.audience, got, tt.want)
+		}
+	}
+
+	// The built-in rules: a PA hit at work gets the PA's own signposting; an
+	// employer saying the same is still a safeguarding concern.
+	def, err := DefaultRules()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v := def.Check("the man i support punched me", knowledge.PA); v.Category != CategorySafeguarding || v.Rules[0].ID != "pa-assaulted" {
+		t.Errorf("PA punched: %s %v, want pa-assaulted first", v.Category, ruleIDsOf(v))
+	}
+	if v := def.Check("my carer punched me", knowledge.Employer); v.Category != CategorySafeguarding || slices.Contains(ruleIDsOf(v), "pa-assaulted") {
+		t.Errorf("employer punched: %s %v, want safeguarding without the PA rule", v.Category, ruleIDsOf(v))
+	}
+	if v := def.Check("my pa keeps shouting at me", knowledge.PA); slices.Contains(ruleIDsOf(v), "abuse-of-employer-by-pa") {
+		t.Errorf("the employer-only rule matched a PA: %v", ruleIDsOf(v))
+	}
+}
+
+func ruleIDsOf(v Verdict) []string {
+	var ids []string
+	for _, r := range v.Rules {
+		ids = append(ids, r.ID)
+	}
+	return ids
+}
+
+func TestSignpostPassagesExist(t *testing.T) {
+	base, err := knowledge.Load(content.FS)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := DefaultRules()
+	if err != nil {
+		t.Fatal(err)
+	}
+	ids := r.Passages()
+	if len(ids) < 5 {
+		t.Fatalf("the built-in rules name only %d passages: %v", len(ids), ids)
+	}
+	for _, id := range ids {
+		if _, ok := base.Passage(id); !ok {
+			t.Errorf("a safety rule signposts %s, which is not in the knowledge base", id)
+		}
+	}
+	for _, r := range r.safety {
+		if (r.Category == CategoryCrisis || r.Category == CategorySafeguarding) && len(r.Signpost) == 0 {
+			t.Errorf("urgent rule %s signposts nothing", r.ID)
+		}
+	}
+}
+
+func TestNewEngineRejectsMissingSignpost(t *testing.T) {
+	base, err := knowledge.Load(content.FS)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rules, err := ParseRules([]byte(`
+rules:
+  - id: points-nowhere
+    category: crisis
+    signpost: [emergency-help#if-someone-is-in-danger-right-now, emergency-help#no-such-section]
+    match: ['x']
+`), []byte(miniSmallTalk))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = NewEngine(base, noSearch{}, EngineConfig{Rules: rules})
+	if err == nil || !strings.Contains(err.Error(), "emergency-help#no-such-section") {
+		t.Fatalf("NewEngine = %v, want an error naming the missing passage", err)
+	}
+	if strings.Contains(err.Error(), "if-someone-is-in-danger-right-now") {
+		t.Errorf("error %q names a passage that exists", err)
+	}
+
+	// The built-in rules are accepted by the real knowledge base and index.
+	ix, err := index.Open(context.Background(), base, index.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ix.Close()
+	if _, err := NewEngine(base, ix, EngineConfig{}); err != nil {
+		t.Fatalf("NewEngine with the built-in rules: %v", err)
+	}
+}
+
+// noSearch is a searcher that must not be reached.
+type noSearch struct{}
+
+func (noSearch) Search(context.Context, knowledge.Query) ([]knowledge.Hit, error) {
+	return nil, errors.New("search must not be called")
+}
