@@ -148,3 +148,10 @@ type Result struct {
 type Handler interface {
 	Handle(ctx context.Context, m Message) (Result, error)
 }
+
+// HandlerFunc adapts a function to a Handler, for example to give a channel
+// a handler that is built after it.
+type HandlerFunc func(ctx context.Context, m Message) (Result, error)
+
+// Handle calls f.
+func (f HandlerFunc) Handle(ctx context.Context, m Message) (Result, error) { return f(ctx, m) }

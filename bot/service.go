@@ -9,6 +9,8 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/askpa/askpa/knowledge"
 	"github.com/askpa/askpa/support"
 )
@@ -40,8 +42,12 @@ type ServiceConfig struct {
 	MaxMessageChars int
 	// HistoryTurns is how many recent turns an escalation carries (default 20).
 	HistoryTurns int
-	Logger       *slog.Logger
-	Now          func() time.Time
+	// Registerer, when set, gets the service's collectors:
+	// askpa_questions_total by audience and outcome (answered, unanswered,
+	// escalated, small_talk) and askpa_feedback_total by verdict.
+	Registerer prometheus.Registerer
+	Logger     *slog.Logger
+	Now        func() time.Time
 }
 
 // Service is the bot every channel talks to: it keeps each person's
@@ -49,16 +55,18 @@ type ServiceConfig struct {
 // and hands over to the support desk. It implements Handler and is safe for
 // concurrent use.
 type Service struct {
-	cfg    ServiceConfig
-	engine *Engine
-	store  Store
-	desk   Escalator
-	log    *slog.Logger
-	now    func() time.Time
+	cfg       ServiceConfig
+	engine    *Engine
+	store     Store
+	desk      Escalator
+	log       *slog.Logger
+	now       func() time.Time
+	questions *prometheus.CounterVec
+	feedback  *prometheus.CounterVec
 }
 
 // NewService returns a Service for cfg, or an error when Engine or Store is
-// missing.
+// missing or a collector cannot be registered.
 func NewService(cfg ServiceConfig) (*Service, error) {
 	if cfg.Engine == nil || cfg.Store == nil {
 		return nil, errors.New("bot: NewService needs an Engine and a Store")
@@ -84,7 +92,39 @@ func NewService(cfg ServiceConfig) (*Service, error) {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	return &Service{cfg: cfg, engine: cfg.Engine, store: cfg.Store, desk: cfg.Desk, log: cfg.Logger, now: cfg.Now}, nil
+	s := &Service{
+		cfg: cfg, engine: cfg.Engine, store: cfg.Store, desk: cfg.Desk, log: cfg.Logger, now: cfg.Now,
+		questions: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "askpa_questions_total",
+			Help: "Messages answered by the engine, by audience and outcome (answered, unanswered, escalated, small_talk).",
+		}, []string{"audience", "outcome"}),
+		feedback: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "askpa_feedback_total",
+			Help: "Feedback on answers, by verdict (helpful, not_helpful).",
+		}, []string{"verdict"}),
+	}
+	if cfg.Registerer != nil {
+		for _, c := range []prometheus.Collector{s.questions, s.feedback} {
+			if err := cfg.Registerer.Register(c); err != nil {
+				return nil, fmt.Errorf("bot: registering metrics: %w", err)
+			}
+		}
+	}
+	return s, nil
+}
+
+// count records the outcome of one question.
+func (s *Service) count(a Answer) {
+	outcome := "unanswered"
+	switch {
+	case a.Escalate:
+		outcome = "escalated"
+	case a.Answered:
+		outcome = "answered"
+	case a.Reason == "":
+		outcome = "small_talk"
+	}
+	s.questions.WithLabelValues(string(a.Audience), outcome).Inc()
 }
 
 // defaultAudience is who a new person on a channel is taken to be.
@@ -185,6 +225,7 @@ func (s *Service) question(ctx context.Context, t *turn) error {
 	}
 	t.res.Answer = &a
 	t.conv.LastQuestion = t.msg.Text
+	s.count(a)
 	if a.Escalate {
 		return s.escalate(ctx, t, a.Text, a.Reason, a.Urgent, a.Sources)
 	}
@@ -306,7 +347,11 @@ func (s *Service) escalate(ctx context.Context, t *turn, text, reason string, ur
 	if urgent {
 		handed = msgUrgentHanded + " " + fmt.Sprintf(msgHandedOver, s.cfg.ResponseTime)
 	}
-	r := Reply{Text: text + "\n\n" + handed, Sources: sources, Answer: t.res.Answer}
+	if reason != ReasonRequested {
+		// Say why first: the signposting, the first step, the honest miss.
+		handed = text + "\n\n" + handed
+	}
+	r := Reply{Text: handed, Sources: sources, Answer: t.res.Answer}
 	r.Buttons = [][]Button{{{Label: labelCancel, Action: ActionCancel}}}
 	t.reply(r)
 	return nil
@@ -403,6 +448,7 @@ func (s *Service) action(ctx context.Context, t *turn, action string) error {
 			return nil
 		}
 		helpful := action == ActionHelpful
+		s.feedback.WithLabelValues(action).Inc()
 		if err := s.store.RecordFeedback(ctx, Feedback{ConversationID: t.conv.ID, PassageID: t.conv.LastPassageID, Helpful: helpful, At: t.now}); err != nil {
 			return fmt.Errorf("bot: recording feedback: %w", err)
 		}

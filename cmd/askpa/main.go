@@ -76,6 +76,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	}
 	cmd, rest := args[0], args[1:]
 	switch cmd {
+	case "serve":
+		return runServe(ctx, rest, stdout, stderr, getenv)
 	case "lint":
 		return runLint(rest, stdout, stderr, getenv)
 	case "ask":

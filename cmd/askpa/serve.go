@@ -82,18 +82,51 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer, gete
 	}
 	defer store.Close()
 
+	ef := engineFlags{contentDir: getenv("ASKPA_CONTENT_DIR"), dataDir: orDefault(getenv("ASKPA_DATA_DIR"), "./data")}
+	answers, err := ef.open(ctx, log)
+	if err != nil {
+		return err
+	}
+	defer answers.Close()
+	log.Info("knowledge base loaded", slog.String("from", answers.source), slog.Int("documents", len(answers.base.Documents)),
+		slog.Int("passages", len(answers.base.Passages())), slog.Bool("index_rebuilt", answers.index.Rebuilt()))
+
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	web := httpapi.WebChannel{Mailbox: store}
-	channels := map[string]bot.Channel{web.Name(): web}
 
-	var desk *support.Desk
+	// The channels call the service, and the service needs the desk, which
+	// needs the channels' targets: the channels get a handler that reaches
+	// the service once it is built, before anything runs.
+	var svc *bot.Service
+	handler := bot.HandlerFunc(func(ctx context.Context, m bot.Message) (bot.Result, error) { return svc.Handle(ctx, m) })
+	web := httpapi.WebChannel{Mailbox: store}
+	relay, err := bot.NewRelay(bot.RelayConfig{Store: store, Channels: []bot.Channel{web}, Logger: log})
+	if err != nil {
+		return err
+	}
+	chans, err := newChannels(getenv, handler, store, log)
+	if err != nil {
+		return err
+	}
+	for _, c := range chans.all() {
+		relay.AddChannel(c)
+	}
+	if chans.slack != nil && getenv("ASKPA_SUPPORT_SLACK_CHANNEL") != "" {
+		targets = append(targets, chans.slack.SupportTarget())
+	}
+
 	var disp *support.Dispatcher
-	handler, relay := newEngine(store, func() *support.Desk { return desk }, channels)
-	desk, err = support.NewDesk(support.Config{
+	desk, err := support.NewDesk(support.Config{
 		Store: store, Targets: targets, Relay: relay, Logger: log, Registerer: reg,
 		Notify: func() { disp.Wake() },
 	})
+	if err != nil {
+		return err
+	}
+	if chans.slack != nil {
+		chans.slack.SetDesk(desk)
+	}
+	svc, err = bot.NewService(bot.ServiceConfig{Engine: answers.engine, Store: store, Desk: desk, Logger: log, Registerer: reg})
 	if err != nil {
 		return err
 	}
@@ -109,9 +142,10 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer, gete
 		limit = rate.Inf
 	}
 	api, err := httpapi.New(httpapi.Config{
-		Desk: desk, Handler: handler, Mailbox: store, Staff: staff,
+		Desk: desk, Handler: svc, Mailbox: store, Staff: staff,
 		SupportSecret:  []byte(getenv("ASKPA_SUPPORT_WEBHOOK_SECRET")),
-		Ready:          map[string]httpapi.Pinger{"store": store},
+		Ready:          map[string]httpapi.Pinger{"store": store, "index": answers.index},
+		Mount:          chans.routes(),
 		TrustedProxies: splitList(getenv("ASKPA_TRUSTED_PROXIES")),
 		RateLimit:      limit,
 		Gatherer:       reg, Registerer: reg, Logger: log,
@@ -131,8 +165,9 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer, gete
 	srv := &http.Server{Handler: api, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second,
 		WriteTimeout: 30 * time.Second, IdleTimeout: 2 * time.Minute, ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
 	fmt.Fprintf(stdout, "askpa: listening on http://%s\n", ln.Addr())
-	log.Info("serving", slog.String("addr", ln.Addr().String()), slog.Int("webhooks", len(targets)),
-		slog.Int("staff", len(staff)), slog.Bool("helpdesk_replies", getenv("ASKPA_SUPPORT_WEBHOOK_SECRET") != ""))
+	log.Info("serving", slog.String("addr", ln.Addr().String()), slog.Int("webhooks", len(webhookURLs)),
+		slog.Int("staff", len(staff)), slog.Bool("helpdesk_replies", getenv("ASKPA_SUPPORT_WEBHOOK_SECRET") != ""),
+		slog.Bool("telegram", chans.telegram != nil), slog.Bool("slack", chans.slack != nil))
 
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() error {
@@ -142,6 +177,9 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer, gete
 		return nil
 	})
 	g.Go(func() error { return disp.Run(gctx) })
+	for _, run := range chans.runners() {
+		g.Go(func() error { return run(gctx) })
+	}
 	g.Go(func() error {
 		<-gctx.Done()
 		sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), shutdownGrace)
@@ -182,140 +220,4 @@ func splitList(s string) []string {
 		}
 	}
 	return out
-}
-
-// newEngine builds the answer engine: the bot.Handler the channels call and
-// the support.Relay the desk drives to reach people. This is the one seam
-// to change when bot.NewService lands; until then it is placeholderEngine,
-// which answers nothing itself and hands people who ask for a person to
-// the desk. desk is called only after serve has built the desk.
-func newEngine(store bot.Store, desk func() *support.Desk, channels map[string]bot.Channel) (bot.Handler, support.Relay) {
-	p := &placeholderEngine{store: store, desk: desk, channels: channels}
-	return p, p
-}
-
-// placeholderEngine stands in for the bot engine: it keeps conversations,
-// escalates when asked for a person, relays what the person writes while
-// escalated, and delivers staff replies through the person's channel.
-type placeholderEngine struct {
-	store    bot.Store
-	desk     func() *support.Desk
-	channels map[string]bot.Channel
-}
-
-const (
-	placeholderNoAnswer = "I can't answer questions yet. Ask for a person and someone from the support team will reply here."
-	placeholderEscalate = "I've asked the support team to pick this up. A person will reply here."
-	placeholderRelayed  = "Thanks. The support team can see your message."
-)
-
-// wantsPerson reports whether text asks for a human.
-func wantsPerson(text string) bool {
-	t := strings.ToLower(text)
-	for _, w := range []string{"person", "human", "someone", "somebody", "staff", "adviser", "advisor"} {
-		if strings.Contains(t, w) {
-			return true
-		}
-	}
-	return false
-}
-
-func (p *placeholderEngine) Handle(ctx context.Context, m bot.Message) (bot.Result, error) {
-	c, err := p.store.Conversation(ctx, m.Address, m.Audience, m.At)
-	if err != nil {
-		return bot.Result{}, err
-	}
-	if err := p.store.AppendTurn(ctx, c.ID, bot.Turn{From: bot.FromUser, Text: m.Text, At: m.At}); err != nil {
-		return bot.Result{}, err
-	}
-	res := bot.Result{ConversationID: c.ID}
-	reply := func(text string, a *bot.Answer) (bot.Result, error) {
-		res.Answer = a
-		res.Replies = []bot.Reply{{Text: text}}
-		return res, p.store.AppendTurn(ctx, c.ID, bot.Turn{From: bot.FromBot, Text: text, At: m.At})
-	}
-	if c.Mode != bot.ModeBot && c.EscalationID != "" {
-		err := p.desk().AddPersonMessage(ctx, c.EscalationID, m.Text, m.At)
-		switch {
-		case err == nil:
-			res.EscalationID = c.EscalationID
-			return reply(placeholderRelayed, nil)
-		case !errors.Is(err, support.ErrResolved) && !errors.Is(err, support.ErrNotFound):
-			return bot.Result{}, err
-		}
-		c.Mode, c.EscalationID = bot.ModeBot, ""
-	}
-	answer := &bot.Answer{Question: m.Text, Audience: c.Audience, Sources: []bot.Source{}, Suggestions: []string{}}
-	if !wantsPerson(m.Text) && m.Action != bot.ActionHuman {
-		answer.Text = placeholderNoAnswer
-		return reply(placeholderNoAnswer, answer)
-	}
-	turns, err := p.store.Turns(ctx, c.ID, support.MaxHistoryLen)
-	if err != nil {
-		return bot.Result{}, err
-	}
-	var history []support.Message
-	for _, t := range turns {
-		history = append(history, support.Message{From: t.From, Text: t.Text, At: t.At})
-	}
-	e, err := p.desk().Escalate(ctx, support.NewEscalation{
-		ConversationID: c.ID, Address: support.Address(m.Address), Audience: string(c.Audience),
-		Reason: bot.ReasonRequested, Priority: support.PriorityNormal,
-		Summary: "The person asked to talk to a person.", Messages: history,
-	})
-	if err != nil {
-		return bot.Result{}, err
-	}
-	c.Mode, c.EscalationID, c.UpdatedAt = bot.ModeWaiting, e.ID, m.At
-	if err := p.store.SaveConversation(ctx, c); err != nil {
-		return bot.Result{}, err
-	}
-	res.EscalationID = e.ID
-	answer.Text, answer.Escalate, answer.Reason = placeholderEscalate, true, bot.ReasonRequested
-	return reply(placeholderEscalate, answer)
-}
-
-// DeliverReply sends a staff reply through the person's own channel.
-func (p *placeholderEngine) DeliverReply(ctx context.Context, e support.Escalation, m support.Message) error {
-	ch := p.channels[e.Address.Channel]
-	if ch == nil {
-		return support.Permanent(fmt.Errorf("the %s channel is not running", e.Address.Channel))
-	}
-	if err := ch.Send(ctx, bot.Address(e.Address), bot.Reply{Text: m.Text, FromStaff: true}); err != nil {
-		return err
-	}
-	return p.store.AppendTurn(ctx, e.ConversationID, bot.Turn{From: bot.FromStaff, Text: m.Text, At: m.At})
-}
-
-// StatusChanged switches the conversation's mode and tells the person.
-func (p *placeholderEngine) StatusChanged(ctx context.Context, e support.Escalation) error {
-	c, err := p.store.ConversationByID(ctx, e.ConversationID)
-	if errors.Is(err, bot.ErrNotFound) {
-		return support.Permanent(err)
-	}
-	if err != nil {
-		return err
-	}
-	var text string
-	switch e.Status {
-	case support.StatusClaimed:
-		c.Mode, c.EscalationID = bot.ModeHuman, e.ID
-		text = "Someone from the support team has picked up your conversation."
-	case support.StatusOpen:
-		c.Mode, c.EscalationID = bot.ModeWaiting, e.ID
-		text = "The support team has reopened your conversation. A person will reply here."
-	case support.StatusResolved:
-		if c.EscalationID != e.ID {
-			return nil // the person has moved on
-		}
-		c.Mode, c.EscalationID = bot.ModeBot, ""
-		text = "The support team has closed this conversation. Ask me again, or ask for a person, at any time."
-	}
-	if err := p.store.SaveConversation(ctx, c); err != nil {
-		return err
-	}
-	if ch := p.channels[e.Address.Channel]; ch != nil {
-		return ch.Send(ctx, bot.Address(e.Address), bot.Reply{Text: text})
-	}
-	return nil
 }
