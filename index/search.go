@@ -90,7 +90,9 @@ func (ix *Index) units(text string) []unit {
 			}
 			u.weight = ix.idf(maxDF)
 		case ix.docFreq[term] > 0:
-			u.add(term, 1, 1)
+			// A weak or incidental word also ranks passages less: a heading
+			// that shares only "still" or "paid" with a question is no match.
+			u.add(term, ix.termWeight(term)/ix.idf(ix.docFreq[term]), 1)
 			u.weight = ix.termWeight(term)
 		default:
 			// Unknown to the knowledge base: perhaps a typo of a word it
