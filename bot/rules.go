@@ -86,6 +86,9 @@ type Rules struct {
 	// known words are spelled as meant and never corrected: the words of
 	// "keep" and every word the patterns spell out.
 	known map[string]bool
+	// saysWho recognises people saying who they are ("I'm a PA"), which
+	// wins over the audience of the channel they write from.
+	saysWho map[knowledge.Audience][]*regexp.Regexp
 }
 
 type rulesFile struct {
@@ -93,18 +96,22 @@ type rulesFile struct {
 	Vocabulary []string            `yaml:"vocabulary"`
 	Keep       []string            `yaml:"keep"`
 	Groups     map[string][]string `yaml:"groups"`
+	// Audiences lists, for employer and pa, patterns of people saying
+	// which they are.
+	Audiences  map[knowledge.Audience][]string `yaml:"audiences"`
 	Categories map[Category]struct {
 		Unless []string `yaml:"unless"`
 	} `yaml:"categories"`
 	Rules []struct {
-		ID       string             `yaml:"id"`
-		Category Category           `yaml:"category"`
-		Audience knowledge.Audience `yaml:"audience"`
-		Say      string             `yaml:"say"`
-		Signpost []string           `yaml:"signpost"`
-		Search   bool               `yaml:"search"`
-		Match    []matchEntry       `yaml:"match"`
-		Unless   []string           `yaml:"unless"`
+		ID       string              `yaml:"id"`
+		Category Category            `yaml:"category"`
+		Audience knowledge.Audience  `yaml:"audience"`
+		Groups   map[string][]string `yaml:"groups"`
+		Say      string              `yaml:"say"`
+		Signpost []string            `yaml:"signpost"`
+		Search   bool                `yaml:"search"`
+		Match    []matchEntry        `yaml:"match"`
+		Unless   []string            `yaml:"unless"`
 	} `yaml:"rules"`
 }
 
@@ -118,7 +125,10 @@ func DefaultRules() (*Rules, error) { return ParseRules(defaultSafetyRules, defa
 //
 // A pattern may name a group of alternatives defined under "groups" as
 // {name}; it stands for (?:alt1|alt2|...). The small-talk rules may use the
-// safety rules' groups and define their own.
+// safety rules' groups and define their own. A rule may define groups of
+// its own, which replace shared groups of the same name in its patterns
+// (so two rules can share one list of patterns through a YAML alias and
+// differ only in, say, who is being hurt).
 func ParseRules(safetyYAML, smallTalkYAML []byte) (*Rules, error) {
 	r := &Rules{
 		catUnless: map[Category][]*regexp.Regexp{}, spellings: map[string]string{},
@@ -142,6 +152,17 @@ func ParseRules(safetyYAML, smallTalkYAML []byte) (*Rules, error) {
 		r.known[strings.ToLower(w)] = true
 	}
 	groups := groupSet{defs: sf.Groups}
+	r.saysWho = map[knowledge.Audience][]*regexp.Regexp{}
+	for aud, pats := range sf.Audiences {
+		if aud != knowledge.Employer && aud != knowledge.PA {
+			return nil, fmt.Errorf("safety rules: audiences: %q is not employer or pa", aud)
+		}
+		res, err := r.compileAll(pats, groups)
+		if err != nil {
+			return nil, fmt.Errorf("safety rules: audiences: %s: %w", aud, err)
+		}
+		r.saysWho[aud] = res
+	}
 	for cat, c := range sf.Categories {
 		if !validCategory(cat) {
 			return nil, fmt.Errorf("safety rules: unknown category %q", cat)
@@ -175,6 +196,22 @@ func ParseRules(safetyYAML, smallTalkYAML []byte) (*Rules, error) {
 
 // groupSet expands {name} references in patterns.
 type groupSet struct{ defs map[string][]string }
+
+// with returns the groups with a rule's own definitions added, replacing
+// shared ones of the same name.
+func (g groupSet) with(own map[string][]string) groupSet {
+	if len(own) == 0 {
+		return g
+	}
+	defs := make(map[string][]string, len(g.defs)+len(own))
+	for k, v := range g.defs {
+		defs[k] = v
+	}
+	for k, v := range own {
+		defs[k] = v
+	}
+	return groupSet{defs: defs}
+}
 
 var groupRef = regexp.MustCompile(`\{([a-z][a-z0-9_]*)\}`)
 
@@ -210,7 +247,7 @@ func validCategory(c Category) bool {
 	return false
 }
 
-func (r *Rules) compileRules(f rulesFile, needCategory bool, groups groupSet) ([]*Rule, error) {
+func (r *Rules) compileRules(f rulesFile, needCategory bool, shared groupSet) ([]*Rule, error) {
 	var out []*Rule
 	seen := map[string]bool{}
 	for _, fr := range f.Rules {
@@ -227,6 +264,7 @@ func (r *Rules) compileRules(f rulesFile, needCategory bool, groups groupSet) ([
 			return nil, fmt.Errorf("rule %s: unknown audience %q", fr.ID, fr.Audience)
 		}
 		seen[fr.ID] = true
+		groups := shared.with(fr.Groups)
 		var m []pattern
 		for _, e := range fr.Match {
 			re, err := r.compileAll([]string{e.Re}, groups)
@@ -420,9 +458,11 @@ func (v Verdict) Urgent() bool {
 }
 
 // Check runs the safety rules over a message from someone in audience and
-// returns the most serious category that matched.
+// returns the most serious category that matched. A message that says who
+// is writing ("I'm a PA and ...") is checked as from that audience.
 func (r *Rules) Check(text string, audience knowledge.Audience) Verdict {
 	norm := r.Normalize(text)
+	audience = r.audience(norm, audience)
 	matched := map[Category][]*Rule{}
 	for _, rule := range r.safety {
 		if rule.Audience != "" && audience != "" && !rule.Audience.Sees(audience) {
@@ -438,6 +478,25 @@ func (r *Rules) Check(text string, audience knowledge.Audience) Verdict {
 		}
 	}
 	return Verdict{}
+}
+
+// audience returns who is writing: the audience the message itself names
+// ("I'm a PA", "I employ two carers") when it names exactly one, otherwise
+// the audience of the channel.
+func (r *Rules) audience(norm string, channel knowledge.Audience) knowledge.Audience {
+	var said []knowledge.Audience
+	for _, aud := range []knowledge.Audience{knowledge.Employer, knowledge.PA} {
+		for _, re := range r.saysWho[aud] {
+			if re.MatchString(norm) {
+				said = append(said, aud)
+				break
+			}
+		}
+	}
+	if len(said) == 1 {
+		return said[0]
+	}
+	return channel
 }
 
 // SmallTalk returns the small-talk rule the whole message matches, or nil.

@@ -153,6 +153,22 @@ rules:
 			want: []string{"needs re"},
 		},
 		{
+			name: "audience hint for an unknown audience",
+			safety: `
+audiences:
+  nurse: ['\bi am a nurse\b']
+rules: []`,
+			want: []string{"audiences", `"nurse"`},
+		},
+		{
+			name: "bad audience hint pattern",
+			safety: `
+audiences:
+  pa: ['(i am a pa']
+rules: []`,
+			want: []string{"audiences", "pa", "(i am a pa"},
+		},
+		{
 			name:   "not YAML",
 			safety: "rules: [",
 			want:   []string{"safety rules"},
@@ -231,6 +247,50 @@ rules:
 	for _, tt := range tests {
 		if got := r.Check(tt.text, knowledge.Employer).Category; got != tt.want {
 			t.Errorf("Check(%q) = %q, want %q", tt.text, got, tt.want)
+		}
+	}
+}
+
+// TestRuleGroups checks that a rule's own groups replace the shared ones,
+// so two rules can share patterns through a YAML alias.
+func TestRuleGroups(t *testing.T) {
+	r, err := ParseRules([]byte(`
+groups:
+  who: [me, her]
+rules:
+  - id: about-others
+    category: safeguarding
+    groups:
+      who: [her, him]
+    match: &shared ['\bhits {who}\b']
+  - id: about-me
+    category: safeguarding
+    audience: employer
+    groups:
+      who: [me]
+    match: *shared
+  - id: shared-groups
+    category: dispute
+    match: ['\bcalls {who}\b']
+`), []byte(miniSmallTalk))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		text     string
+		audience knowledge.Audience
+		want     []string
+	}{
+		{"he hits her", knowledge.PA, []string{"about-others"}},
+		{"he hits me", knowledge.Employer, []string{"about-me"}},
+		{"he hits me", knowledge.PA, nil},
+		{"he hits him", knowledge.Employer, []string{"about-others"}},
+		{"he calls me", knowledge.Employer, []string{"shared-groups"}},
+		{"he calls him", knowledge.Employer, nil},
+	}
+	for _, tt := range tests {
+		if got := ruleIDsOf(r.Check(tt.text, tt.audience)); !slices.Equal(got, tt.want) {
+			t.Errorf("Check(%q, %s) matched %v, want %v", tt.text, tt.audience, got, tt.want)
 		}
 	}
 }
@@ -316,6 +376,9 @@ func TestCorrectionLeavesRealWordsAlone(t *testing.T) {
 
 func TestAudienceLimitedRules(t *testing.T) {
 	r, err := ParseRules([]byte(`
+audiences:
+  pa: ['\bi am a pa\b']
+  employer: ['\bi employ\b']
 rules:
   - id: for-employers
     category: safeguarding
@@ -345,6 +408,11 @@ rules:
 		{"my employer hit me", knowledge.Employer, nil},
 		{"he stole it and hit me", knowledge.Employer, []string{"for-everyone"}},
 		{"he stole it and hit me", knowledge.PA, []string{"for-pas", "for-everyone"}},
+		// Saying who you are wins over the channel's audience ...
+		{"i am a pa and my employer hit me", knowledge.Employer, []string{"for-pas"}},
+		{"i employ a pa who shouts at me", knowledge.PA, []string{"for-employers"}},
+		// ... unless the message says both.
+		{"i am a pa and i employ a pa who shouts at me", knowledge.PA, nil},
 	}
 	for _, tt := range tests {
 		v := r.Check(tt.text, tt.audience)
