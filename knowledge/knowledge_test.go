@@ -157,7 +157,7 @@ func TestLintRules(t *testing.T) {
 	}{
 		{"no front matter", map[string]string{"g/a.md": "## Heading\n\nText.\n"}, "no-front-matter", "g/a.md", 1, "must start with YAML front matter", true, true},
 		{"unclosed front matter", map[string]string{"g/a.md": "---\nid: a\n\n## Heading\n\nText.\n"}, "no-front-matter", "g/a.md", 1, "never closed", true, true},
-		{"bad yaml", map[string]string{"g/a.md": "---\nid: a\nkind: guidance\n  title: indented\n---\n\n## H\n\nText.\n"}, "bad-yaml", "g/a.md", 4, "front matter: here: mapping values are not allowed", true, true},
+		{"bad yaml", map[string]string{"g/a.md": "---\nid: a\nkind: guidance\n  title: indented\n---\n\n## H\n\nText.\n"}, "bad-yaml", "g/a.md", 4, "front matter: mapping values are not allowed", true, true},
 		{"missing id", map[string]string{"g/a.md": doc("a", goodBody, "id:")}, "missing-field", "g/a.md", 1, `no "id" field`, true, true},
 		{"missing summary", map[string]string{"g/a.md": doc("a", goodBody, "summary:")}, "missing-field", "g/a.md", 1, `no "summary" field`, false, false},
 		{"missing questions", map[string]string{"g/a.md": doc("a", goodBody, "questions:")}, "missing-field", "g/a.md", 1, `no "questions" field`, false, false},

@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"hash"
 	"io/fs"
 	"net/url"
 	"path"
@@ -105,7 +106,7 @@ func Check(fsys fs.FS, now time.Time) (*Base, []Problem) {
 type checker struct {
 	fsys     fs.FS
 	now      time.Time
-	hash     interface{ Write([]byte) (int, error) }
+	hash     hash.Hash
 	base     *Base
 	problems []Problem
 	links    []link
@@ -122,8 +123,6 @@ func (c *checker) add(file string, line int, rule string, fatal bool, format str
 }
 
 func (c *checker) run() {
-	h := sha256.New()
-	c.hash = h
 	c.base = &Base{byID: map[string]*Document{}}
 
 	var files []string
@@ -167,7 +166,7 @@ func (c *checker) run() {
 		c.base.byID[doc.ID] = doc
 	}
 	c.checkLinks()
-	c.base.Hash = hex.EncodeToString(h.Sum(nil))
+	c.base.Hash = hex.EncodeToString(c.hash.Sum(nil))
 }
 
 func (c *checker) read(name string) ([]byte, bool) {
@@ -528,6 +527,9 @@ func fieldLines(n *yaml.Node) map[string]int {
 
 var yamlLine = regexp.MustCompile(`line (\d+)`)
 
+// yamlPrefix is what yaml.v3 puts before its messages.
+var yamlPrefix = regexp.MustCompile(`^yaml: (line \d+: )?`)
+
 // yamlErrLine extracts the line of a yaml error, shifted by offset lines.
 func yamlErrLine(err error, offset int) int {
 	m := yamlLine.FindStringSubmatch(err.Error())
@@ -539,8 +541,10 @@ func yamlErrLine(err error, offset int) int {
 	return n + offset
 }
 
+// yamlErrText is a yaml error's message without its prefix and line, which
+// the problem states separately.
 func yamlErrText(err error) string {
-	return strings.TrimPrefix(yamlLine.ReplaceAllString(err.Error(), "here"), "yaml: ")
+	return yamlPrefix.ReplaceAllString(err.Error(), "")
 }
 
 // Slug returns the GitHub-style anchor for a heading: lower case, letters,
