@@ -58,6 +58,9 @@ type Config struct {
 	Ready map[string]Pinger
 	// Mount lists extra handlers (channel webhooks).
 	Mount []Route
+	// Guides, when set, serves each document of the knowledge base as a
+	// page at GET /guides/{id}, the page answers link to.
+	Guides Guides
 	// TrustedProxies are the proxies whose X-Forwarded-For is believed
 	// (addresses or CIDRs); none by default.
 	TrustedProxies []string
@@ -129,6 +132,9 @@ func New(cfg Config) (http.Handler, error) {
 	limited.GET("/v1/messages", s.getMessages)
 	limited.POST("/webhooks/support", s.helpdeskReply)
 	limited.GET("/api/v1/openapi.json", func(c *gin.Context) { c.Data(http.StatusOK, "application/json", openAPI) })
+	if cfg.Guides != nil {
+		limited.GET("/guides/:id", s.guide)
+	}
 	api := limited.Group("/api/v1/escalations", s.authenticate)
 	api.GET("", s.list)
 	api.GET("/:id", s.get)

@@ -16,6 +16,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"testing/fstest"
 	"time"
 
 	"github.com/getkin/kin-openapi/openapi3"
@@ -26,6 +27,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/askpa/askpa/bot"
+	"github.com/askpa/askpa/knowledge"
 	"github.com/askpa/askpa/support"
 	"github.com/askpa/askpa/support/sqlite"
 )
@@ -89,6 +91,7 @@ func newTestAPI(t testing.TB, tweak func(*Config)) *testAPI {
 		Staff:         []Staff{{Name: "alex", Token: alexToken}, {Name: "sam", Token: samToken}, {Name: "audit", Token: readerToken, ReadOnly: true}},
 		SupportSecret: []byte(helpdeskKey),
 		Ready:         map[string]Pinger{"store": store, "index": ta.index},
+		Guides:        testGuides(t),
 		Gatherer:      reg, Registerer: reg,
 		MaxBody:   8 << 10,
 		RateLimit: 1000, Burst: 1000,
@@ -100,6 +103,21 @@ func newTestAPI(t testing.TB, tweak func(*Config)) *testAPI {
 		t.Fatal(err)
 	}
 	return ta
+}
+
+func init() {
+	// Guide pages are HTML; their schema is a string.
+	openapi3filter.RegisterBodyDecoder("text/html", openapi3filter.PlainBodyDecoder)
+}
+
+// testGuides is a one-document knowledge base for GET /guides/{id}.
+func testGuides(t testing.TB) *knowledge.Base {
+	t.Helper()
+	base, err := knowledge.Load(fstest.MapFS{"holiday.md": {Data: []byte("---\nid: holiday\ntitle: Holiday pay\nkind: guidance\naudience: both\ntopics: [holiday]\nsummary: Holiday.\nreviewed: 2026-11-01\nsources: [https://www.gov.uk/holiday-entitlement-rights]\nquestions: [holiday]\n---\n\n## How much holiday\n\nA PA gets 5.6 weeks a year.\n")}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return base
 }
 
 // spec loads the embedded OpenAPI document and its router.
@@ -230,6 +248,14 @@ func TestAPIAgainstOpenAPI(t *testing.T) {
 	}})
 	api.index.down.Store(false)
 	c.do(req{name: "description", method: "GET", path: "/api/v1/openapi.json", status: 200})
+	c.do(req{name: "guide", method: "GET", path: "/guides/holiday", status: 200, check: func(t *testing.T, b []byte) {
+		for _, want := range []string{"<title>Holiday pay - askpa</title>", `<h2 id="how-much-holiday">How much holiday</h2>`, "5.6 weeks"} {
+			if !strings.Contains(string(b), want) {
+				t.Errorf("guide page lacks %s", want)
+			}
+		}
+	}})
+	c.do(req{name: "unknown guide", method: "GET", path: "/guides/no-such-guide", status: 404})
 
 	// The web channel.
 	c.do(req{name: "question", method: "POST", path: "/v1/messages", body: `{"user":"u1","audience":"pa","text":"how much holiday?"}`, status: 200,

@@ -267,3 +267,32 @@ func TestSlug(t *testing.T) {
 		}
 	}
 }
+
+func TestWriteHTML(t *testing.T) {
+	body := "## Pay & rates 1 < 2\n\nPaid at **£12.71** an hour. See [holiday](holiday.md#how-much) and [gov.uk](https://www.gov.uk/x).\n\n<script>alert(1)</script>\n\n| age | rate |\n|---|---|\n| 21+ | £12.71 |\n"
+	base, err := Load(fsWith(map[string]string{"g/a.md": doc("a", body), "g/holiday.md": doc("holiday", "## How much\n\nText.\n")}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var b strings.Builder
+	if err := base.Document("a").WriteHTML(&b); err != nil {
+		t.Fatal(err)
+	}
+	out := b.String()
+	for _, want := range []string{
+		`<h2 id="pay--rates-1--2">Pay &amp; rates 1 &lt; 2</h2>`,
+		`<strong>£12.71</strong>`,
+		`<a href="holiday#how-much">holiday</a>`,
+		`<a href="https://www.gov.uk/x">gov.uk</a>`,
+		`<td>£12.71</td>`,
+		`<a href="https://www.gov.uk/holiday-entitlement-rights" rel="noopener">`,
+		`Last checked 1 November 2026.`,
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("HTML lacks %s:\n%s", want, out)
+		}
+	}
+	if strings.Contains(out, "<script>") {
+		t.Errorf("raw HTML passed through:\n%s", out)
+	}
+}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"path/filepath"
+	"strings"
 
 	"github.com/askpa/askpa/bot"
 	"github.com/askpa/askpa/index"
@@ -18,6 +19,9 @@ type engineFlags struct {
 	dataDir    string
 	memory     bool
 	threshold  float64
+	// publicURL, when set, makes answers link to the guide pages askpa
+	// serves there (ASKPA_PUBLIC_URL) rather than to each guide's first source.
+	publicURL string
 }
 
 func (f *engineFlags) register(fl *flag.FlagSet, getenv env) {
@@ -63,7 +67,17 @@ func (f *engineFlags) open(ctx context.Context, log *slog.Logger) (*answering, e
 	if err != nil {
 		return nil, err
 	}
-	eng, err := bot.NewEngine(base, ix, bot.EngineConfig{Threshold: f.threshold})
+	ecfg := bot.EngineConfig{Threshold: f.threshold}
+	if f.publicURL != "" {
+		root := strings.TrimRight(f.publicURL, "/") + "/guides/"
+		ecfg.GuideURL = func(docID, anchor string) string {
+			if anchor == "" {
+				return root + docID
+			}
+			return root + docID + "#" + anchor
+		}
+	}
+	eng, err := bot.NewEngine(base, ix, ecfg)
 	if err != nil {
 		ix.Close()
 		return nil, err

@@ -82,7 +82,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer, gete
 	}
 	defer store.Close()
 
-	ef := engineFlags{contentDir: getenv("ASKPA_CONTENT_DIR"), dataDir: orDefault(getenv("ASKPA_DATA_DIR"), "./data")}
+	ef := engineFlags{contentDir: getenv("ASKPA_CONTENT_DIR"), dataDir: orDefault(getenv("ASKPA_DATA_DIR"), "./data"), publicURL: getenv("ASKPA_PUBLIC_URL")}
 	answers, err := ef.open(ctx, log)
 	if err != nil {
 		return err
@@ -146,6 +146,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer, gete
 		SupportSecret:  []byte(getenv("ASKPA_SUPPORT_WEBHOOK_SECRET")),
 		Ready:          map[string]httpapi.Pinger{"store": store, "index": answers.index},
 		Mount:          chans.routes(),
+		Guides:         answers.base,
 		TrustedProxies: splitList(getenv("ASKPA_TRUSTED_PROXIES")),
 		RateLimit:      limit,
 		Gatherer:       reg, Registerer: reg, Logger: log,
