@@ -4,6 +4,7 @@ import (
 	_ "embed"
 	"fmt"
 	"regexp"
+	"regexp/syntax"
 	"strings"
 	"unicode"
 
@@ -48,6 +49,12 @@ type Rule struct {
 type pattern struct {
 	re     *regexp.Regexp
 	unless []*regexp.Regexp
+	// need lists strings of which every match contains at least one (nil
+	// when there are none worth checking): a cheap test that spares most
+	// messages the regular expression. needIDs are their numbers in the
+	// rules' needles.
+	need    []string
+	needIDs []int32
 }
 
 // matchEntry is a "match" entry as written: either a pattern, or a mapping
@@ -86,9 +93,12 @@ type Rules struct {
 	// known words are spelled as meant and never corrected: the words of
 	// "keep" and every word the patterns spell out.
 	known map[string]bool
+	// needles finds at once which of the patterns' needed strings a
+	// message contains.
+	needles needles
 	// saysWho recognises people saying who they are ("I'm a PA"), which
 	// wins over the audience of the channel they write from.
-	saysWho map[knowledge.Audience][]*regexp.Regexp
+	saysWho map[knowledge.Audience][]pattern
 }
 
 type rulesFile struct {
@@ -152,7 +162,7 @@ func ParseRules(safetyYAML, smallTalkYAML []byte) (*Rules, error) {
 		r.known[strings.ToLower(w)] = true
 	}
 	groups := groupSet{defs: sf.Groups}
-	r.saysWho = map[knowledge.Audience][]*regexp.Regexp{}
+	r.saysWho = map[knowledge.Audience][]pattern{}
 	for aud, pats := range sf.Audiences {
 		if aud != knowledge.Employer && aud != knowledge.PA {
 			return nil, fmt.Errorf("safety rules: audiences: %q is not employer or pa", aud)
@@ -161,7 +171,9 @@ func ParseRules(safetyYAML, smallTalkYAML []byte) (*Rules, error) {
 		if err != nil {
 			return nil, fmt.Errorf("safety rules: audiences: %s: %w", aud, err)
 		}
-		r.saysWho[aud] = res
+		for _, re := range res {
+			r.saysWho[aud] = append(r.saysWho[aud], r.newPattern(re, nil))
+		}
 	}
 	for cat, c := range sf.Categories {
 		if !validCategory(cat) {
@@ -275,7 +287,7 @@ func (r *Rules) compileRules(f rulesFile, needCategory bool, shared groupSet) ([
 			if err != nil {
 				return nil, fmt.Errorf("rule %s: pattern %q: unless %w", fr.ID, e.Re, err)
 			}
-			m = append(m, pattern{re: re[0], unless: un})
+			m = append(m, r.newPattern(re[0], un))
 		}
 		u, err := r.compileAll(fr.Unless, groups)
 		if err != nil {
@@ -462,13 +474,14 @@ func (v Verdict) Urgent() bool {
 // is writing ("I'm a PA and ...") is checked as from that audience.
 func (r *Rules) Check(text string, audience knowledge.Audience) Verdict {
 	norm := r.Normalize(text)
-	audience = r.audience(norm, audience)
+	found := r.needles.scan(norm)
+	audience = r.audience(norm, found, audience)
 	matched := map[Category][]*Rule{}
 	for _, rule := range r.safety {
 		if rule.Audience != "" && audience != "" && !rule.Audience.Sees(audience) {
 			continue
 		}
-		if rule.matches(norm, r.catUnless[rule.Category]) {
+		if rule.matches(norm, found, r.catUnless[rule.Category]) {
 			matched[rule.Category] = append(matched[rule.Category], rule)
 		}
 	}
@@ -483,11 +496,11 @@ func (r *Rules) Check(text string, audience knowledge.Audience) Verdict {
 // audience returns who is writing: the audience the message itself names
 // ("I'm a PA", "I employ two carers") when it names exactly one, otherwise
 // the audience of the channel.
-func (r *Rules) audience(norm string, channel knowledge.Audience) knowledge.Audience {
+func (r *Rules) audience(norm string, found bitset, channel knowledge.Audience) knowledge.Audience {
 	var said []knowledge.Audience
 	for _, aud := range []knowledge.Audience{knowledge.Employer, knowledge.PA} {
-		for _, re := range r.saysWho[aud] {
-			if re.MatchString(norm) {
+		for _, p := range r.saysWho[aud] {
+			if p.matches(norm, found) {
 				said = append(said, aud)
 				break
 			}
@@ -502,18 +515,19 @@ func (r *Rules) audience(norm string, channel knowledge.Audience) knowledge.Audi
 // SmallTalk returns the small-talk rule the whole message matches, or nil.
 func (r *Rules) SmallTalk(text string) *Rule {
 	norm := r.Normalize(text)
+	found := r.needles.scan(norm)
 	for _, rule := range r.smallTalk {
-		if rule.matches(norm, nil) {
+		if rule.matches(norm, found, nil) {
 			return rule
 		}
 	}
 	return nil
 }
 
-func (rule *Rule) matches(norm string, categoryUnless []*regexp.Regexp) bool {
+func (rule *Rule) matches(norm string, found bitset, categoryUnless []*regexp.Regexp) bool {
 	hit := false
 	for _, p := range rule.match {
-		if p.matches(norm) {
+		if p.matches(norm, found) {
 			hit = true
 			break
 		}
@@ -534,7 +548,16 @@ func (rule *Rule) matches(norm string, categoryUnless []*regexp.Regexp) bool {
 	return true
 }
 
-func (p pattern) matches(norm string) bool {
+// newPattern returns re as a pattern, its needed strings indexed.
+func (r *Rules) newPattern(re *regexp.Regexp, unless []*regexp.Regexp) pattern {
+	need := requiredStrings(re)
+	return pattern{re: re, unless: unless, need: need, needIDs: r.needles.add(need)}
+}
+
+func (p pattern) matches(norm string, found bitset) bool {
+	if p.needIDs != nil && !found.any(p.needIDs) {
+		return false
+	}
 	if !p.re.MatchString(norm) {
 		return false
 	}
@@ -554,4 +577,263 @@ func (r *Rules) Passages() []string {
 		ids = append(ids, rule.Signpost...)
 	}
 	return ids
+}
+
+// needles are strings to look for in a message all at once: each is at
+// least three bytes long, and they are indexed by their first three.
+type needles struct {
+	list  []string
+	ids   map[string]int32
+	index map[[3]byte][]int32
+}
+
+// add records the strings of set and returns their numbers, or nil for a
+// nil set.
+func (n *needles) add(set []string) []int32 {
+	if set == nil {
+		return nil
+	}
+	if n.ids == nil {
+		n.ids, n.index = map[string]int32{}, map[[3]byte][]int32{}
+	}
+	ids := make([]int32, 0, len(set))
+	for _, s := range set {
+		id, ok := n.ids[s]
+		if !ok {
+			id = int32(len(n.list))
+			n.list = append(n.list, s)
+			n.ids[s] = id
+			key := [3]byte{s[0], s[1], s[2]}
+			n.index[key] = append(n.index[key], id)
+		}
+		ids = append(ids, id)
+	}
+	return ids
+}
+
+// scan returns which of the needles text contains.
+func (n *needles) scan(text string) bitset {
+	found := make(bitset, (len(n.list)+63)/64)
+	for i := 0; i+3 <= len(text); i++ {
+		for _, id := range n.index[[3]byte{text[i], text[i+1], text[i+2]}] {
+			if strings.HasPrefix(text[i:], n.list[id]) {
+				found[id/64] |= 1 << (id % 64)
+			}
+		}
+	}
+	return found
+}
+
+// bitset holds which needles a message contains.
+type bitset []uint64
+
+func (b bitset) any(ids []int32) bool {
+	for _, id := range ids {
+		if int(id/64) < len(b) && b[id/64]&(1<<(id%64)) != 0 {
+			return true
+		}
+	}
+	return false
+}
+
+// maxLiterals bounds the sets of strings requiredStrings works with.
+const maxLiterals = 256
+
+// requiredStrings returns strings of which every match of re contains at
+// least one, or nil when it finds no such set whose strings are all at least
+// three bytes long. It is conservative: a string it returns is in every
+// match, so checking for it first never loses a match.
+func requiredStrings(re *regexp.Regexp) []string {
+	ast, err := syntax.Parse(re.String(), syntax.Perl)
+	if err != nil {
+		return nil
+	}
+	info := literalsOf(ast.Simplify())
+	best := info.need
+	if info.exact != nil && quality(info.exact) >= quality(best) {
+		best = info.exact
+	}
+	if quality(best) < 3 {
+		return nil
+	}
+	return reduce(best)
+}
+
+// literals describes what a piece of a regular expression can match.
+type literals struct {
+	exact []string // every string it can match, when they are few; else nil
+	need  []string // strings of which every match contains one; nil if unknown
+}
+
+// quality is the length of the shortest string of set, 0 for no set.
+func quality(set []string) int {
+	if set == nil {
+		return 0
+	}
+	q := -1
+	for _, s := range set {
+		if q < 0 || len(s) < q {
+			q = len(s)
+		}
+	}
+	return max(q, 0)
+}
+
+// better returns the more useful of two sets for finding out quickly that
+// a message cannot match: the one whose shortest string is longer (short
+// strings such as "her" are in most messages), up to six bytes, and then
+// the one with fewer strings to look for.
+func better(a, b []string) []string {
+	qa, qb := min(quality(a), 6), min(quality(b), 6)
+	switch {
+	case qb > qa:
+		return b
+	case qb == qa && qb > 0 && len(b) < len(a):
+		return b
+	}
+	return a
+}
+
+// reduce drops the strings of set that contain another of its strings:
+// finding "council" is enough to know whether "councils" might be there.
+func reduce(set []string) []string {
+	var out []string
+	for i, s := range set {
+		redundant := false
+		for j, t := range set {
+			if i != j && strings.Contains(s, t) && (len(t) < len(s) || j < i) {
+				redundant = true
+				break
+			}
+		}
+		if !redundant {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+func literalsOf(re *syntax.Regexp) literals {
+	switch re.Op {
+	case syntax.OpLiteral:
+		if re.Flags&syntax.FoldCase != 0 {
+			return literals{}
+		}
+		s := string(re.Rune)
+		return literals{exact: []string{s}, need: []string{s}}
+	case syntax.OpEmptyMatch, syntax.OpBeginLine, syntax.OpEndLine, syntax.OpBeginText,
+		syntax.OpEndText, syntax.OpWordBoundary, syntax.OpNoWordBoundary:
+		return literals{exact: []string{""}}
+	case syntax.OpCharClass:
+		var set []string
+		for i := 0; i+1 < len(re.Rune); i += 2 {
+			for c := re.Rune[i]; c <= re.Rune[i+1]; c++ {
+				if len(set) == 16 {
+					return literals{}
+				}
+				set = append(set, string(c))
+			}
+		}
+		return literals{exact: set}
+	case syntax.OpCapture:
+		return literalsOf(re.Sub[0])
+	case syntax.OpQuest:
+		if sub := literalsOf(re.Sub[0]); sub.exact != nil {
+			return literals{exact: union(sub.exact, []string{""})}
+		}
+		return literals{}
+	case syntax.OpPlus:
+		sub := literalsOf(re.Sub[0])
+		return literals{need: better(sub.need, sub.exact)}
+	case syntax.OpConcat:
+		// run is every way of spelling the current stretch of fixed
+		// pieces; each match contains one of them.
+		var need []string
+		run, whole := []string{""}, true
+		for _, sub := range re.Sub {
+			l := literalsOf(sub)
+			if l.exact != nil {
+				if next := cross(run, l.exact); next != nil {
+					run = next
+					continue
+				}
+				need = better(need, run)
+				run, whole = l.exact, false
+				continue
+			}
+			need = better(better(need, run), l.need)
+			run, whole = []string{""}, false
+		}
+		need = better(need, run)
+		if whole {
+			return literals{exact: run, need: need}
+		}
+		return literals{need: need}
+	case syntax.OpAlternate:
+		var exact, need stringSet
+		allExact, needOK := true, true
+		for _, sub := range re.Sub {
+			l := literalsOf(sub)
+			if l.exact == nil || len(exact.list) > maxLiterals {
+				allExact = false
+			} else if allExact {
+				exact.add(l.exact...)
+			}
+			if best := better(l.need, l.exact); quality(best) == 0 || len(need.list) > maxLiterals {
+				needOK = false
+			} else if needOK {
+				need.add(best...)
+			}
+		}
+		out := literals{}
+		if allExact && len(exact.list) <= maxLiterals {
+			out.exact = exact.list
+		}
+		if needOK && len(need.list) <= maxLiterals {
+			out.need = need.list
+		}
+		return out
+	}
+	return literals{}
+}
+
+// cross returns every string of a followed by one of b, or nil when there
+// would be more than maxLiterals.
+func cross(a, b []string) []string {
+	if len(a)*len(b) > maxLiterals {
+		return nil
+	}
+	out := make([]string, 0, len(a)*len(b))
+	for _, x := range a {
+		for _, y := range b {
+			out = append(out, x+y)
+		}
+	}
+	return union(nil, out)
+}
+
+// union returns the strings of a and b, each once.
+func union(a, b []string) []string {
+	var set stringSet
+	set.add(a...)
+	set.add(b...)
+	return set.list
+}
+
+// stringSet collects strings, each once, in the order first added.
+type stringSet struct {
+	list []string
+	seen map[string]bool
+}
+
+func (s *stringSet) add(strs ...string) {
+	if s.seen == nil {
+		s.seen = map[string]bool{}
+	}
+	for _, x := range strs {
+		if !s.seen[x] {
+			s.seen[x] = true
+			s.list = append(s.list, x)
+		}
+	}
 }

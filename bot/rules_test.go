@@ -3,10 +3,14 @@ package bot
 import (
 	"context"
 	"errors"
+	"os"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
 	"unicode"
+
+	"gopkg.in/yaml.v3"
 
 	"github.com/askpa/askpa/content"
 	"github.com/askpa/askpa/index"
@@ -514,4 +518,101 @@ type noSearch struct{}
 
 func (noSearch) Search(context.Context, knowledge.Query) ([]knowledge.Hit, error) {
 	return nil, errors.New("search must not be called")
+}
+
+func TestRequiredStrings(t *testing.T) {
+	tests := []struct {
+		re   string
+		want []string // nil: no usable set
+	}{
+		{`\bcouncil\b`, []string{"council"}},
+		{`\b(hits|hit|hitting) (me|her)\b`, []string{"hits me", "hits her", "hit me", "hit her", "hitting me", "hitting her"}},
+		{`\bsuicid(e|al|ally)\b`, []string{"suicide", "suicidal"}},
+		{`\b(pay|paid)? ?rise\b`, []string{"rise"}},
+		{`\b(no|not) (\w+ ){0,3}pay\b`, []string{"pay"}}, // one string beats two as long
+		{`\bx\b`, nil},                            // too short to be worth it
+		{`\b(abc|de)\b`, nil},                     // "de" is too short
+		{`\b(abc|.*)\b`, nil},                     // anything matches
+		{`(?i)council`, nil},                      // case-folded literals are not used
+		{`^(hi|hello)$`, nil},                     // "hi" is too short
+		{`\b(help|aid)+ now\b`, []string{" now"}}, // longer beats shorter
+		{`\bcall (me|us) (now|back|today)\b`, []string{"call me now", "call me back", "call me today", "call us now", "call us back", "call us today"}},
+	}
+	for _, tt := range tests {
+		got := requiredStrings(regexp.MustCompile(tt.re))
+		slices.Sort(got)
+		want := slices.Clone(tt.want)
+		slices.Sort(want)
+		if !slices.Equal(got, want) {
+			t.Errorf("requiredStrings(%q) = %q, want %q", tt.re, got, want)
+		}
+	}
+}
+
+// TestNeededStringsNeverLoseAMatch checks the shortcut that spares most
+// messages most patterns: whenever a pattern matches a message, the message
+// contains one of the strings the pattern is said to need.
+func TestNeededStringsNeverLoseAMatch(t *testing.T) {
+	r, err := DefaultRules()
+	if err != nil {
+		t.Fatal(err)
+	}
+	texts := []string{
+		"my husband hits me", "the council has cut my direct payment", "I want to kill myself",
+		"she's not breathing", "can someone ring me back", "my PA is stealing from my purse",
+	}
+	raw, err := os.ReadFile("testdata/safety_cases.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var suite struct {
+		Cases []struct {
+			Q string `yaml:"q"`
+		} `yaml:"cases"`
+	}
+	if err := yaml.Unmarshal(raw, &suite); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range suite.Cases {
+		texts = append(texts, c.Q)
+	}
+	base, err := knowledge.Load(content.FS)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, d := range base.Documents {
+		texts = append(texts, d.Questions...)
+		for _, s := range d.Sections {
+			texts = append(texts, s.Heading)
+		}
+	}
+	var all []pattern
+	for _, rule := range append(slices.Clone(r.safety), r.smallTalk...) {
+		all = append(all, rule.match...)
+	}
+	for _, ps := range r.saysWho {
+		all = append(all, ps...)
+	}
+	withNeeds, hits := 0, 0
+	for _, p := range all {
+		if p.needIDs != nil {
+			withNeeds++
+		}
+	}
+	for _, text := range texts {
+		norm := r.Normalize(text)
+		found := r.needles.scan(norm)
+		for _, p := range all {
+			if !p.re.MatchString(norm) {
+				continue
+			}
+			hits++
+			if p.needIDs != nil && !found.any(p.needIDs) {
+				t.Errorf("pattern %s matches %q but the message lacks all of %q", p.re, norm, p.need)
+			}
+		}
+	}
+	if withNeeds < len(all)/2 || hits < 300 {
+		t.Errorf("%d of %d patterns have needed strings, %d matches checked: too few for the check to mean much", withNeeds, len(all), hits)
+	}
 }
