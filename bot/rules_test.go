@@ -616,3 +616,30 @@ func TestNeededStringsNeverLoseAMatch(t *testing.T) {
 		t.Errorf("%d of %d patterns have needed strings, %d matches checked: too few for the check to mean much", withNeeds, len(all), hits)
 	}
 }
+
+// BenchmarkRulesCheck measures the safety check every message goes through
+// before any search: a short question and a long, rambling message.
+func BenchmarkRulesCheck(b *testing.B) {
+	r, err := DefaultRules()
+	if err != nil {
+		b.Fatal(err)
+	}
+	for _, bm := range []struct{ name, text string }{
+		{"short", "how much holiday does my PA get"},
+		{"long", "Hi, sorry this is long. I've employed my PA for three years with a direct payment and the council have been fine, but since my husband died everything has piled up, payroll letters, the pension thing. Anyway I wanted to ask about the pension letter."},
+	} {
+		b.Run(bm.name, func(b *testing.B) {
+			for b.Loop() {
+				r.Check(bm.text, knowledge.Employer)
+			}
+		})
+	}
+}
+
+func BenchmarkParseRules(b *testing.B) {
+	for b.Loop() {
+		if _, err := DefaultRules(); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
