@@ -554,19 +554,36 @@ func (r *Rules) newPattern(re *regexp.Regexp, unless []*regexp.Regexp) pattern {
 	return pattern{re: re, unless: unless, need: need, needIDs: r.needles.add(need)}
 }
 
+// unlessReach is how far around a match, in bytes, a pattern's own
+// exceptions look: "my PA has never hit me" is an exception for that
+// "hit me", but not for "he punched me" two sentences later.
+const unlessReach = 60
+
+// matches reports whether the pattern matches norm somewhere its own
+// exceptions do not apply. found holds which needed strings norm contains.
 func (p pattern) matches(norm string, found bitset) bool {
 	if p.needIDs != nil && !found.any(p.needIDs) {
 		return false
 	}
-	if !p.re.MatchString(norm) {
-		return false
+	if len(p.unless) == 0 {
+		return p.re.MatchString(norm)
 	}
-	for _, re := range p.unless {
-		if re.MatchString(norm) {
-			return false
+	for _, loc := range p.re.FindAllStringIndex(norm, -1) {
+		near := norm[max(0, loc[0]-unlessReach):min(len(norm), loc[1]+unlessReach)]
+		if !anyMatch(p.unless, near) {
+			return true
 		}
 	}
-	return true
+	return false
+}
+
+func anyMatch(res []*regexp.Regexp, s string) bool {
+	for _, re := range res {
+		if re.MatchString(s) {
+			return true
+		}
+	}
+	return false
 }
 
 // Passages returns every passage id the rules refer to, for checking

@@ -247,6 +247,11 @@ rules:
 		{"missing cat, found at last", CategoryCrisis}, // ... applies to that pattern alone
 		{"missing cat training", ""},                   // the category's exception
 		{"my hamster is lost", ""},
+		// A pattern's own exceptions look only near each place it matches.
+		{"my cat is lost and found", ""},
+		{"my cat is lost, found the hamster though", ""},
+		{"my dog is lost and we have looked in every street of the town all day long, then found my cat asleep", CategoryCrisis},
+		{"found my dog in the morning after looking in every street of the town all day, and now my cat is lost", CategoryCrisis},
 	}
 	for _, tt := range tests {
 		if got := r.Check(tt.text, knowledge.Employer).Category; got != tt.want {
