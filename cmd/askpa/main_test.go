@@ -161,15 +161,31 @@ func TestEvalRejectsBadFile(t *testing.T) {
 // TestPublicEvaluationSet holds the answer engine to the bar the project
 // set: at least 90% of the public sample passes, every escalation case
 // escalates and no off-topic question is answered. The sample lives outside
-// the repository (shared/eval); without it the test is skipped.
+// the repository: ASKPA_PUBLIC_EVAL names it (.ci/run sets it), else
+// shared/eval beside the checkout; without it the test is skipped.
 func TestPublicEvaluationSet(t *testing.T) {
-	path := filepath.Join("..", "..", "..", "shared", "eval", "public.jsonl")
+	path := os.Getenv("ASKPA_PUBLIC_EVAL")
+	if path == "" {
+		path = filepath.Join("..", "..", "..", "shared", "eval", "public.jsonl")
+	}
 	if _, err := os.Stat(path); err != nil {
-		t.Skipf("no public evaluation set at %s", path)
+		t.Skipf("no public evaluation set at %s (set ASKPA_PUBLIC_EVAL)", path)
 	}
 	out, errOut, code := runCmd(t, "", "eval", "--memory", "--min-pass", "0.9", "--min-escalation-recall", "1", "--min-offtopic-refused", "1", path)
 	if code != 0 {
 		t.Errorf("public evaluation below the bar: %s\n%s", errOut, out)
+	}
+}
+
+// TestDevelopmentEvaluationSet keeps the wider development set (written
+// from the facts, not from the content) from sliding back: it guards the
+// knowledge base and the ranking against regressions, and every one of its
+// crisis, safeguarding, dispute and hand-over cases must escalate.
+func TestDevelopmentEvaluationSet(t *testing.T) {
+	out, errOut, code := runCmd(t, "", "eval", "--memory", "--min-pass", "0.82", "--min-escalation-recall", "1",
+		"--max-false-escalations", "1", "--min-offtopic-refused", "1", filepath.Join("..", "..", "testdata", "eval", "dev.jsonl"))
+	if code != 0 {
+		t.Errorf("development evaluation below the bar: %s\n%s", errOut, out)
 	}
 }
 
