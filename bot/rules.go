@@ -10,6 +10,7 @@ import (
 
 	"gopkg.in/yaml.v3"
 
+	"github.com/askpa/askpa/internal/editdistance"
 	"github.com/askpa/askpa/knowledge"
 )
 
@@ -426,36 +427,12 @@ func slip(x, y rune) bool {
 // another vowel ("cooking" is not a slip for "choking"); it is cut short
 // once it exceeds limit.
 func slipDistance(a, b string, limit int) int {
-	ra, rb := []rune(a), []rune(b)
-	prev2 := make([]int, len(rb)+1)
-	prev := make([]int, len(rb)+1)
-	cur := make([]int, len(rb)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(ra); i++ {
-		cur[0] = i
-		best := i
-		for j := 1; j <= len(rb); j++ {
-			cost := 2
-			switch {
-			case ra[i-1] == rb[j-1]:
-				cost = 0
-			case slip(ra[i-1], rb[j-1]):
-				cost = 1
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-			if i > 1 && j > 1 && ra[i-1] == rb[j-2] && ra[i-2] == rb[j-1] {
-				cur[j] = min(cur[j], prev2[j-2]+1)
-			}
-			best = min(best, cur[j])
+	return editdistance.OSA(a, b, limit, func(x, y rune) int {
+		if slip(x, y) {
+			return 1
 		}
-		if best > limit {
-			return limit + 1
-		}
-		prev2, prev, cur = prev, cur, prev2
-	}
-	return prev[len(rb)]
+		return 2
+	})
 }
 
 // Verdict is what the safety rules found in a message.

@@ -6,14 +6,12 @@ import (
 	"os"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 
 	"gopkg.in/yaml.v3"
 
 	"github.com/askpa/askpa/bot"
-	"github.com/askpa/askpa/content"
-	"github.com/askpa/askpa/index"
+	"github.com/askpa/askpa/bot/bottest"
 	"github.com/askpa/askpa/knowledge"
 )
 
@@ -48,33 +46,12 @@ func loadSafetySuite(tb testing.TB) safetySuite {
 	return s
 }
 
-var (
-	safetyEngineOnce sync.Once
-	safetyEng        *bot.Engine
-	safetyBase       *knowledge.Base
-	safetyEngErr     error
-)
-
-// safetyEngine returns the real engine: the built-in knowledge base, an
-// in-memory index and the default rules, built once for the test binary.
+// safetyEngine returns the real engine (the built-in knowledge base, an
+// in-memory index and the default rules) and its knowledge base.
 func safetyEngine(tb testing.TB) (*bot.Engine, *knowledge.Base) {
 	tb.Helper()
-	safetyEngineOnce.Do(func() {
-		safetyBase, safetyEngErr = knowledge.Load(content.FS)
-		if safetyEngErr != nil {
-			return
-		}
-		ix, err := index.Open(context.Background(), safetyBase, index.Config{})
-		if err != nil {
-			safetyEngErr = err
-			return
-		}
-		safetyEng, safetyEngErr = bot.NewEngine(safetyBase, ix, bot.EngineConfig{})
-	})
-	if safetyEngErr != nil {
-		tb.Fatalf("building the engine: %v", safetyEngErr)
-	}
-	return safetyEng, safetyBase
+	e := bottest.Engine(tb)
+	return e, e.Base()
 }
 
 func defaultRules(tb testing.TB) *bot.Rules {

@@ -9,40 +9,14 @@ import (
 	"time"
 
 	"github.com/askpa/askpa/bot"
-	"github.com/askpa/askpa/content"
-	"github.com/askpa/askpa/index"
+	"github.com/askpa/askpa/bot/bottest"
 	"github.com/askpa/askpa/knowledge"
 	"github.com/askpa/askpa/support"
 	"github.com/askpa/askpa/support/sqlite"
 )
 
-var (
-	engineOnce sync.Once
-	engine     *bot.Engine
-	engineErr  error
-)
-
-// realEngine returns an engine over the built-in knowledge base, built once.
-func realEngine(tb testing.TB) *bot.Engine {
-	tb.Helper()
-	engineOnce.Do(func() {
-		base, err := knowledge.Load(content.FS)
-		if err != nil {
-			engineErr = err
-			return
-		}
-		ix, err := index.Open(context.Background(), base, index.Config{})
-		if err != nil {
-			engineErr = err
-			return
-		}
-		engine, engineErr = bot.NewEngine(base, ix, bot.EngineConfig{})
-	})
-	if engineErr != nil {
-		tb.Fatal(engineErr)
-	}
-	return engine
-}
+// realEngine returns the engine over the built-in knowledge base.
+func realEngine(tb testing.TB) *bot.Engine { return bottest.Engine(tb) }
 
 // sentChannel is a bot.Channel that records what it is asked to send.
 type sentChannel struct {

@@ -265,21 +265,3 @@ func TestSearchAfterClose(t *testing.T) {
 		t.Errorf("Ping after Close: %v, want ErrClosed", err)
 	}
 }
-
-func TestEditDistance(t *testing.T) {
-	for _, tt := range []struct {
-		a, b  string
-		limit int
-		want  int
-	}{
-		{"holiday", "holiday", 2, 0},
-		{"holliday", "holiday", 2, 1},
-		{"hoilday", "holiday", 2, 1}, // swapped neighbours count once
-		{"maternaty", "matern", 2, 3},
-		{"abc", "xyz", 1, 2},
-	} {
-		if got := editDistance(tt.a, tt.b, tt.limit); got != tt.want {
-			t.Errorf("editDistance(%q, %q, %d) = %d, want %d", tt.a, tt.b, tt.limit, got, tt.want)
-		}
-	}
-}

@@ -12,6 +12,7 @@ import (
 	"github.com/blevesearch/bleve/v2"
 	"github.com/blevesearch/bleve/v2/search/query"
 
+	"github.com/askpa/askpa/internal/editdistance"
 	"github.com/askpa/askpa/knowledge"
 )
 
@@ -177,7 +178,7 @@ func (ix *Index) nearTerms(word string) []string {
 	ix.wordsOnce.Do(ix.collectWords)
 	var cs []cand
 	for known, term := range ix.words {
-		if d := editDistance(word, known, limit); d <= limit {
+		if d := editdistance.OSA(word, known, limit, nil); d <= limit {
 			cs = append(cs, cand{term, d, ix.docFreq[term]})
 		}
 	}
@@ -200,42 +201,6 @@ func (ix *Index) nearTerms(word string) []string {
 		}
 	}
 	return out
-}
-
-// editDistance returns the optimal-string-alignment distance between a and
-// b (insertions, deletions, substitutions and swaps of neighbours), or
-// limit+1 as soon as it must exceed limit.
-func editDistance(a, b string, limit int) int {
-	ra, rb := []rune(a), []rune(b)
-	if d := len(ra) - len(rb); d > limit || -d > limit {
-		return limit + 1
-	}
-	prev2 := make([]int, len(rb)+1)
-	prev := make([]int, len(rb)+1)
-	cur := make([]int, len(rb)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(ra); i++ {
-		cur[0] = i
-		best := cur[0]
-		for j := 1; j <= len(rb); j++ {
-			cost := 1
-			if ra[i-1] == rb[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-			if i > 1 && j > 1 && ra[i-1] == rb[j-2] && ra[i-2] == rb[j-1] {
-				cur[j] = min(cur[j], prev2[j-2]+1)
-			}
-			best = min(best, cur[j])
-		}
-		if best > limit {
-			return limit + 1
-		}
-		prev2, prev, cur = prev, cur, prev2
-	}
-	return prev[len(rb)]
 }
 
 // Search returns the passages that best answer q, best first, each with how

@@ -2,7 +2,6 @@ package slack
 
 import (
 	"context"
-	"os"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -10,8 +9,7 @@ import (
 	"time"
 
 	"github.com/askpa/askpa/bot"
-	"github.com/askpa/askpa/index"
-	"github.com/askpa/askpa/knowledge"
+	"github.com/askpa/askpa/bot/bottest"
 	"github.com/askpa/askpa/support"
 	"github.com/askpa/askpa/support/sqlite"
 )
@@ -45,28 +43,10 @@ type service struct {
 	seq   int
 }
 
-var (
-	kbOnce sync.Once
-	kbBase *knowledge.Base
-	kbIdx  *index.Index
-	kbErr  error
-)
-
 func newService(t *testing.T) *service {
 	t.Helper()
 	ctx := context.Background()
-	kbOnce.Do(func() {
-		if kbBase, kbErr = knowledge.Load(os.DirFS(filepath.Join("..", "..", "content"))); kbErr == nil {
-			kbIdx, kbErr = index.Open(ctx, kbBase, index.Config{})
-		}
-	})
-	if kbErr != nil {
-		t.Fatalf("knowledge base: %v", kbErr)
-	}
-	engine, err := bot.NewEngine(kbBase, kbIdx, bot.EngineConfig{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	engine := bottest.Engine(t)
 	store, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "askpa.db"))
 	if err != nil {
 		t.Fatal(err)

@@ -13,43 +13,16 @@ import (
 	"testing"
 
 	"github.com/askpa/askpa/bot"
+	"github.com/askpa/askpa/bot/bottest"
 	"github.com/askpa/askpa/bot/telegram"
 	"github.com/askpa/askpa/bot/telegram/telegramtest"
-	"github.com/askpa/askpa/content"
 	"github.com/askpa/askpa/httpapi"
-	"github.com/askpa/askpa/index"
-	"github.com/askpa/askpa/knowledge"
 	"github.com/askpa/askpa/support"
 	"github.com/askpa/askpa/support/sqlite"
 )
 
-// The knowledge base and its index are built once for all end-to-end tests.
-var (
-	engineOnce sync.Once
-	engine     *bot.Engine
-	engineErr  error
-)
-
-func sharedEngine(tb testing.TB) *bot.Engine {
-	tb.Helper()
-	engineOnce.Do(func() {
-		base, err := knowledge.Load(content.FS)
-		if err != nil {
-			engineErr = err
-			return
-		}
-		ix, err := index.Open(context.Background(), base, index.Config{})
-		if err != nil {
-			engineErr = err
-			return
-		}
-		engine, engineErr = bot.NewEngine(base, ix, bot.EngineConfig{})
-	})
-	if engineErr != nil {
-		tb.Fatalf("building the engine: %v", engineErr)
-	}
-	return engine
-}
+// sharedEngine is the real engine over the built-in knowledge base.
+func sharedEngine(tb testing.TB) *bot.Engine { return bottest.Engine(tb) }
 
 const staffToken = "staff-token-sam"
 
