@@ -9,16 +9,13 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"net/url"
-	"os"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
-	"github.com/jackc/pgx/v5"
-
 	"github.com/askpa/askpa/support"
+	"github.com/askpa/askpa/support/postgres/pgtest"
 )
 
 const (
@@ -210,40 +207,7 @@ func eventually(t testing.TB, within time.Duration, what string, cond func() boo
 // It runs on SQLite, and on PostgreSQL when ASKPA_TEST_DATABASE_URL is set.
 func TestServeEndToEnd(t *testing.T) {
 	t.Run("sqlite", func(t *testing.T) { testEndToEnd(t, "") })
-	t.Run("postgres", func(t *testing.T) {
-		base := os.Getenv("ASKPA_TEST_DATABASE_URL")
-		if base == "" {
-			t.Skip("ASKPA_TEST_DATABASE_URL is not set: the PostgreSQL run is skipped")
-		}
-		testEndToEnd(t, testSchema(t, base))
-	})
-}
-
-// testSchema makes a schema of its own for one test in the database at
-// base, dropped afterwards, and returns a URL that uses it.
-func testSchema(t *testing.T, base string) string {
-	t.Helper()
-	ctx := context.Background()
-	conn, err := pgx.Connect(ctx, base)
-	if err != nil {
-		t.Fatalf("ASKPA_TEST_DATABASE_URL: %v", err)
-	}
-	schema := fmt.Sprintf("askpa_e2e_%d_%d", time.Now().UnixNano(), os.Getpid())
-	if _, err := conn.Exec(ctx, "CREATE SCHEMA "+schema); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		conn.Exec(context.Background(), "DROP SCHEMA "+schema+" CASCADE")
-		conn.Close(context.Background())
-	})
-	u, err := url.Parse(base)
-	if err != nil {
-		t.Fatal(err)
-	}
-	q := u.Query()
-	q.Set("search_path", schema)
-	u.RawQuery = q.Encode()
-	return u.String()
+	t.Run("postgres", func(t *testing.T) { testEndToEnd(t, pgtest.URL(t)) })
 }
 
 func testEndToEnd(t *testing.T, databaseURL string) {
