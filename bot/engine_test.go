@@ -56,11 +56,30 @@ func TestConfidenceSeparatesOnAndOffTopic(t *testing.T) {
 		"how tall is the eiffel tower",
 		"translate good morning into spanish",
 		"best mortgage rates for first time buyers",
+		"can you write me a cover letter for a job in a shop",
+		"how do i stop my dog chewing the sofa",
+		"my boiler keeps losing pressure, who do i call",
+		"cheapest train tickets from york to london on friday",
+		"whats the best phone for an older person",
 	}
 	for _, q := range offTopic {
 		a := answer(t, q, knowledge.Employer)
 		if a.Answered || a.Escalate {
 			t.Errorf("%q: answered %v (confidence %.2f, passage %s), escalate %v; want neither", q, a.Answered, a.Confidence, a.PassageID, a.Escalate)
+		}
+	}
+}
+
+// TestOffTopicNeedsNoDomainWord checks that a question about trains, dogs or
+// phones is still answered when it is about a PA or a direct payment.
+func TestOffTopicNeedsNoDomainWord(t *testing.T) {
+	for _, q := range []string{
+		"can my direct payment pay for my PA's train ticket when she comes to hospital with me",
+		"my PA is scared of my dog, what should I do",
+	} {
+		a := answer(t, q, knowledge.Employer)
+		if strings.HasPrefix(a.Text, "Sorry, I can only help") {
+			t.Errorf("%q was refused as off-topic", q)
 		}
 	}
 }

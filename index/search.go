@@ -37,6 +37,11 @@ const (
 	// incidentalFactor is how much a word counts that the knowledge base
 	// uses only in passing, never in a heading, title or question.
 	incidentalFactor = 0.4
+	// passingShare and unknownWordShare scale, when judging a passage, the
+	// words the knowledge base only mentions in passing and the words it
+	// has never seen, against the words of its own topics.
+	passingShare     = 0.5
+	unknownWordShare = 0.5
 	// unknownShare is how common a word the knowledge base has never seen is
 	// taken to be: unknown words ("rude", "football") may be incidental
 	// detail or a sign the question is off-topic, so they count like a
@@ -56,6 +61,11 @@ type unit struct {
 	boost  []float64 // how strongly each alternative ranks a passage
 	credit []float64 // how much of the word each alternative covers
 	weight float64   // how much the word says about the question
+	// share is how much the word counts when judging whether a passage
+	// answers the question: fully for the knowledge base's own topics,
+	// less for words it only mentions in passing, less again for words it
+	// has never seen (details of the asker's life: "pregnant", "tiverton").
+	share float64
 }
 
 func (u *unit) add(term string, boost, credit float64) {
@@ -77,7 +87,7 @@ func (ix *Index) units(text string) []unit {
 			continue
 		}
 		seen[term] = true
-		u := unit{term: term}
+		u := unit{term: term, share: 1}
 		switch group, ok := ix.synonyms[term]; {
 		case ok:
 			maxDF := 0
@@ -95,13 +105,17 @@ func (ix *Index) units(text string) []unit {
 			// that shares only "still" or "paid" with a question is no match.
 			u.add(term, ix.termWeight(term)/ix.idf(ix.docFreq[term]), 1)
 			u.weight = ix.termWeight(term)
+			if !ix.topical[term] || weakWords[term] {
+				u.share = passingShare
+			}
 		default:
 			// Unknown to the knowledge base: perhaps a typo of a word it
 			// knows, which then counts as much as that word would.
 			u.weight = ix.idf(int(unknownShare * float64(ix.passages)))
+			u.share = unknownWordShare
 			raw := strings.ToLower(string(input[tok.Start:tok.End]))
 			if near := ix.nearTerms(raw); len(near) > 0 {
-				u.weight = 0
+				u.weight, u.share = 0, 1
 				for _, n := range near {
 					u.add(n, typoFactor, typoFactor)
 					for _, alt := range ix.synonyms[n] {
@@ -113,6 +127,7 @@ func (ix *Index) units(text string) []unit {
 		}
 		if isNumber(term) {
 			u.weight = min(u.weight, numberWeight)
+			u.share = passingShare
 		}
 		if weakWords[term] && ix.docFreq[term] == 0 {
 			u.weight *= weakFactor // chat words the knowledge base never uses ("tbh")
@@ -248,7 +263,7 @@ func (ix *Index) Search(ctx context.Context, q knowledge.Query) ([]knowledge.Hit
 	}
 	var total float64
 	for _, u := range units {
-		total += u.weight
+		total += u.weight * u.share
 	}
 	hits := make([]knowledge.Hit, 0, len(res.Hits))
 	for _, h := range res.Hits {
@@ -272,7 +287,7 @@ func (ix *Index) Search(ctx context.Context, q knowledge.Query) ([]knowledge.Hit
 				}
 			}
 			if matched > 0 {
-				got += u.weight * matched
+				got += u.weight * u.share * matched
 				hit.Matched = append(hit.Matched, u.term)
 			} else {
 				hit.Missed = append(hit.Missed, u.term)
