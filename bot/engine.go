@@ -15,7 +15,7 @@ import (
 
 // companionScore is how close (relative to the best hit's 1) a second
 // passage of the same document must rank to be shown with it.
-const companionScore = 0.85
+const companionScore = 0.75
 
 // Searcher finds passages of the knowledge base. index.Index implements it.
 type Searcher interface {
@@ -28,7 +28,7 @@ type EngineConfig struct {
 	// good answer rather than guess. Default 0.4.
 	Threshold float64
 	// MaxAnswerChars bounds an answer's text; longer passages are cut at a
-	// sentence boundary. Default 2,000.
+	// sentence boundary. Default 2,400: one section, or two of the same guide.
 	MaxAnswerChars int
 	// GuideURL, when set, returns the link to show for a passage (for
 	// example a page of the full guide). By default a source links to the
@@ -57,7 +57,7 @@ func NewEngine(base *knowledge.Base, s Searcher, cfg EngineConfig) (*Engine, err
 		cfg.Threshold = 0.4
 	}
 	if cfg.MaxAnswerChars == 0 {
-		cfg.MaxAnswerChars = 2000
+		cfg.MaxAnswerChars = 2400
 	}
 	if cfg.Rules == nil {
 		r, err := DefaultRules()
