@@ -43,6 +43,11 @@ type Rule struct {
 	Search   bool     // also answer from the knowledge base (disputes)
 	match    []pattern
 	unless   []*regexp.Regexp
+	// signs are weaker hints, none enough alone ("left letters for the
+	// kids", "rehomed my dog"); the rule also matches when at least
+	// signsNeeded different signs appear in one message.
+	signs       []pattern
+	signsNeeded int
 }
 
 // pattern is one "match" entry: a regular expression and the exceptions
@@ -123,6 +128,10 @@ type rulesFile struct {
 		Search   bool                `yaml:"search"`
 		Match    []matchEntry        `yaml:"match"`
 		Unless   []string            `yaml:"unless"`
+		Signs    struct {
+			Need int          `yaml:"need"`
+			List []matchEntry `yaml:"list"`
+		} `yaml:"signs"`
 	} `yaml:"rules"`
 }
 
@@ -271,24 +280,22 @@ func (r *Rules) compileRules(f rulesFile, needCategory bool, shared groupSet) ([
 			return nil, fmt.Errorf("rule %s: id used twice", fr.ID)
 		case needCategory && !validCategory(fr.Category):
 			return nil, fmt.Errorf("rule %s: unknown category %q", fr.ID, fr.Category)
-		case len(fr.Match) == 0:
+		case len(fr.Match) == 0 && len(fr.Signs.List) == 0:
 			return nil, fmt.Errorf("rule %s: no match patterns", fr.ID)
+		case len(fr.Signs.List) > 0 && (fr.Signs.Need < 2 || fr.Signs.Need > len(fr.Signs.List)):
+			return nil, fmt.Errorf("rule %s: signs need between 2 and %d of them, not %d", fr.ID, len(fr.Signs.List), fr.Signs.Need)
 		case fr.Audience != "" && !fr.Audience.Valid():
 			return nil, fmt.Errorf("rule %s: unknown audience %q", fr.ID, fr.Audience)
 		}
 		seen[fr.ID] = true
 		groups := shared.with(fr.Groups)
-		var m []pattern
-		for _, e := range fr.Match {
-			re, err := r.compileAll([]string{e.Re}, groups)
-			if err != nil {
-				return nil, fmt.Errorf("rule %s: %w", fr.ID, err)
-			}
-			un, err := r.compileAll(e.Unless, groups)
-			if err != nil {
-				return nil, fmt.Errorf("rule %s: pattern %q: unless %w", fr.ID, e.Re, err)
-			}
-			m = append(m, r.newPattern(re[0], un))
+		m, err := r.compileEntries(fr.ID, fr.Match, groups)
+		if err != nil {
+			return nil, err
+		}
+		signs, err := r.compileEntries(fr.ID, fr.Signs.List, groups)
+		if err != nil {
+			return nil, err
 		}
 		u, err := r.compileAll(fr.Unless, groups)
 		if err != nil {
@@ -297,7 +304,25 @@ func (r *Rules) compileRules(f rulesFile, needCategory bool, shared groupSet) ([
 		out = append(out, &Rule{
 			ID: fr.ID, Category: fr.Category, Audience: fr.Audience, Say: strings.TrimSpace(fr.Say),
 			Signpost: fr.Signpost, Search: fr.Search, match: m, unless: u,
+			signs: signs, signsNeeded: fr.Signs.Need,
 		})
+	}
+	return out, nil
+}
+
+// compileEntries compiles a rule's match or sign entries.
+func (r *Rules) compileEntries(rule string, entries []matchEntry, groups groupSet) ([]pattern, error) {
+	var out []pattern
+	for _, e := range entries {
+		re, err := r.compileAll([]string{e.Re}, groups)
+		if err != nil {
+			return nil, fmt.Errorf("rule %s: %w", rule, err)
+		}
+		un, err := r.compileAll(e.Unless, groups)
+		if err != nil {
+			return nil, fmt.Errorf("rule %s: pattern %q: unless %w", rule, e.Re, err)
+		}
+		out = append(out, r.newPattern(re[0], un))
 	}
 	return out, nil
 }
@@ -508,6 +533,15 @@ func (rule *Rule) matches(norm string, found bitset, categoryUnless []*regexp.Re
 			hit = true
 			break
 		}
+	}
+	if !hit && rule.signsNeeded > 0 {
+		n := 0
+		for _, p := range rule.signs {
+			if p.matches(norm, found) {
+				n++
+			}
+		}
+		hit = n >= rule.signsNeeded
 	}
 	if !hit {
 		return false

@@ -648,3 +648,41 @@ func BenchmarkParseRules(b *testing.B) {
 		}
 	}
 }
+
+func TestSignsNeedSeveralHints(t *testing.T) {
+	safety := []byte(`
+rules:
+  - id: goodbye
+    category: crisis
+    say: s
+    signs:
+      need: 2
+      list:
+        - '\bletters for the kids\b'
+        - '\brehomed the dog\b'
+        - '\bsorted my will\b'
+`)
+	r, err := ParseRules(safety, []byte("rules: []\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct {
+		text string
+		want Category
+	}{
+		{"I sorted my will last year", ""},
+		{"I rehomed the dog and sorted my will", CategoryCrisis},
+		{"left letters for the kids, sorted my will and rehomed the dog", CategoryCrisis},
+		{"rehomed the dog, rehomed the dog", ""}, // one hint twice is still one
+	} {
+		if got := r.Check(tt.text, knowledge.Employer).Category; got != tt.want {
+			t.Errorf("%q: %q, want %q", tt.text, got, tt.want)
+		}
+	}
+	for _, bad := range []string{"need: 1", "need: 4"} {
+		y := strings.Replace(string(safety), "need: 2", bad, 1)
+		if _, err := ParseRules([]byte(y), []byte("rules: []\n")); err == nil || !strings.Contains(err.Error(), "signs need between 2 and 3") {
+			t.Errorf("%s: error %v", bad, err)
+		}
+	}
+}
