@@ -46,9 +46,10 @@ type answering struct {
 	source string // where the content came from, for messages
 }
 
+// Close closes the index; it is safe to call more than once.
 func (a *answering) Close() error { return a.index.Close() }
 
-// openEngine loads the knowledge base, opens (or builds) its index and
+// open loads the knowledge base, opens (or builds) its index and
 // returns the answer engine over them.
 func (f *engineFlags) open(ctx context.Context, log *slog.Logger) (*answering, error) {
 	fsys, name, err := contentFS(f.contentDir)
