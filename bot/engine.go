@@ -117,6 +117,19 @@ func (e *Engine) Answer(ctx context.Context, question string, audience knowledge
 	case CategoryRequested:
 		a.Text = verdict.Rules[0].Say
 		a.Escalate, a.Reason, a.Confidence = true, ReasonRequested, 1
+		// Someone asking for a person often asks their question too: give
+		// what the guidance says while they wait, when it is good enough.
+		rest := e.rules.Without(question, verdict)
+		hits, err := e.search.Search(ctx, knowledge.Query{Text: rest, Audience: audience, Limit: 1})
+		if err != nil {
+			return Answer{}, fmt.Errorf("bot: answering: %w", err)
+		}
+		if len(hits) > 0 && hits[0].Match >= e.cfg.Threshold {
+			p := hits[0].Passage
+			a.Answered, a.PassageID = true, p.ID()
+			a.Text += "\n\n" + msgWhileYouWait + "\n\n" + e.passageText(p, e.cfg.MaxAnswerChars-len(a.Text)-len(msgWhileYouWait)-4)
+			a.Sources = appendSource(a.Sources, e.source(p))
+		}
 		return a, nil
 	}
 	if verdict.Category == "" {

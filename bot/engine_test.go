@@ -179,3 +179,20 @@ func TestTrim(t *testing.T) {
 		}
 	}
 }
+
+// TestAskingForAPersonStillAnswers checks that someone who asks for a person
+// and a question is handed over and also given the guidance meanwhile,
+// searched without the words of the request.
+func TestAskingForAPersonStillAnswers(t *testing.T) {
+	a := answer(t, "can someone call me please? I need to know how much statutory sick pay my PA gets", knowledge.Employer)
+	if !a.Escalate || a.Reason != bot.ReasonRequested || a.Urgent {
+		t.Fatalf("not handed over: %+v", a)
+	}
+	if !a.Answered || !strings.Contains(a.Text, "£123.25") {
+		t.Errorf("no guidance meanwhile: %q", a.Text)
+	}
+	bare := answer(t, "I want to talk to a person", knowledge.Employer)
+	if !bare.Escalate || bare.Answered || strings.Contains(bare.Text, "While you wait") {
+		t.Errorf("a bare request: %+v", bare)
+	}
+}

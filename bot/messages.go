@@ -46,6 +46,7 @@ If an answer was not right, press "Not helpful" and I will try again or find you
 	msgMissesHanded  = "I have not been able to answer your questions, so I am passing you to the support team."
 	msgNoDesk        = "Sorry, I cannot reach the support team from here. Please contact your council's direct payments team or your direct payment support service."
 	msgStaffPrefix   = "Support team: "
+	msgWhileYouWait  = "While you wait, this is what the guidance says:"
 
 	// defaultResponseTime completes "A person will reply here, usually ...".
 	defaultResponseTime = "within one working day"

@@ -514,6 +514,19 @@ func (r *Rules) audience(norm string, found bitset, channel knowledge.Audience) 
 	return channel
 }
 
+// Without returns text as the rules see it (see Normalize) with every
+// passage the verdict's rules matched taken out: what is left of "can
+// someone call me, my PA has not been paid" is the question to search for.
+func (r *Rules) Without(text string, v Verdict) string {
+	norm := r.Normalize(text)
+	for _, rule := range v.Rules {
+		for _, p := range rule.match {
+			norm = p.re.ReplaceAllString(norm, " ")
+		}
+	}
+	return strings.Join(strings.Fields(norm), " ")
+}
+
 // SmallTalk returns the small-talk rule the whole message matches, or nil.
 func (r *Rules) SmallTalk(text string) *Rule {
 	norm := r.Normalize(text)

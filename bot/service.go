@@ -347,9 +347,16 @@ func (s *Service) escalate(ctx context.Context, t *turn, text, reason string, ur
 	if urgent {
 		handed = msgUrgentHanded + " " + fmt.Sprintf(msgHandedOver, s.cfg.ResponseTime)
 	}
-	if reason != ReasonRequested {
+	switch {
+	case reason != ReasonRequested:
 		// Say why first: the signposting, the first step, the honest miss.
 		handed = text + "\n\n" + handed
+	case t.res.Answer != nil && t.res.Answer.Answered:
+		// Asked for a person and a question: the hand-over first, then
+		// what the guidance says meanwhile (the text after "Of course").
+		if _, meanwhile, ok := strings.Cut(text, "\n\n"); ok {
+			handed += "\n\n" + meanwhile
+		}
 	}
 	r := Reply{Text: handed, Sources: sources, Answer: t.res.Answer}
 	r.Buttons = [][]Button{{{Label: labelCancel, Action: ActionCancel}}}
