@@ -25,7 +25,7 @@ type Searcher interface {
 // EngineConfig tunes the answer engine. The zero value is ready to use.
 type EngineConfig struct {
 	// Threshold is the confidence below which the engine says it has no
-	// good answer rather than guess. Default 0.4.
+	// good answer rather than guess. Default 0.35.
 	Threshold float64
 	// MaxAnswerChars bounds an answer's text; longer passages are cut at a
 	// sentence boundary. Default 2,400: one section, or two of the same guide.
@@ -54,7 +54,7 @@ type Engine struct {
 // a safety rule names a passage that is not in base.
 func NewEngine(base *knowledge.Base, s Searcher, cfg EngineConfig) (*Engine, error) {
 	if cfg.Threshold == 0 {
-		cfg.Threshold = 0.4
+		cfg.Threshold = 0.35
 	}
 	if cfg.MaxAnswerChars == 0 {
 		cfg.MaxAnswerChars = 2400
