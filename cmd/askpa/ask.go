@@ -7,7 +7,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"log/slog"
 	"strings"
 
 	"github.com/askpa/askpa/bot"
@@ -33,7 +32,7 @@ func runAsk(ctx context.Context, args []string, stdin io.Reader, stdout, stderr 
 	if fl.NArg() == 0 {
 		return usageError{`ask needs a question, or "-" to read questions from standard input`}
 	}
-	a, err := ef.open(ctx, slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn})))
+	a, err := ef.open(ctx, warnings(stderr))
 	if err != nil {
 		return err
 	}

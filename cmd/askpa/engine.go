@@ -4,6 +4,7 @@ import (
 	"context"
 	"flag"
 	"fmt"
+	"io"
 	"log/slog"
 	"path/filepath"
 	"strings"
@@ -84,4 +85,10 @@ func (f *engineFlags) open(ctx context.Context, log *slog.Logger) (*answering, e
 		return nil, err
 	}
 	return &answering{base: base, index: ix, engine: eng, source: name}, nil
+}
+
+// warnings returns a logger for the one-shot commands: warnings and errors
+// only, as text on w.
+func warnings(w io.Writer) *slog.Logger {
+	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: slog.LevelWarn}))
 }

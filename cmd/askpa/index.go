@@ -5,7 +5,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"log/slog"
 	"path/filepath"
 	"time"
 
@@ -37,7 +36,7 @@ func runIndex(ctx context.Context, args []string, stdout, stderr io.Writer, gete
 	}
 	dir := filepath.Join(ef.dataDir, "index")
 	start := time.Now()
-	ix, err := index.Open(ctx, base, index.Config{Dir: dir, Rebuild: *force, Logger: slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))})
+	ix, err := index.Open(ctx, base, index.Config{Dir: dir, Rebuild: *force, Logger: warnings(stderr)})
 	if err != nil {
 		return err
 	}
