@@ -115,20 +115,8 @@ func (e *Engine) Answer(ctx context.Context, question string, audience knowledge
 		a.Confidence = 1
 		return a, nil
 	case CategoryRequested:
-		a.Text = verdict.Rules[0].Say
-		a.Escalate, a.Reason, a.Confidence = true, ReasonRequested, 1
-		// Someone asking for a person often asks their question too: give
-		// what the guidance says while they wait, when it is good enough.
-		rest := e.rules.Without(question, verdict)
-		hits, err := e.search.Search(ctx, knowledge.Query{Text: rest, Audience: audience, Limit: 1})
-		if err != nil {
-			return Answer{}, fmt.Errorf("bot: answering: %w", err)
-		}
-		if len(hits) > 0 && hits[0].Match >= e.cfg.Threshold {
-			p := hits[0].Passage
-			a.Answered, a.PassageID = true, p.ID()
-			a.Text += "\n\n" + msgWhileYouWait + "\n\n" + e.passageText(p, e.cfg.MaxAnswerChars-len(a.Text)-len(msgWhileYouWait)-4)
-			a.Sources = appendSource(a.Sources, e.source(p))
+		if err := e.requested(ctx, &a, verdict); err != nil {
+			return Answer{}, err
 		}
 		return a, nil
 	}
@@ -150,14 +138,34 @@ func (e *Engine) Answer(ctx context.Context, question string, audience knowledge
 	return a, nil
 }
 
-// signpost fills a with the safety reply: the calm opening of each matched
-// rule and the signposting passages they name, each once.
+// requested fills a for someone who asked for a person. Such a message
+// often asks a question too: when the rest of it, without the request,
+// finds a good passage, a carries it as what the guidance says meanwhile.
+func (e *Engine) requested(ctx context.Context, a *Answer, v Verdict) error {
+	a.Text = v.Rules[0].Say
+	a.Escalate, a.Reason, a.Confidence = true, ReasonRequested, 1
+	hits, err := e.search.Search(ctx, knowledge.Query{Text: e.rules.Without(a.Question, v), Audience: a.Audience, Limit: 1})
+	if err != nil {
+		return fmt.Errorf("bot: answering: %w", err)
+	}
+	if len(hits) == 0 || hits[0].Match < e.cfg.Threshold {
+		return nil
+	}
+	p := hits[0].Passage
+	a.Answered, a.PassageID = true, p.ID()
+	a.Text += "\n\n" + msgWhileYouWait + "\n\n" + e.passageText(p, e.cfg.MaxAnswerChars-len(a.Text)-len(msgWhileYouWait)-4)
+	a.Sources = appendSource(a.Sources, e.source(p))
+	return nil
+}
+
+// signpost fills a with the safety reply: the calm opening of the first
+// matched rule that has one, and the signposting passages the rules name,
+// each once, at most two.
 func (e *Engine) signpost(a *Answer, v Verdict) {
 	var says, bodies []string
 	seen := map[string]bool{}
 	for _, r := range v.Rules {
-		if r.Say != "" && !seen["say:"+r.Say] && len(says) < 1 {
-			seen["say:"+r.Say] = true
+		if r.Say != "" && len(says) == 0 {
 			says = append(says, r.Say)
 		}
 		for _, id := range r.Signpost {
