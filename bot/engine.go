@@ -17,6 +17,10 @@ import (
 // passage of the same document must rank to be shown with it.
 const companionScore = 0.75
 
+// minAlsoAnswerChars is the least room worth giving an answer added to a
+// hand-over; a passage cut shorter than this says too little to help.
+const minAlsoAnswerChars = 400
+
 // Searcher finds passages of the knowledge base. index.Index implements it.
 type Searcher interface {
 	Search(ctx context.Context, q knowledge.Query) ([]knowledge.Hit, error)
@@ -100,7 +104,10 @@ func (e *Engine) Rules() *Rules { return e.rules }
 
 // Answer answers one question from someone in audience. Safety comes
 // first: crisis and safeguarding signs get signposting and an urgent
-// hand-over, never a search answer. It fails only when the search does.
+// hand-over. A rule's signposting is the whole reply; when only the
+// concern model found the signs, which it does less surely, the question
+// is answered too, after the signposting. It fails only when the search
+// does.
 func (e *Engine) Answer(ctx context.Context, question string, audience knowledge.Audience) (Answer, error) {
 	a := Answer{Question: question, Audience: audience, Sources: []Source{}, Suggestions: []string{}}
 	if strings.TrimSpace(question) == "" {
@@ -113,6 +120,11 @@ func (e *Engine) Answer(ctx context.Context, question string, audience knowledge
 		e.signpost(&a, verdict)
 		a.Escalate, a.Urgent, a.Reason = true, true, string(verdict.Category)
 		a.Confidence = 1
+		if verdict.Rules[0].Search {
+			if err := e.alsoAnswer(ctx, &a, question, msgYourQuestion); err != nil {
+				return Answer{}, err
+			}
+		}
 		return a, nil
 	case CategoryRequested:
 		if err := e.requested(ctx, &a, verdict); err != nil {
@@ -144,16 +156,26 @@ func (e *Engine) Answer(ctx context.Context, question string, audience knowledge
 func (e *Engine) requested(ctx context.Context, a *Answer, v Verdict) error {
 	a.Text = v.Rules[0].Say
 	a.Escalate, a.Reason, a.Confidence = true, ReasonRequested, 1
-	hits, err := e.search.Search(ctx, knowledge.Query{Text: e.rules.Without(a.Question, v), Audience: a.Audience, Limit: 1})
+	return e.alsoAnswer(ctx, a, e.rules.Without(a.Question, v), msgWhileYouWait)
+}
+
+// alsoAnswer adds to a hand-over the passage that best answers question,
+// introduced by lead, when one is good enough and fits.
+func (e *Engine) alsoAnswer(ctx context.Context, a *Answer, question, lead string) error {
+	hits, err := e.search.Search(ctx, knowledge.Query{Text: question, Audience: a.Audience, Limit: 1})
 	if err != nil {
 		return fmt.Errorf("bot: answering: %w", err)
 	}
-	if len(hits) == 0 || hits[0].Match < e.cfg.Threshold {
+	room := e.cfg.MaxAnswerChars - len(a.Text) - len(lead) - 4
+	if len(hits) == 0 || hits[0].Match < e.cfg.Threshold || room < minAlsoAnswerChars {
 		return nil
 	}
 	p := hits[0].Passage
-	a.Answered, a.PassageID = true, p.ID()
-	a.Text += "\n\n" + msgWhileYouWait + "\n\n" + e.passageText(p, e.cfg.MaxAnswerChars-len(a.Text)-len(msgWhileYouWait)-4)
+	a.Answered = true
+	if a.PassageID == "" {
+		a.PassageID = p.ID()
+	}
+	a.Text += "\n\n" + lead + "\n\n" + e.passageText(p, room)
 	a.Sources = appendSource(a.Sources, e.source(p))
 	return nil
 }

@@ -47,6 +47,7 @@ If an answer was not right, press "Not helpful" and I will try again or find you
 	msgNoDesk        = "Sorry, I cannot reach the support team from here. Please contact your council's direct payments team or your direct payment support service."
 	msgStaffPrefix   = "Support team: "
 	msgWhileYouWait  = "While you wait, this is what the guidance says:"
+	msgYourQuestion  = "On the rest of your question, this is what the guidance says:"
 
 	// defaultResponseTime completes "A person will reply here, usually ...".
 	defaultResponseTime = "within one working day"

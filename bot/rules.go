@@ -40,7 +40,7 @@ type Rule struct {
 	Audience knowledge.Audience // empty for everyone
 	Say      string
 	Signpost []string // passage ids to send
-	Search   bool     // also answer from the knowledge base (disputes)
+	Search   bool     // also answer from the knowledge base: a dispute's first step, or the question after signposting
 	match    []pattern
 	unless   []*regexp.Regexp
 	// signs are weaker hints, none enough alone ("left letters for the
@@ -105,6 +105,11 @@ type Rules struct {
 	// saysWho recognises people saying who they are ("I'm a PA"), which
 	// wins over the audience of the channel they write from.
 	saysWho map[knowledge.Audience][]pattern
+	// concern is the statistical second line (see concern.go), used only
+	// when no rule matched; nil when the rules were parsed without it.
+	concern          *concernModel
+	concernThreshold float64
+	concernRules     map[Category]*Rule
 }
 
 type rulesFile struct {
@@ -118,6 +123,12 @@ type rulesFile struct {
 	Categories map[Category]struct {
 		Unless []string `yaml:"unless"`
 	} `yaml:"categories"`
+	// Concern says how sure the concern model must be, and what to reply
+	// for each category it finds.
+	Concern struct {
+		Threshold float64                   `yaml:"threshold"`
+		Replies   map[Category]concernReply `yaml:"replies"`
+	} `yaml:"concern"`
 	Rules []struct {
 		ID       string              `yaml:"id"`
 		Category Category            `yaml:"category"`
@@ -135,8 +146,17 @@ type rulesFile struct {
 	} `yaml:"rules"`
 }
 
-// DefaultRules returns the rules built into askpa.
-func DefaultRules() (*Rules, error) { return ParseRules(defaultSafetyRules, defaultSmallTalkRules) }
+// DefaultRules returns the rules built into askpa, with the concern model.
+func DefaultRules() (*Rules, error) {
+	r, err := ParseRules(defaultSafetyRules, defaultSmallTalkRules)
+	if err != nil {
+		return nil, err
+	}
+	if r.concern, err = parseConcernModel(defaultConcernModel); err != nil {
+		return nil, err
+	}
+	return r, nil
+}
 
 // ParseRules compiles safety and small-talk rules from their YAML. It fails
 // naming the rule and pattern when a pattern does not compile or names an
@@ -149,6 +169,10 @@ func DefaultRules() (*Rules, error) { return ParseRules(defaultSafetyRules, defa
 // its own, which replace shared groups of the same name in its patterns
 // (so two rules can share one list of patterns through a YAML alias and
 // differ only in, say, who is being hurt).
+//
+// The rules it returns have no concern model (see DefaultRules): the
+// replies of the "concern" section are compiled and checked, but only the
+// built-in rules, which the model was trained with, use them.
 func ParseRules(safetyYAML, smallTalkYAML []byte) (*Rules, error) {
 	r := &Rules{
 		catUnless: map[Category][]*regexp.Regexp{}, spellings: map[string]string{},
@@ -197,6 +221,9 @@ func ParseRules(safetyYAML, smallTalkYAML []byte) (*Rules, error) {
 	}
 	var err error
 	if r.safety, err = r.compileRules(sf, true, groups); err != nil {
+		return nil, fmt.Errorf("safety rules: %w", err)
+	}
+	if err := r.concernReplies(sf); err != nil {
 		return nil, fmt.Errorf("safety rules: %w", err)
 	}
 	var st rulesFile
@@ -308,6 +335,31 @@ func (r *Rules) compileRules(f rulesFile, needCategory bool, shared groupSet) ([
 		})
 	}
 	return out, nil
+}
+
+// concernReplies builds the replies used when the concern model finds a
+// situation no rule matched: one per category, with a threshold in (0, 1).
+func (r *Rules) concernReplies(f rulesFile) error {
+	c := f.Concern
+	if len(c.Replies) == 0 {
+		return nil
+	}
+	if c.Threshold <= 0 || c.Threshold >= 1 {
+		return fmt.Errorf("concern: threshold %v is not between 0 and 1", c.Threshold)
+	}
+	r.concernThreshold = c.Threshold
+	r.concernRules = map[Category]*Rule{}
+	for _, cat := range categoryOrder {
+		reply, ok := c.Replies[cat]
+		if !ok {
+			return fmt.Errorf("concern: no reply for %s", cat)
+		}
+		r.concernRules[cat] = &Rule{
+			ID: "concern-" + string(cat), Category: cat, Say: strings.TrimSpace(reply.Say),
+			Signpost: reply.Signpost, Search: reply.Search,
+		}
+	}
+	return nil
 }
 
 // compileEntries compiles a rule's match or sign entries.
@@ -492,7 +544,21 @@ func (r *Rules) Check(text string, audience knowledge.Audience) Verdict {
 			return Verdict{Category: cat, Rules: rs}
 		}
 	}
-	return Verdict{}
+	return r.concernVerdict(text, norm)
+}
+
+// concernVerdict asks the concern model about a message no rule matched.
+// Small talk, and messages a category's exceptions cover ("for my training
+// workbook"), are left alone.
+func (r *Rules) concernVerdict(text, norm string) Verdict {
+	if r.concern == nil || r.concernRules == nil || r.SmallTalk(text) != nil {
+		return Verdict{}
+	}
+	cat, p := r.concern.classify(norm)
+	if p < r.concernThreshold || anyMatch(r.catUnless[cat], norm) {
+		return Verdict{}
+	}
+	return Verdict{Category: cat, Rules: []*Rule{r.concernRules[cat]}}
 }
 
 // audience returns who is writing: the audience the message itself names
@@ -616,6 +682,11 @@ func (r *Rules) Passages() []string {
 	var ids []string
 	for _, rule := range append(append([]*Rule(nil), r.safety...), r.smallTalk...) {
 		ids = append(ids, rule.Signpost...)
+	}
+	for _, cat := range categoryOrder {
+		if rule := r.concernRules[cat]; rule != nil {
+			ids = append(ids, rule.Signpost...)
+		}
 	}
 	return ids
 }
