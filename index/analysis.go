@@ -16,15 +16,44 @@ import (
 // The phrase list travels inside the index mapping, so an index on disk
 // reopens with the phrases it was built with.
 const (
-	analyzerName      = "askpa_en"
-	phraseFilterType  = "askpa_phrases"
-	phraseFilterName  = "askpa_phrases_list"
-	phraseConfigKey   = "phrases"
-	joinedTermPadding = "_"
+	analyzerName       = "askpa_en"
+	phraseFilterType   = "askpa_phrases"
+	phraseFilterName   = "askpa_phrases_list"
+	phraseConfigKey    = "phrases"
+	distinctFilterType = "askpa_distinct"
+	joinedTermPadding  = "_"
 )
 
 func init() {
 	registry.RegisterTokenFilter(phraseFilterType, newPhraseFilter)
+	registry.RegisterTokenFilter(distinctFilterType, func(map[string]interface{}, *registry.Cache) (analysis.TokenFilter, error) {
+		return distinctFilter{}, nil
+	})
+}
+
+// distinctWords are words the Porter stemmer would merge with a common
+// word of another meaning: "allowance" with "allowed" ("am I allowed
+// to ..." is not about Carer's Allowance), "community" with
+// "communication", "universal" (Credit) with "university". Each keeps a
+// stem of its own.
+var distinctWords = map[string]string{
+	"allowance": "allowance", "allowances": "allowance",
+	"community": "community", "communities": "community",
+	"universal": "universal",
+}
+
+// distinctFilter gives the distinct words their own stems and marks them
+// so that the stemmer after it leaves them alone.
+type distinctFilter struct{}
+
+// Filter implements analysis.TokenFilter.
+func (distinctFilter) Filter(input analysis.TokenStream) analysis.TokenStream {
+	for _, t := range input {
+		if s, ok := distinctWords[string(t.Term)]; ok && !t.KeyWord {
+			t.Term, t.KeyWord = []byte(s), true
+		}
+	}
+	return input
 }
 
 // phraseFilter joins known multi-word phrases ("direct payment", "time
@@ -72,6 +101,9 @@ var unicodeTokenizer = unicode.NewUnicodeTokenizer()
 
 func stem(term []byte) string {
 	term = bytes.TrimSuffix(bytes.TrimSuffix(term, []byte("'s")), []byte("’s"))
+	if s, ok := distinctWords[string(bytes.ToLower(term))]; ok {
+		return s
+	}
 	return string(porterstemmer.StemWithoutLowerCasing(bytes.Runes(bytes.ToLower(term))))
 }
 

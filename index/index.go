@@ -42,8 +42,15 @@ const (
 )
 
 // hashFile records, inside an index directory, the content hash it was
-// built from.
+// built from, after the analysis format.
 const hashFile = "askpa-content-hash"
+
+// analysisFormat names the way text is analysed; change it whenever the
+// analysis changes so that indexes built the old way are rebuilt.
+const analysisFormat = "analysis-2"
+
+// builtFrom is what hashFile holds for an index of base.
+func builtFrom(base *knowledge.Base) string { return analysisFormat + ":" + base.Hash }
 
 // ErrClosed is returned by Search after Close.
 var ErrClosed = errors.New("index: closed")
@@ -139,7 +146,7 @@ func (ix *Index) Close() error {
 // openDir reuses the index in dir when its hash matches, else rebuilds it.
 func openDir(ctx context.Context, base *knowledge.Base, dir string, rebuild bool) (bleve.Index, bool, error) {
 	current := filepath.Join(dir, "current")
-	if h, err := os.ReadFile(filepath.Join(current, hashFile)); err == nil && string(h) == base.Hash && !rebuild {
+	if h, err := os.ReadFile(filepath.Join(current, hashFile)); err == nil && string(h) == builtFrom(base) && !rebuild {
 		idx, err := bleve.OpenUsing(current, map[string]interface{}{"read_only": true})
 		if err == nil {
 			return idx, false, nil
@@ -162,7 +169,7 @@ func openDir(ctx context.Context, base *knowledge.Base, dir string, rebuild bool
 	if err := idx.Close(); err != nil {
 		return nil, false, fmt.Errorf("index: closing new index: %w", err)
 	}
-	if err := os.WriteFile(filepath.Join(path, hashFile), []byte(base.Hash), 0o644); err != nil {
+	if err := os.WriteFile(filepath.Join(path, hashFile), []byte(builtFrom(base)), 0o644); err != nil {
 		return nil, false, fmt.Errorf("index: %w", err)
 	}
 	// Swap the finished index in: rename the old one away, the new one in.
@@ -263,7 +270,7 @@ func newMapping(synonyms [][]string) (*mapping.IndexMappingImpl, error) {
 	if err := m.AddCustomAnalyzer(analyzerName, map[string]interface{}{
 		"type":          custom.Name,
 		"tokenizer":     unicode.Name,
-		"token_filters": []interface{}{en.PossessiveName, lowercase.Name, phraseFilterName, en.StopName, porter.Name},
+		"token_filters": []interface{}{en.PossessiveName, lowercase.Name, phraseFilterName, en.StopName, distinctFilterType, porter.Name},
 	}); err != nil {
 		return nil, fmt.Errorf("index: analyzer: %w", err)
 	}

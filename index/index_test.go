@@ -223,6 +223,29 @@ func TestPersistentIndexReusedUntilContentChanges(t *testing.T) {
 	}
 }
 
+func TestIndexBuiltWithOlderAnalysisIsRebuilt(t *testing.T) {
+	dir := t.TempDir()
+	base := testBase(t)
+	ix, err := Open(context.Background(), base, Config{Dir: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ix.Close()
+	// An index from before the analysis format was recorded holds the
+	// content hash alone.
+	if err := os.WriteFile(filepath.Join(dir, "current", hashFile), []byte(base.Hash), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	again, err := Open(context.Background(), base, Config{Dir: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer again.Close()
+	if !again.Rebuilt() {
+		t.Error("an index analysed the old way was reused; it must be rebuilt")
+	}
+}
+
 func TestDamagedIndexIsRebuilt(t *testing.T) {
 	dir := t.TempDir()
 	base := testBase(t)
@@ -263,5 +286,32 @@ func TestSearchAfterClose(t *testing.T) {
 	}
 	if err := ix.Ping(context.Background()); err != ErrClosed {
 		t.Errorf("Ping after Close: %v, want ErrClosed", err)
+	}
+}
+
+func TestDistinctWordsKeepTheirOwnStems(t *testing.T) {
+	ix := openMem(t, testBase(t))
+	terms := func(s string) []string {
+		var out []string
+		for _, tok := range ix.analyzer.Analyze([]byte(s)) {
+			out = append(out, string(tok.Term))
+		}
+		return out
+	}
+	for _, pair := range [][2]string{
+		{"allowed", "allowance"},       // "am I allowed to" is not about an allowance
+		{"communication", "community"}, // communication needs, community groups
+		{"university", "universal"},    // Universal Credit
+	} {
+		a, b := terms(pair[0]), terms(pair[1])
+		if len(a) != 1 || len(b) != 1 || a[0] == b[0] {
+			t.Errorf("%q analyses to %v and %q to %v, want one different term each", pair[0], a, pair[1], b)
+		}
+	}
+	if got, want := terms("allowances"), terms("allowance"); len(got) != 1 || got[0] != want[0] {
+		t.Errorf("plural allowances analyses to %v, want %v", got, want)
+	}
+	if stem([]byte("Allowance")) != terms("allowance")[0] {
+		t.Errorf("stem and the analyzer disagree on allowance")
 	}
 }

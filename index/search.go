@@ -114,6 +114,7 @@ func (ix *Index) units(text string) []unit {
 			u.weight = ix.idf(int(unknownShare * float64(ix.passages)))
 			u.share = unknownWordShare
 			raw := strings.ToLower(string(input[tok.Start:tok.End]))
+
 			if near := ix.nearTerms(raw); len(near) > 0 {
 				u.weight, u.share = 0, 1
 				for _, n := range near {
@@ -173,6 +174,8 @@ func isNumber(term string) bool {
 // nearTerms returns the analysed terms of the known words a misspelt word
 // is probably meant to be: within one edit for words of five to seven
 // letters and two for longer ones, the most common first, at most three.
+// A real English word is not a misspelling ("supposed" is not a slip for
+// "support"): it has none.
 func (ix *Index) nearTerms(word string) []string {
 	n := len([]rune(word))
 	limit := 0
@@ -182,7 +185,7 @@ func (ix *Index) nearTerms(word string) []string {
 	case n >= 5:
 		limit = 1
 	}
-	if limit == 0 || isNumber(word) {
+	if limit == 0 || isNumber(word) || isEnglishWord(word) {
 		return nil
 	}
 	type cand struct {

@@ -32,6 +32,8 @@ var contractions = map[string]string{
 	"im": "i am", "ive": "i have", "youre": "you are", "shes": "she is",
 	"hes": "he is", "theyre": "they are", "thats": "that is", "couldnt": "could not",
 	"shouldnt": "should not", "wouldnt": "would not", "havent": "have not", "hasnt": "has not",
+	"theres": "there is", "hadnt": "had not", "theyve": "they have", "weve": "we have",
+	"youve": "you have", "itll": "it will", "thatll": "that will", "aint": "is not",
 }
 
 // expandContractions rewrites the words of text found in contractions.
