@@ -13,9 +13,13 @@ import (
 	"github.com/askpa/askpa/knowledge"
 )
 
-// companionScore is how close (relative to the best hit's 1) a second
-// passage of the same document must rank to be shown with it.
-const companionScore = 0.75
+// companionScore and otherCompanionScore are how close (relative to the
+// best hit's 1) the next passage must rank to be shown with the best one:
+// a passage of the same guide, or of another.
+const (
+	companionScore      = 0.6
+	otherCompanionScore = 0.75
+)
 
 // minAlsoAnswerChars is the least room worth giving an answer added to a
 // hand-over; a passage cut shorter than this says too little to help.
@@ -32,7 +36,8 @@ type EngineConfig struct {
 	// good answer rather than guess. Default 0.35.
 	Threshold float64
 	// MaxAnswerChars bounds an answer's text; longer passages are cut at a
-	// sentence boundary. Default 2,400: one section, or two of the same guide.
+	// sentence boundary. Default 2,400: one section, or two when a question
+	// spans both.
 	MaxAnswerChars int
 	// GuideURL, when set, returns the link to show for a passage (for
 	// example a page of the full guide). By default a source links to the
@@ -254,16 +259,16 @@ func (e *Engine) fromHits(a *Answer, hits []knowledge.Hit) {
 	a.Text = e.passageText(best.Passage, e.cfg.MaxAnswerChars)
 	a.Sources = appendSource(a.Sources, e.source(best.Passage))
 	rest := hits[1:]
-	// When the next passage of the same guide matches almost as well, the
-	// question probably spans both: show it too if the two fit in one answer.
-	if len(rest) > 0 {
+	// When the next passage matches nearly as well, the question probably
+	// spans both ("do I keep paying my PA while I am in hospital, and does
+	// the direct payment stop?"): show it too if the two fit in one answer.
+	if len(rest) > 0 && e.isCompanion(best, rest[0]) {
 		next := rest[0]
-		if next.Passage.Doc == best.Passage.Doc && next.Score >= companionScore && next.Match >= e.cfg.Threshold {
-			both := a.Text + "\n\n" + e.passageText(next.Passage, 0)
-			if utf8.RuneCountInString(both) <= e.cfg.MaxAnswerChars {
-				a.Text = both
-				rest = rest[1:]
-			}
+		both := a.Text + "\n\n" + e.passageText(next.Passage, 0)
+		if utf8.RuneCountInString(both) <= e.cfg.MaxAnswerChars {
+			a.Text = both
+			a.Sources = appendSource(a.Sources, e.source(next.Passage))
+			rest = rest[1:]
 		}
 	}
 	for _, h := range rest {
@@ -274,6 +279,16 @@ func (e *Engine) fromHits(a *Answer, hits []knowledge.Hit) {
 			a.suggest(h.Passage)
 		}
 	}
+}
+
+// isCompanion reports whether next answers enough of the question, and
+// ranks close enough to best, to be shown with it.
+func (e *Engine) isCompanion(best, next knowledge.Hit) bool {
+	need := otherCompanionScore
+	if next.Passage.Doc == best.Passage.Doc {
+		need = companionScore
+	}
+	return next.Score >= need && next.Match >= e.cfg.Threshold
 }
 
 // ErrUnknownPassage is returned by Passage for a reference that names no

@@ -196,3 +196,64 @@ func TestAskingForAPersonStillAnswers(t *testing.T) {
 		t.Errorf("a bare request: %+v", bare)
 	}
 }
+
+// fixedSearcher is a bot.Searcher that always returns the same hits.
+type fixedSearcher []knowledge.Hit
+
+func (f fixedSearcher) Search(context.Context, knowledge.Query) ([]knowledge.Hit, error) {
+	return f, nil
+}
+
+// TestAnswerShowsACompanionPassage checks when a second passage is shown
+// with the best one: when it ranks nearly as well, more nearly for another
+// guide than for the same one, and names its own source.
+func TestAnswerShowsACompanionPassage(t *testing.T) {
+	base := realEngine(t).Base()
+	passage := func(id string) knowledge.Passage {
+		p, ok := base.Passage(id)
+		if !ok {
+			t.Fatalf("no passage %s", id)
+		}
+		return p
+	}
+	best := passage("hospital-stays-employer#" + base.Document("hospital-stays-employer").Sections[0].Anchor)
+	sameDoc := passage("hospital-stays-employer#" + base.Document("hospital-stays-employer").Sections[1].Anchor)
+	otherDoc := passage("minimum-wage#" + base.Document("minimum-wage").Sections[0].Anchor)
+	tests := []struct {
+		name    string
+		next    knowledge.Passage
+		score   float64
+		shown   bool
+		sources int
+	}{
+		{"same guide, close", sameDoc, 0.65, true, 1},
+		{"same guide, far", sameDoc, 0.5, false, 1},
+		{"other guide, close", otherDoc, 0.8, true, 2},
+		{"other guide, not close enough", otherDoc, 0.7, false, 1},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			hits := fixedSearcher{
+				{Passage: best, Score: 1, Match: 0.8},
+				{Passage: tt.next, Score: tt.score, Match: 0.6},
+			}
+			e, err := bot.NewEngine(base, hits, bot.EngineConfig{MaxAnswerChars: 10000})
+			if err != nil {
+				t.Fatal(err)
+			}
+			a, err := e.Answer(context.Background(), "a question about both", knowledge.Employer)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !strings.HasPrefix(a.Text, best.Section.Heading) {
+				t.Fatalf("answer does not open with the best passage:\n%s", a.Text)
+			}
+			if got := strings.Contains(a.Text, tt.next.Section.Heading); got != tt.shown {
+				t.Errorf("second passage shown = %v, want %v", got, tt.shown)
+			}
+			if len(a.Sources) != tt.sources {
+				t.Errorf("%d sources, want %d: %+v", len(a.Sources), tt.sources, a.Sources)
+			}
+		})
+	}
+}
