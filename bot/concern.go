@@ -13,22 +13,39 @@ import (
 	porterstemmer "github.com/blevesearch/go-porterstemmer"
 )
 
-// The concern model is askpa's second line of safety. The rules in
-// safety.yaml recognise situations people describe in words someone wrote a
-// pattern for; the model recognises the many other ways people describe the
-// same things ("she hauls him up by the armpits and he yelps"). It is a
-// linear classifier over words and word pairs, trained by
-// TestConcernModel -update-concern from bot/testdata/safety_cases.yaml, the
-// development and held-out sets in testdata/eval and the knowledge base's
-// own questions (as ordinary questions), and stored as data in
-// concern_model.txt. It is consulted only when no rule matched and the
-// message is not small talk, and it must be very sure.
+// The concern model is askpa's second line behind its rules. The rules in
+// safety.yaml and smalltalk.yaml recognise what people say in words someone
+// wrote a pattern for; the model recognises many other ways of saying the
+// same things ("she hauls him up by the armpits and he yelps"; "when do the
+// clocks go back?"). It is a linear classifier over words and word pairs,
+// trained by TestConcernModel -update-concern from
+// bot/testdata/safety_cases.yaml, the development and held-out sets in
+// testdata/eval, the off-topic examples in bot/testdata and the knowledge
+// base's own questions (as ordinary questions), and stored as data in
+// concern_model.txt. It is consulted only when no rule matched, and it must
+// be very sure.
 
 //go:embed concern_model.txt
 var defaultConcernModel []byte
 
-// concernClasses are the model's classes, in the order of its weights.
-var concernClasses = []Category{"", CategoryCrisis, CategorySafeguarding, CategoryDispute, CategoryRequested}
+// classOffTopic is the model's class for messages about something askpa
+// does not cover. It is not a safety category: such a message gets the
+// off-topic small-talk reply.
+const classOffTopic Category = "offtopic"
+
+// concernClasses are the model's classes, in the order of its weights:
+// ordinary questions first, then the safety categories, then off-topic.
+var concernClasses = []Category{"", CategoryCrisis, CategorySafeguarding, CategoryDispute, CategoryRequested, classOffTopic}
+
+// concernScores is what the model makes of a message.
+type concernScores struct {
+	// category is the most likely safety category, and concern the
+	// probability that the message belongs to one of them.
+	category Category
+	concern  float64
+	// offTopic is the probability that the message is off-topic.
+	offTopic float64
+}
 
 // concernModel is a multinomial logistic regression: for each class, a bias
 // and a weight per feature.
@@ -74,9 +91,8 @@ func concernFeatures(norm string) []string {
 	return out
 }
 
-// classify returns the class the model finds most likely other than
-// ordinary, and the probability that the message is not ordinary.
-func (m *concernModel) classify(norm string) (Category, float64) {
+// classify scores a normalised message.
+func (m *concernModel) classify(norm string) concernScores {
 	z := append([]float64(nil), m.bias...)
 	for _, f := range concernFeatures(norm) {
 		if w, ok := m.weights[f]; ok {
@@ -86,13 +102,21 @@ func (m *concernModel) classify(norm string) (Category, float64) {
 		}
 	}
 	p := softmax(z)
-	best := 1
-	for k := 2; k < len(p); k++ {
-		if p[k] > p[best] {
-			best = k
+	var s concernScores
+	best := -1.0
+	for k, c := range concernClasses {
+		switch c {
+		case "":
+		case classOffTopic:
+			s.offTopic = p[k]
+		default:
+			s.concern += p[k]
+			if p[k] > best {
+				s.category, best = c, p[k]
+			}
 		}
 	}
-	return concernClasses[best], 1 - p[0]
+	return s
 }
 
 func softmax(z []float64) []float64 {
@@ -112,7 +136,7 @@ func softmax(z []float64) []float64 {
 	return out
 }
 
-const concernHeader = "askpa concern model v1"
+const concernHeader = "askpa concern model v2"
 
 // parseConcernModel reads a model written by writeTo. It fails naming the
 // line of anything it cannot read.
@@ -163,7 +187,7 @@ func parseConcernModel(data []byte) (*concernModel, error) {
 func (m *concernModel) writeTo(b *bytes.Buffer) {
 	b.WriteString(concernHeader + "\n")
 	b.WriteString("# Trained by: go test ./bot -run TestConcernModel -update-concern\n")
-	b.WriteString("# Columns: feature, then a weight for: ordinary, crisis, safeguarding, dispute, requested.\n")
+	b.WriteString("# Columns: feature, then a weight for: ordinary, crisis, safeguarding, dispute, requested, off-topic.\n")
 	row := func(name string, w []float64) {
 		b.WriteString(name)
 		for _, v := range w {

@@ -3,6 +3,7 @@ package bot
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"encoding/json"
 	"flag"
 	"math"
@@ -31,6 +32,10 @@ type concernExample struct {
 // concernEvalSets are the development and held-out question sets the
 // model learns from. The public sample in ../shared/eval is never used.
 const concernEvalSets = "../testdata/eval/*.jsonl"
+
+// concernOffTopicFiles hold messages about other things entirely, one a
+// line, for the model's off-topic class.
+const concernOffTopicFiles = "testdata/offtopic_*.txt"
 
 // plainRules returns the built-in rules without the concern model.
 func plainRules(tb testing.TB) *Rules {
@@ -66,6 +71,7 @@ func concernExamples(tb testing.TB) []concernExample {
 		Cases []struct {
 			Q    string `yaml:"q"`
 			Want string `yaml:"want"`
+			Rule string `yaml:"rule"`
 		} `yaml:"cases"`
 	}
 	if err := yaml.Unmarshal(raw, &suite); err != nil {
@@ -73,10 +79,29 @@ func concernExamples(tb testing.TB) []concernExample {
 	}
 	for _, c := range suite.Cases {
 		class := 0
-		if c.Want != "none" && c.Want != "smalltalk" {
+		switch {
+		case c.Want == "smalltalk" && strings.HasPrefix(c.Rule, "off-topic"):
+			class = classIndex(tb, classOffTopic)
+		case c.Want != "none" && c.Want != "smalltalk":
 			class = classIndex(tb, Category(c.Want))
 		}
 		out = append(out, concernExample{c.Q, class, "safety_cases.yaml"})
+	}
+
+	offTopic, err := filepath.Glob(concernOffTopicFiles)
+	if err != nil || len(offTopic) == 0 {
+		tb.Fatalf("no off-topic examples match %s", concernOffTopicFiles)
+	}
+	for _, path := range offTopic {
+		raw, err := os.ReadFile(path)
+		if err != nil {
+			tb.Fatal(err)
+		}
+		for _, line := range strings.Split(string(raw), "\n") {
+			if line = strings.TrimSpace(line); line != "" {
+				out = append(out, concernExample{line, classIndex(tb, classOffTopic), filepath.Base(path)})
+			}
+		}
 	}
 
 	sets, err := filepath.Glob(concernEvalSets)
@@ -118,11 +143,16 @@ func evalExamples(tb testing.TB, path string) []concernExample {
 			Q        string     `json:"q"`
 			Facts    [][]string `json:"facts"`
 			Escalate bool       `json:"escalate"`
+			OffTopic bool       `json:"offtopic"`
 		}
 		if err := json.Unmarshal(sc.Bytes(), &c); err != nil {
 			tb.Fatalf("%s:%d: %v", path, n, err)
 		}
-		out = append(out, concernExample{c.Q, classIndex(tb, evalCategory(c.Facts, c.Escalate)), filepath.Base(path)})
+		cat := evalCategory(c.Facts, c.Escalate)
+		if c.OffTopic {
+			cat = classOffTopic
+		}
+		out = append(out, concernExample{c.Q, classIndex(tb, cat), filepath.Base(path)})
 	}
 	if err := sc.Err(); err != nil {
 		tb.Fatal(err)
@@ -234,22 +264,13 @@ func TestConcernModel(t *testing.T) {
 func TestConcernModelGeneralises(t *testing.T) {
 	const heldOut = "holdout6.jsonl"
 	r := plainRules(t)
-	var training, test []concernExample
-	for _, e := range concernExamples(t) {
-		if e.from == heldOut {
-			test = append(test, e)
-		} else {
-			training = append(training, e)
-		}
-	}
-	if len(test) == 0 {
-		t.Fatalf("no examples from %s", heldOut)
-	}
+	training, test := splitExamples(t, heldOut)
+	offTopic := classIndex(t, classOffTopic)
 	count := func(r *Rules) (caught, handOvers, falseAlarms, ordinary int) {
 		for _, e := range test {
 			escalated := r.Check(e.text, "").Category != ""
 			switch {
-			case e.class != 0:
+			case e.class != 0 && e.class != offTopic:
 				handOvers++
 				if escalated {
 					caught++
@@ -275,6 +296,62 @@ func TestConcernModelGeneralises(t *testing.T) {
 	}
 	if added := modelFalse - ruleFalse; added*25 > ordinary {
 		t.Errorf("the model added %d false alarms in %d ordinary questions; want at most 4%%", added, ordinary)
+	}
+}
+
+// splitExamples separates the examples from the evaluation set heldOut
+// from the rest.
+func splitExamples(tb testing.TB, heldOut string) (training, test []concernExample) {
+	tb.Helper()
+	for _, e := range concernExamples(tb) {
+		if e.from == heldOut {
+			test = append(test, e)
+		} else {
+			training = append(training, e)
+		}
+	}
+	if len(test) == 0 {
+		tb.Fatalf("no examples from %s", heldOut)
+	}
+	return training, test
+}
+
+// TestOffTopicModelGeneralises trains the model without one held-out set
+// and checks that, on that set, it recognises off-topic messages the
+// small-talk rules miss, without turning real questions away.
+func TestOffTopicModelGeneralises(t *testing.T) {
+	const heldOut = "holdout8.jsonl"
+	r := plainRules(t)
+	training, test := splitExamples(t, heldOut)
+	offTopic := classIndex(t, classOffTopic)
+	count := func(r *Rules) (refused, offTopics, turnedAway, questions int) {
+		for _, e := range test {
+			smallTalk := r.SmallTalk(e.text) != nil || r.OffTopic(e.text) != nil
+			switch e.class {
+			case offTopic:
+				offTopics++
+				if smallTalk {
+					refused++
+				}
+			case 0:
+				questions++
+				if smallTalk {
+					turnedAway++
+				}
+			}
+		}
+		return
+	}
+	ruleRefused, offTopics, ruleTurned, questions := count(r)
+	r.concern = train(plainRules(t), training)
+	modelRefused, _, modelTurned, _ := count(r)
+	t.Logf("%s, never trained on: the small-talk rules refuse %d of %d off-topic messages (and %d of %d questions); with the model %d (and %d)",
+		heldOut, ruleRefused, offTopics, ruleTurned, questions, modelRefused, modelTurned)
+	if added := modelRefused - ruleRefused; added*4 < offTopics-ruleRefused {
+		t.Errorf("the model refused %d more of the %d off-topic messages the rules missed; want at least a quarter", added, offTopics-ruleRefused)
+	}
+	if modelTurned > ruleTurned {
+		t.Errorf("the model turned away %d real questions", modelTurned-ruleTurned)
 	}
 }
 
@@ -304,9 +381,10 @@ func TestParseConcernModelErrors(t *testing.T) {
 	tests := []struct{ name, data, want string }{
 		{"empty", "", "no bias line"},
 		{"wrong header", "some other file\n", "line 1"},
-		{"short row", concernHeader + "\nbias\t0\t0\t0\t0\t0\nw:hit\t1\t2\n", "line 3"},
-		{"bad number", concernHeader + "\nbias\t0\t0\tx\t0\t0\n", "line 2"},
-		{"no bias", concernHeader + "\nw:hit\t0\t1\t0\t0\t0\n", "no bias line"},
+		{"short row", concernHeader + "\nbias\t0\t0\t0\t0\t0\t0\nw:hit\t1\t2\n", "line 3"},
+		{"bad number", concernHeader + "\nbias\t0\t0\tx\t0\t0\t0\n", "line 2"},
+		{"no bias", concernHeader + "\nw:hit\t0\t1\t0\t0\t0\t0\n", "no bias line"},
+		{"older model", "askpa concern model v1\nbias\t0\t0\t0\t0\t0\n", "line 1"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -320,8 +398,8 @@ func TestParseConcernModelErrors(t *testing.T) {
 
 func TestConcernModelRoundTrip(t *testing.T) {
 	m := &concernModel{
-		bias:    []float64{1, -0.5, -0.5, -0.25, -0.25},
-		weights: map[string][]float64{"w:hit": {-1, 0.5, 2, 0, 0}, "b:push_over": {0, 0, 1.25, 0, 0}, "w:tiny": {0.001, 0, 0, 0, 0}},
+		bias:    []float64{1, -0.5, -0.5, -0.25, -0.25, -0.5},
+		weights: map[string][]float64{"w:hit": {-1, 0.5, 2, 0, 0, 0}, "w:recip": {0, 0, 0, 0, 0, 3}, "w:tiny": {0.001, 0, 0, 0, 0, 0}},
 	}
 	var b bytes.Buffer
 	m.writeTo(&b)
@@ -332,8 +410,11 @@ func TestConcernModelRoundTrip(t *testing.T) {
 	if !slices.Equal(got.bias, m.bias) || len(got.weights) != 2 || !slices.Equal(got.weights["w:hit"], m.weights["w:hit"]) {
 		t.Fatalf("round trip: got %+v, want %+v without w:tiny", got, m)
 	}
-	if cat, p := got.classify("he hit her"); cat != CategorySafeguarding || p < 0.5 {
-		t.Errorf("classify: %s %.2f, want safeguarding above 0.5", cat, p)
+	if s := got.classify("he hit her"); s.category != CategorySafeguarding || s.concern < 0.5 || s.offTopic > 0.1 {
+		t.Errorf("classify(he hit her) = %+v, want safeguarding above 0.5", s)
+	}
+	if s := got.classify("a recipe for scones"); s.offTopic < 0.5 || s.concern > 0.5 {
+		t.Errorf("classify(a recipe for scones) = %+v, want off-topic above 0.5", s)
 	}
 }
 
@@ -355,6 +436,55 @@ func BenchmarkParseConcernModel(b *testing.B) {
 	for b.Loop() {
 		if _, err := parseConcernModel(defaultConcernModel); err != nil {
 			b.Fatal(err)
+		}
+	}
+}
+
+// fixedHits is a Searcher that always finds one passage, as well as match.
+type fixedHits struct {
+	p     knowledge.Passage
+	match float64
+}
+
+func (f fixedHits) Search(context.Context, knowledge.Query) ([]knowledge.Hit, error) {
+	return []knowledge.Hit{{Passage: f.p, Score: 1, Match: f.match}}, nil
+}
+
+// TestOffTopicVerdictYieldsToTheKnowledgeBase checks when the model's
+// off-topic verdict is the reply: only when the message names nothing
+// askpa knows about and the knowledge base does not match it well.
+func TestOffTopicVerdictYieldsToTheKnowledgeBase(t *testing.T) {
+	base, err := knowledge.Load(content.FS)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := plainRules(t)
+	// A model sure that every message is off-topic.
+	r.concern = &concernModel{bias: []float64{0, 0, 0, 0, 0, 10}, weights: map[string][]float64{}}
+	p := base.Passages()[0]
+	tests := []struct {
+		q        string
+		match    float64
+		answered bool
+	}{
+		{"how long do I boil an egg", 0.5, false},
+		{"how long do I boil an egg", 0.8, true},         // the knowledge base matches well
+		{"how long does my PA get for lunch", 0.5, true}, // names a PA
+	}
+	for _, tt := range tests {
+		e, err := NewEngine(base, fixedHits{p, tt.match}, EngineConfig{Rules: r})
+		if err != nil {
+			t.Fatal(err)
+		}
+		a, err := e.Answer(context.Background(), tt.q, knowledge.Employer)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if a.Answered != tt.answered || a.Escalate {
+			t.Errorf("%q (match %.1f): answered=%v escalate=%v, want answered=%v", tt.q, tt.match, a.Answered, a.Escalate, tt.answered)
+		}
+		if !tt.answered && !strings.HasPrefix(a.Text, strings.SplitN(r.offTopicRule.Say, "{", 2)[0]) {
+			t.Errorf("%q: reply %q, want the off-topic reply", tt.q, a.Text)
 		}
 	}
 }

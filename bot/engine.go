@@ -21,6 +21,11 @@ const (
 	otherCompanionScore = 0.75
 )
 
+// offTopicOverruleMatch is how well the knowledge base must match a
+// question to be answered although the concern model takes it for
+// off-topic: the model judges words, the search what the guides say.
+const offTopicOverruleMatch = 0.6
+
 // minAlsoAnswerChars is the least room worth giving an answer added to a
 // hand-over; a passage cut shorter than this says too little to help.
 const minAlsoAnswerChars = 400
@@ -146,6 +151,15 @@ func (e *Engine) Answer(ctx context.Context, question string, audience knowledge
 	hits, err := e.search.Search(ctx, knowledge.Query{Text: question, Audience: audience, Limit: 6})
 	if err != nil {
 		return Answer{}, fmt.Errorf("bot: answering: %w", err)
+	}
+	if verdict.Category == "" && (len(hits) == 0 || hits[0].Match < offTopicOverruleMatch) {
+		if rule := e.rules.OffTopic(question); rule != nil {
+			a.Text = strings.ReplaceAll(rule.Say, "{topics}", e.topicExamples(audience))
+			if len(hits) > 0 {
+				a.Confidence = round2(hits[0].Match)
+			}
+			return a, nil
+		}
 	}
 	if verdict.Category == CategoryDispute {
 		e.dispute(&a, verdict, hits)

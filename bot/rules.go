@@ -110,6 +110,10 @@ type Rules struct {
 	concern          *concernModel
 	concernThreshold float64
 	concernRules     map[Category]*Rule
+	// offTopicRule is the small-talk rule the concern model's off-topic
+	// verdicts reply with, when it is at least offTopicThreshold sure.
+	offTopicRule      *Rule
+	offTopicThreshold float64
 }
 
 type rulesFile struct {
@@ -129,6 +133,12 @@ type rulesFile struct {
 		Threshold float64                   `yaml:"threshold"`
 		Replies   map[Category]concernReply `yaml:"replies"`
 	} `yaml:"concern"`
+	// OffTopicModel (small talk) names the rule whose reply the concern
+	// model's off-topic verdicts use, and how sure it must be.
+	OffTopicModel struct {
+		Rule      string  `yaml:"rule"`
+		Threshold float64 `yaml:"threshold"`
+	} `yaml:"offtopic_model"`
 	Rules []struct {
 		ID       string              `yaml:"id"`
 		Category Category            `yaml:"category"`
@@ -240,7 +250,29 @@ func ParseRules(safetyYAML, smallTalkYAML []byte) (*Rules, error) {
 	if r.smallTalk, err = r.compileRules(st, false, stGroups); err != nil {
 		return nil, fmt.Errorf("small-talk rules: %w", err)
 	}
+	if err := r.offTopicModel(st); err != nil {
+		return nil, fmt.Errorf("small-talk rules: %w", err)
+	}
 	return r, nil
+}
+
+// offTopicModel finds the rule named by the small-talk file's
+// offtopic_model section, when it has one.
+func (r *Rules) offTopicModel(f rulesFile) error {
+	m := f.OffTopicModel
+	if m.Rule == "" {
+		return nil
+	}
+	if m.Threshold <= 0 || m.Threshold >= 1 {
+		return fmt.Errorf("offtopic_model: threshold %v is not between 0 and 1", m.Threshold)
+	}
+	for _, rule := range r.smallTalk {
+		if rule.ID == m.Rule {
+			r.offTopicRule, r.offTopicThreshold = rule, m.Threshold
+			return nil
+		}
+	}
+	return fmt.Errorf("offtopic_model: no small-talk rule %q", m.Rule)
 }
 
 // groupSet expands {name} references in patterns.
@@ -554,11 +586,11 @@ func (r *Rules) concernVerdict(text, norm string) Verdict {
 	if r.concern == nil || r.concernRules == nil || r.SmallTalk(text) != nil {
 		return Verdict{}
 	}
-	cat, p := r.concern.classify(norm)
-	if p < r.concernThreshold || anyMatch(r.catUnless[cat], norm) {
+	s := r.concern.classify(norm)
+	if s.concern < r.concernThreshold || anyMatch(r.catUnless[s.category], norm) {
 		return Verdict{}
 	}
-	return Verdict{Category: cat, Rules: []*Rule{r.concernRules[cat]}}
+	return Verdict{Category: s.category, Rules: []*Rule{r.concernRules[s.category]}}
 }
 
 // audience returns who is writing: the audience the message itself names
@@ -603,6 +635,23 @@ func (r *Rules) SmallTalk(text string) *Rule {
 		}
 	}
 	return nil
+}
+
+// OffTopic returns the off-topic small-talk rule when the concern model is
+// sure that a message no rule matched is about something askpa does not
+// cover, and the message names nothing askpa knows about (the rule's
+// exceptions: a PA, a direct payment, pay ...); otherwise nil. The model
+// judges words, not meaning, so the engine still answers when the
+// knowledge base matches the question well.
+func (r *Rules) OffTopic(text string) *Rule {
+	if r.concern == nil || r.offTopicRule == nil {
+		return nil
+	}
+	norm := r.Normalize(text)
+	if anyMatch(r.offTopicRule.unless, norm) || r.concern.classify(norm).offTopic < r.offTopicThreshold {
+		return nil
+	}
+	return r.offTopicRule
 }
 
 func (rule *Rule) matches(norm string, found bitset, categoryUnless []*regexp.Regexp) bool {
