@@ -227,7 +227,8 @@ func (e *Engine) signpost(a *Answer, v Verdict) {
 
 // dispute answers with the first useful step and hands over: the passage
 // the rule names, or, for a rule that names none, the best search hit when
-// it is good enough.
+// it is good enough. A rule that names a passage and may search also
+// shows the best hit, when it is another passage, cut to the room left.
 func (e *Engine) dispute(a *Answer, v Verdict, hits []knowledge.Hit) {
 	rule := v.Rules[0]
 	a.Escalate, a.Reason = true, ReasonDispute
@@ -249,6 +250,14 @@ func (e *Engine) dispute(a *Answer, v Verdict, hits []knowledge.Hit) {
 	a.PassageID = p.ID()
 	a.Text = rule.Say + "\n\n" + e.passageText(p, e.cfg.MaxAnswerChars-len(rule.Say)-2)
 	a.Sources = appendSource(a.Sources, e.source(p))
+	// The rule's passage is about challenging the decision; the question
+	// may be about the rule behind it ("can the council refuse to let me
+	// pay my sister?"). Show what the guidance says about that too.
+	room := e.cfg.MaxAnswerChars - utf8.RuneCountInString(a.Text) - 2
+	if rule.Search && len(hits) > 0 && hits[0].Match >= e.cfg.Threshold && hits[0].Passage.ID() != p.ID() && room >= minAlsoAnswerChars {
+		a.Text += "\n\n" + e.passageText(hits[0].Passage, room)
+		a.Sources = appendSource(a.Sources, e.source(hits[0].Passage))
+	}
 }
 
 // fromHits answers from the best hit when it is good enough, and offers

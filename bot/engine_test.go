@@ -257,3 +257,34 @@ func TestAnswerShowsACompanionPassage(t *testing.T) {
 		})
 	}
 }
+
+// TestDisputeShowsTheFirstStepAndTheRule checks that a dispute reply
+// carries the rule's first step and, when the question is about the rule
+// behind the decision, what the guidance says about that rule.
+func TestDisputeShowsTheFirstStepAndTheRule(t *testing.T) {
+	base := realEngine(t).Base()
+	doc := base.Document("paying-family-members")
+	p, ok := base.Passage("paying-family-members#" + doc.Sections[0].Anchor)
+	if !ok {
+		t.Fatal("no passage")
+	}
+	for _, tt := range []struct {
+		match float64
+		shown bool
+	}{{0.7, true}, {0.2, false}} {
+		e, err := bot.NewEngine(base, fixedSearcher{{Passage: p, Score: 1, Match: tt.match}}, bot.EngineConfig{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		a, err := e.Answer(context.Background(), "the council has refused to let me pay my sister from my direct payment", knowledge.Employer)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !a.Escalate || a.Reason != bot.ReasonDispute || !strings.Contains(a.Text, "review") {
+			t.Fatalf("escalate=%v reason=%q, want a dispute hand-over naming a review:\n%s", a.Escalate, a.Reason, a.Text)
+		}
+		if got := strings.Contains(a.Text, p.Section.Heading); got != tt.shown {
+			t.Errorf("match %.1f: the rule's own passage shown = %v, want %v", tt.match, got, tt.shown)
+		}
+	}
+}
