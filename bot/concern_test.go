@@ -266,30 +266,16 @@ func TestConcernModelGeneralises(t *testing.T) {
 	r := plainRules(t)
 	training, test := splitExamples(t, heldOut)
 	offTopic := classIndex(t, classOffTopic)
-	count := func(r *Rules) (caught, handOvers, falseAlarms, ordinary int) {
-		for _, e := range test {
-			escalated := r.Check(e.text, "").Category != ""
-			switch {
-			case e.class != 0 && e.class != offTopic:
-				handOvers++
-				if escalated {
-					caught++
-				}
-			default:
-				ordinary++
-				if escalated {
-					falseAlarms++
-				}
-			}
-		}
-		return
-	}
-	ruleCaught, handOvers, ruleFalse, ordinary := count(r)
+	handOver := func(e concernExample) bool { return e.class != 0 && e.class != offTopic }
+	escalated := func(r *Rules, text string) bool { return r.Check(text, "").Category != "" }
+	before := tally(test, handOver, func(text string) bool { return escalated(r, text) })
 	r.concern = train(plainRules(t), training)
-	modelCaught, _, modelFalse, _ := count(r)
+	after := tally(test, handOver, func(text string) bool { return escalated(r, text) })
+	ruleCaught, handOvers, ruleFalse, ordinary := before.hits, before.positives, before.falseHits, before.negatives
+	modelCaught, modelFalse := after.hits, after.falseHits
 	t.Logf("%s, never trained on: rules alone catch %d of %d hand-overs (%d false alarms in %d ordinary questions); with the model %d (%d false alarms)",
 		heldOut, ruleCaught, handOvers, ruleFalse, ordinary, modelCaught, modelFalse)
-	// At the time of writing: 17 of 45 rising to 33, false alarms 1 to 3
+	// At the time of writing: 17 of 45 rising to 34, false alarms 1 to 3
 	// of 75. If the rules are ever tuned on this set, write a new one.
 	if added := modelCaught - ruleCaught; added*5 < handOvers {
 		t.Errorf("the model added %d hand-overs of %d; want at least a fifth", added, handOvers)
@@ -297,6 +283,32 @@ func TestConcernModelGeneralises(t *testing.T) {
 	if added := modelFalse - ruleFalse; added*25 > ordinary {
 		t.Errorf("the model added %d false alarms in %d ordinary questions; want at most 4%%", added, ordinary)
 	}
+}
+
+// heldOutTally counts how a flag falls on held-out examples.
+type heldOutTally struct {
+	hits, positives      int // flagged, of the examples that should be
+	falseHits, negatives int // flagged, of the others
+}
+
+// tally flags each example and counts the outcome against positive.
+func tally(examples []concernExample, positive func(concernExample) bool, flagged func(text string) bool) heldOutTally {
+	var c heldOutTally
+	for _, e := range examples {
+		f := flagged(e.text)
+		if positive(e) {
+			c.positives++
+			if f {
+				c.hits++
+			}
+			continue
+		}
+		c.negatives++
+		if f {
+			c.falseHits++
+		}
+	}
+	return c
 }
 
 // splitExamples separates the examples from the evaluation sets heldOut
@@ -324,30 +336,23 @@ func TestOffTopicModelGeneralises(t *testing.T) {
 	r := plainRules(t)
 	training, test := splitExamples(t, heldOut...)
 	offTopic := classIndex(t, classOffTopic)
-	count := func(r *Rules) (refused, offTopics, turnedAway, questions int) {
-		for _, e := range test {
-			smallTalk := r.SmallTalk(e.text) != nil || r.OffTopic(e.text) != nil
-			switch e.class {
-			case offTopic:
-				offTopics++
-				if smallTalk {
-					refused++
-				}
-			case 0:
-				questions++
-				if smallTalk {
-					turnedAway++
-				}
-			}
+	// Off-topic messages against ordinary questions; hand-overs aside.
+	var examples []concernExample
+	for _, e := range test {
+		if e.class == 0 || e.class == offTopic {
+			examples = append(examples, e)
 		}
-		return
 	}
-	ruleRefused, offTopics, ruleTurned, questions := count(r)
+	isOffTopic := func(e concernExample) bool { return e.class == offTopic }
+	refused := func(text string) bool { return r.SmallTalk(text) != nil || r.OffTopic(text) != nil }
+	before := tally(examples, isOffTopic, refused)
 	r.concern = train(plainRules(t), training)
-	modelRefused, _, modelTurned, _ := count(r)
+	after := tally(examples, isOffTopic, refused)
+	ruleRefused, offTopics, ruleTurned, questions := before.hits, before.positives, before.falseHits, before.negatives
+	modelRefused, modelTurned := after.hits, after.falseHits
 	t.Logf("%v, never trained on: the small-talk rules refuse %d of %d off-topic messages (and %d of %d questions); with the model %d (and %d)",
 		heldOut, ruleRefused, offTopics, ruleTurned, questions, modelRefused, modelTurned)
-	// At the time of writing: 21 of 34 rising to 28, and 1 of 203
+	// At the time of writing: 21 of 34 rising to 30, and 1 of 203
 	// questions turned away (which the engine still answers, because the
 	// knowledge base matches it well).
 	if added := modelRefused - ruleRefused; added*3 < offTopics-ruleRefused {
