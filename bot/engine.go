@@ -185,18 +185,30 @@ func (e *Engine) alsoAnswer(ctx context.Context, a *Answer, question, lead strin
 	if err != nil {
 		return fmt.Errorf("bot: answering: %w", err)
 	}
-	room := e.cfg.MaxAnswerChars - len(a.Text) - len(lead) - 4
-	if len(hits) == 0 || hits[0].Match < e.cfg.Threshold || room < minAlsoAnswerChars {
-		return nil
+	if len(hits) > 0 && hits[0].Match >= e.cfg.Threshold {
+		e.appendPassage(a, hits[0].Passage, lead)
 	}
-	p := hits[0].Passage
+	return nil
+}
+
+// appendPassage adds passage p to a, after lead when there is one, cut to
+// the room left under MaxAnswerChars. It adds nothing when less than
+// minAlsoAnswerChars would be left.
+func (e *Engine) appendPassage(a *Answer, p knowledge.Passage, lead string) {
+	sep := "\n\n"
+	if lead != "" {
+		sep += lead + "\n\n"
+	}
+	room := e.cfg.MaxAnswerChars - utf8.RuneCountInString(a.Text+sep)
+	if room < minAlsoAnswerChars {
+		return
+	}
 	a.Answered = true
 	if a.PassageID == "" {
 		a.PassageID = p.ID()
 	}
-	a.Text += "\n\n" + lead + "\n\n" + e.passageText(p, room)
+	a.Text += sep + e.passageText(p, room)
 	a.Sources = appendSource(a.Sources, e.source(p))
-	return nil
 }
 
 // signpost fills a with the safety reply: the calm opening of the first
@@ -253,10 +265,8 @@ func (e *Engine) dispute(a *Answer, v Verdict, hits []knowledge.Hit) {
 	// The rule's passage is about challenging the decision; the question
 	// may be about the rule behind it ("can the council refuse to let me
 	// pay my sister?"). Show what the guidance says about that too.
-	room := e.cfg.MaxAnswerChars - utf8.RuneCountInString(a.Text) - 2
-	if rule.Search && len(hits) > 0 && hits[0].Match >= e.cfg.Threshold && hits[0].Passage.ID() != p.ID() && room >= minAlsoAnswerChars {
-		a.Text += "\n\n" + e.passageText(hits[0].Passage, room)
-		a.Sources = appendSource(a.Sources, e.source(hits[0].Passage))
+	if rule.Search && len(hits) > 0 && hits[0].Match >= e.cfg.Threshold && hits[0].Passage.ID() != p.ID() {
+		e.appendPassage(a, hits[0].Passage, "")
 	}
 }
 

@@ -576,14 +576,14 @@ func (r *Rules) Check(text string, audience knowledge.Audience) Verdict {
 			return Verdict{Category: cat, Rules: rs}
 		}
 	}
-	return r.concernVerdict(text, norm)
+	return r.concernVerdict(norm, found)
 }
 
 // concernVerdict asks the concern model about a message no rule matched.
 // Small talk, and messages a category's exceptions cover ("for my training
 // workbook"), are left alone.
-func (r *Rules) concernVerdict(text, norm string) Verdict {
-	if r.concern == nil || r.concernRules == nil || r.SmallTalk(text) != nil {
+func (r *Rules) concernVerdict(norm string, found bitset) Verdict {
+	if r.concern == nil || r.concernRules == nil || r.matchSmallTalk(norm, found) != nil {
 		return Verdict{}
 	}
 	s := r.concern.classify(norm)
@@ -628,7 +628,11 @@ func (r *Rules) Without(text string, v Verdict) string {
 // SmallTalk returns the small-talk rule the whole message matches, or nil.
 func (r *Rules) SmallTalk(text string) *Rule {
 	norm := r.Normalize(text)
-	found := r.needles.scan(norm)
+	return r.matchSmallTalk(norm, r.needles.scan(norm))
+}
+
+// matchSmallTalk is SmallTalk for a message already normalised and scanned.
+func (r *Rules) matchSmallTalk(norm string, found bitset) *Rule {
 	for _, rule := range r.smallTalk {
 		if rule.matches(norm, found, nil) {
 			return rule
