@@ -9,6 +9,7 @@
 //	askpa lint [DIR]                  validate the knowledge base
 //	askpa eval [flags] FILE           run an evaluation set
 //	askpa index                       build or rebuild the persistent index
+//	askpa safety train | eval SPLIT   train or evaluate the safety classifier
 //
 // Configuration comes from flags and the environment variables listed in
 // README.md.
@@ -42,6 +43,7 @@ commands:
   lint     validate the knowledge base; exit 1 on any problem
   eval     run an evaluation set and print its metrics
   index    build or rebuild the persistent search index
+  safety   train the safety classifier, or evaluate it on a corpus split
 
 Run "askpa <command> -h" for the flags of a command.
 `
@@ -86,6 +88,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return runEval(ctx, rest, stdout, stderr, getenv)
 	case "index":
 		return runIndex(ctx, rest, stdout, stderr, getenv)
+	case "safety":
+		return runSafety(ctx, rest, stdout, stderr)
 	case "-h", "-help", "--help", "help":
 		fmt.Fprint(stdout, usage)
 		return nil
