@@ -146,8 +146,41 @@ type Escalation struct {
 	UpdatedAt      time.Time `json:"updated_at"`
 	ClaimedBy      string    `json:"claimed_by"`
 	Summary        string    `json:"summary"`
-	Messages       []Message `json:"messages"`
-	Audit          []Action  `json:"audit"`
+	// Safety is what the bot's safety layer made of the conversation when
+	// it handed over, with staff's verdict on it; nil for an escalation the
+	// safety layer did not start (a request, a dispute, repeated misses).
+	Safety   *SafetyAssessment `json:"safety,omitempty"`
+	Messages []Message         `json:"messages"`
+	Audit    []Action          `json:"audit"`
+}
+
+// SafetyAssessment is the safety layer's verdict on the conversation an
+// escalation carries, and staff's label of it.
+type SafetyAssessment struct {
+	// Kind is the kind the safety layer saw ("suicidal",
+	// "financial-abuse"...), Level "urgent" or "caution", Probability how
+	// sure it was, By which layer decided ("model", "rule",
+	// "conversation").
+	Kind        string  `json:"kind"`
+	Level       string  `json:"level"`
+	Probability float64 `json:"probability"`
+	By          string  `json:"by"`
+	// Label is staff's verdict, once given.
+	Label *SafetyLabel `json:"label,omitempty"`
+}
+
+// SafetyLabel is a member of staff's verdict on a safety assessment: right,
+// or wrong and what the conversation really was. Labels are exported for
+// the next training run of the safety classifier.
+type SafetyLabel struct {
+	Correct bool `json:"correct"`
+	// Kind is what the conversation really was: the assessment's kind when
+	// Correct, otherwise another kind ("ordinary" when it was nothing of
+	// concern).
+	Kind string    `json:"kind"`
+	By   string    `json:"by"`
+	At   time.Time `json:"at"`
+	Note string    `json:"note,omitempty"`
 }
 
 // MarshalJSON writes e in the form of the design's contract: the fields
@@ -181,6 +214,8 @@ type NewEscalation struct {
 	Reason         string
 	Priority       Priority
 	Summary        string
+	// Safety is the safety layer's verdict, when it started the hand-over.
+	Safety *SafetyAssessment
 	// Messages is the conversation so far, oldest first; Seq is assigned by
 	// the desk.
 	Messages []Message
