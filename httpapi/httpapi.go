@@ -1,7 +1,9 @@
 // Package httpapi is askpa's HTTP edge, and the only package that imports
 // gin: health and metrics for operators, the web channel (POST and GET
-// /v1/messages), the support staff API under /api/v1 with its OpenAPI
-// description, and inbound helpdesk replies (POST /webhooks/support).
+// /v1/messages), the support staff API under /api/v1 (the queue, and
+// staff's labels of the safety layer's verdicts with their export for
+// training) with its OpenAPI description, and inbound helpdesk replies
+// (POST /webhooks/support).
 // Channel adapters mount their own webhook handlers through Config.Mount.
 //
 // Errors from the desk are translated to HTTP statuses here and only here:
@@ -142,6 +144,8 @@ func New(cfg Config) (http.Handler, error) {
 	api.POST("/:id/resolve", s.mayAct, s.act(s.cfg.Desk.Resolve))
 	api.POST("/:id/reopen", s.mayAct, s.act(s.cfg.Desk.Reopen))
 	api.POST("/:id/replies", s.mayAct, s.reply)
+	api.POST("/:id/safety-label", s.mayAct, s.labelSafety)
+	limited.GET("/api/v1/safety-labels", s.authenticate, s.safetyLabels)
 	for _, m := range cfg.Mount {
 		r.Handle(m.Method, m.Path, gin.WrapH(m.Handler))
 	}

@@ -389,6 +389,7 @@ func TestAPIAgainstOpenAPI(t *testing.T) {
 	c.do(req{name: "helpdesk unknown id", method: "POST", path: "/webhooks/support", body: unknown, header: signed(helpdeskKey, unknown, now), status: 404})
 	noID := `{"text":"x","delivery_id":"hd-3"}`
 	c.do(req{name: "helpdesk without id", method: "POST", path: "/webhooks/support", body: noID, header: signed(helpdeskKey, noID, now), status: 400, invalid: true, field: "escalation_id"})
+	walkSafetyLabels(t, c, api, id)
 	c.do(req{name: "metrics", method: "GET", path: "/metrics", status: 200, check: func(t *testing.T, b []byte) {
 		if !strings.Contains(string(b), `askpa_http_request_duration_seconds_count{method="POST",route="/api/v1/escalations/:id/claim",status="409"} 1`) {
 			t.Errorf("/metrics lacks the latency of the conflicting claim")

@@ -6,7 +6,10 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"iter"
 	"log/slog"
+	"maps"
+	"slices"
 	"strings"
 	"time"
 
@@ -245,6 +248,97 @@ func (d *Desk) Reopen(ctx context.Context, id, staff string) (Escalation, error)
 	return d.change(ctx, id, "", "reopened", staff, func(e *Escalation) ([]Event, error) {
 		return reopen(e, staff, now)
 	})
+}
+
+// LabelSafety records staff's verdict on the safety layer's assessment of
+// escalation id: correct when the safety layer saw the conversation right,
+// otherwise kind says what it really was ("ordinary" when it was nothing of
+// concern). When correct, kind may be empty and the label takes the
+// assessment's kind. Labelling again replaces the earlier label. It works on
+// open, claimed and resolved escalations, adds an audit entry by staff and
+// tells no target.
+//
+// It returns ErrNotFound for an unknown id, and an *InvalidError naming the
+// field when the escalation has no safety assessment ("safety"), when kind
+// is empty for a wrong verdict, is not one of the safety kinds, differs from
+// the assessment's kind for a right verdict or equals it for a wrong one
+// ("kind"), or when note is longer than MaxLabelNoteLen bytes ("note").
+func (d *Desk) LabelSafety(ctx context.Context, id, staff string, correct bool, kind, note string) (Escalation, error) {
+	if err := checkStaff(staff); err != nil {
+		return Escalation{}, err
+	}
+	switch {
+	case !correct && kind == "":
+		return Escalation{}, invalid("kind", "is required when the verdict is wrong: say what the conversation really was")
+	case kind != "" && !safetyKinds[kind]:
+		return Escalation{}, invalid("kind", "must be one of "+strings.Join(safetyKindNames(), ", "))
+	case len(note) > MaxLabelNoteLen:
+		return Escalation{}, invalid("note", fmt.Sprintf("is longer than %d bytes", MaxLabelNoteLen))
+	}
+	now := d.now().UTC()
+	return d.change(ctx, id, "", "safety labelled", staff, func(e *Escalation) ([]Event, error) {
+		return labelSafety(e, staff, correct, kind, note, now)
+	})
+}
+
+// safetyKindNames returns the safety kinds in alphabetical order.
+func safetyKindNames() []string {
+	return slices.Sorted(maps.Keys(safetyKinds))
+}
+
+// LabelledConversation is one escalation whose safety assessment staff have
+// labelled, as the safety classifier's training needs it.
+type LabelledConversation struct {
+	EscalationID string
+	Audience     string
+	// Messages are the person's own messages (From == FromUser), oldest
+	// first: neither the bot's answers nor staff's replies.
+	Messages []string
+	// Assessment is the safety layer's verdict with staff's Label (never
+	// nil).
+	Assessment SafetyAssessment
+}
+
+// labelPage is how many escalations SafetyLabels reads from the store at a
+// time.
+var labelPage = MaxListLimit
+
+// SafetyLabels walks every escalation, whatever its status, in the queue's
+// order (urgent first, then oldest first) and yields those whose safety
+// assessment staff have labelled. It reads the store a page at a time and
+// holds nothing open while it yields, so the consumer may be slow; an
+// escalation labelled during the walk is yielded only if the walk has not
+// passed it. On a store error it yields the error once and stops.
+func (d *Desk) SafetyLabels(ctx context.Context) iter.Seq2[LabelledConversation, error] {
+	return func(yield func(LabelledConversation, error) bool) {
+		q := ListQuery{Limit: labelPage}
+		for {
+			es, err := d.store.List(ctx, q)
+			if err != nil {
+				yield(LabelledConversation{}, fmt.Errorf("safety labels: %w", err))
+				return
+			}
+			for _, e := range es {
+				if e.Safety == nil || e.Safety.Label == nil {
+					continue
+				}
+				l := LabelledConversation{EscalationID: e.ID, Audience: e.Audience, Assessment: *e.Safety}
+				for _, m := range e.Messages {
+					if m.From == FromUser {
+						l.Messages = append(l.Messages, m.Text)
+					}
+				}
+				if !yield(l, nil) {
+					return
+				}
+			}
+			if len(es) < q.Limit {
+				return
+			}
+			last := PositionOf(es[len(es)-1])
+			q.After = &last
+		}
+	}
 }
 
 // change applies move to escalation id in one store transaction with the

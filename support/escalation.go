@@ -183,6 +183,18 @@ type SafetyLabel struct {
 	Note string    `json:"note,omitempty"`
 }
 
+// safetyKinds are the kinds of the bot's safety layer (bot/safety.Kinds,
+// which support does not import): the kinds a SafetyLabel may name.
+var safetyKinds = map[string]bool{
+	"suicidal": true, "medical": true,
+	"abuse": true, "domestic-abuse": true, "neglect": true, "financial-abuse": true,
+	"pa-harmed": true, "exploitation": true, "medicines": true,
+	"requested": true, "dispute": true, "situation": true, "offtopic": true, "ordinary": true,
+}
+
+// MaxLabelNoteLen limits the note staff may add to a safety label, in bytes.
+const MaxLabelNoteLen = 500
+
 // MarshalJSON writes e in the form of the design's contract: the fields
 // above plus "channel", the person's channel.
 func (e Escalation) MarshalJSON() ([]byte, error) {

@@ -157,6 +157,33 @@ func withdraw(e *Escalation, note string, now time.Time) []Event {
 	return []Event{event(EventResolved, ByPerson, *e, nil, now)}
 }
 
+// labelSafety records the verdict of who, a member of staff, on e's safety
+// assessment, replacing any earlier one; the caller has checked kind and
+// note. It works in every state and tells no one: a label changes nothing
+// the person or a helpdesk sees.
+func labelSafety(e *Escalation, who string, correct bool, kind, note string, now time.Time) ([]Event, error) {
+	a := e.Safety
+	switch {
+	case a == nil:
+		return nil, invalid("safety", "is missing: this escalation was not started by the safety layer")
+	case correct && kind != "" && kind != a.Kind:
+		return nil, invalid("kind", fmt.Sprintf("must be empty or %q, the assessment's kind, when the verdict is right", a.Kind))
+	case correct && !safetyKinds[a.Kind]:
+		return nil, invalid("correct", fmt.Sprintf("cannot be true: the assessment's kind %q is not a safety kind; mark it wrong with the kind it really was", a.Kind))
+	case !correct && kind == a.Kind:
+		return nil, invalid("kind", "must be what the conversation really was, not the kind the safety layer saw, when the verdict is wrong")
+	}
+	what := "safety verdict marked right"
+	if correct {
+		kind = a.Kind
+	} else {
+		what = "safety verdict marked wrong: " + kind
+	}
+	a.Label = &SafetyLabel{Correct: correct, Kind: kind, By: who, At: now, Note: note}
+	touch(e, who, what, now)
+	return nil, nil
+}
+
 // delivered records the outcome of delivering staff message seq to the
 // person. It tells no one.
 func delivered(e *Escalation, seq int, err error, now time.Time) {
