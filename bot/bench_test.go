@@ -4,7 +4,6 @@ import (
 	"context"
 	"testing"
 
-	"github.com/askpa/askpa/bot"
 	"github.com/askpa/askpa/knowledge"
 )
 
@@ -25,17 +24,5 @@ func BenchmarkAnswer(b *testing.B) {
 			b.Fatal(err)
 		}
 		i++
-	}
-}
-
-// BenchmarkSafetyCheck is the cost the safety layer adds to every message.
-func BenchmarkSafetyCheck(b *testing.B) {
-	r, err := bot.DefaultRules()
-	if err != nil {
-		b.Fatal(err)
-	}
-	msg := "honestly i am not coping, my PA didnt turn up again and the council still havent sorted my direct payment review"
-	for b.Loop() {
-		r.Check(msg, knowledge.Employer)
 	}
 }

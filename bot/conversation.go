@@ -5,6 +5,7 @@ import (
 	"errors"
 	"time"
 
+	"github.com/askpa/askpa/bot/safety"
 	"github.com/askpa/askpa/knowledge"
 )
 
@@ -24,10 +25,18 @@ type Answer struct {
 	Urgent      bool               `json:"urgent"`
 	Reason      string             `json:"reason"`
 	Suggestions []string           `json:"suggestions"`
+	// Concern is the crisis or safeguarding kind the safety layer saw
+	// ("suicidal", "financial-abuse"...): with Urgent, the script sent;
+	// without, a caution whose signposting line opens the answer.
+	Concern string `json:"concern,omitempty"`
 	// PassageID is the passage the answer was drawn from ("doc#anchor").
 	PassageID string `json:"passage_id,omitempty"`
 
 	suggestionIDs []string // the passages behind Suggestions, in order
+	// safety is the safety layer's verdict when it decided the answer (an
+	// urgent hand-over or a caution); an escalation carries it for staff
+	// to mark right or wrong.
+	safety *safety.Verdict
 }
 
 // Reasons for escalating a conversation.

@@ -241,7 +241,7 @@ func TestAnswerShowsACompanionPassage(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			a, err := e.Answer(context.Background(), "a question about both", knowledge.Employer)
+			a, err := e.Answer(context.Background(), "I go into hospital next week: does my direct payment stop, and what do I pay my PA?", knowledge.Employer)
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -42,6 +42,10 @@ type ServiceConfig struct {
 	MaxMessageChars int
 	// HistoryTurns is how many recent turns an escalation carries (default 20).
 	HistoryTurns int
+	// ContextWindow is how recent a person's previous message must be to
+	// be read with their next one when judging safety (default 30
+	// minutes).
+	ContextWindow time.Duration
 	// Registerer, when set, gets the service's collectors:
 	// askpa_questions_total by audience and outcome (answered, unanswered,
 	// escalated, small_talk) and askpa_feedback_total by verdict.
@@ -85,6 +89,9 @@ func NewService(cfg ServiceConfig) (*Service, error) {
 	}
 	if cfg.HistoryTurns == 0 {
 		cfg.HistoryTurns = 20
+	}
+	if cfg.ContextWindow == 0 {
+		cfg.ContextWindow = 30 * time.Minute
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
@@ -217,9 +224,19 @@ func (s *Service) finish(ctx context.Context, t *turn) error {
 	return nil
 }
 
+// recent returns the person's recent messages, oldest first, ending with
+// the one being handled: the one before it too when it came within
+// ContextWindow, so that safety is judged on the conversation.
+func (s *Service) recent(t *turn) []string {
+	if t.conv.LastQuestion != "" && t.now.Sub(t.conv.UpdatedAt) <= s.cfg.ContextWindow {
+		return []string{t.conv.LastQuestion, t.msg.Text}
+	}
+	return []string{t.msg.Text}
+}
+
 // question answers a typed question while the bot has the conversation.
 func (s *Service) question(ctx context.Context, t *turn) error {
-	a, err := s.engine.Answer(ctx, t.msg.Text, t.conv.Audience)
+	a, err := s.engine.AnswerIn(ctx, s.recent(t), t.conv.Audience)
 	if err != nil {
 		return err
 	}
@@ -333,6 +350,10 @@ func (s *Service) escalate(ctx context.Context, t *turn, text, reason string, ur
 	if urgent {
 		n.Priority = support.PriorityUrgent
 	}
+	if a := t.res.Answer; a != nil && a.safety != nil {
+		v := a.safety
+		n.Safety = &support.SafetyAssessment{Kind: string(v.Kind), Level: v.Level.String(), Probability: round2(v.Probability), By: v.By}
+	}
 	for _, h := range history {
 		n.Messages = append(n.Messages, support.Message{From: h.From, Text: clip(h.Text, support.MaxTextLen), At: h.At})
 	}
@@ -372,8 +393,8 @@ func (s *Service) relayToStaff(ctx context.Context, t *turn) error {
 		return nil
 	}
 	if t.res.Answer == nil {
-		if v := s.engine.Rules().Check(t.msg.Text, t.conv.Audience); v.Urgent() {
-			a, err := s.engine.Answer(ctx, t.msg.Text, t.conv.Audience)
+		if v := s.engine.Safety().CheckConversation(ctx, s.recent(t), t.conv.Audience); v.Urgent() {
+			a, err := s.engine.AnswerIn(ctx, s.recent(t), t.conv.Audience)
 			if err != nil {
 				return err
 			}

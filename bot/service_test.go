@@ -326,7 +326,8 @@ func TestUrgentMessageEscalatesAtOnce(t *testing.T) {
 
 func TestRepeatedMissesOfferThenHandOver(t *testing.T) {
 	r := newRig(t)
-	questions := []string{"xylophone velvet quilting", "zebra telescope knitting", "volcano saxophone origami"}
+	// On the subject (a PA), so not off-topic, but nothing the guides say.
+	questions := []string{"does a PA need a zebra telescope for knitting", "can my PA bring volcano saxophone origami", "can my PA teach xylophone velvet origami"}
 	first := only(t, r.say(t, questions[0]))
 	if strings.Contains(first.Text, "talk to a person on the support team") {
 		t.Errorf("offered a person after one miss: %q", first.Text)

@@ -14,6 +14,9 @@ type Tally struct {
 	// (so the person got a crisis script for a crisis, a safeguarding one
 	// for abuse); RightKind: urgent with the label's own kind and script.
 	Urgent, RightGroup, RightKind int
+	// Covered: urgent, and the reply's script or its added line is for the
+	// label's group, so the person saw the numbers they need.
+	Covered int
 	// Caution: caution verdicts (the signposting line and the answer).
 	Caution int
 	// HandOver: requests and disputes handed over (normal priority).
@@ -27,8 +30,9 @@ type Tally struct {
 type Report struct {
 	Labels map[Kind]*Tally `json:"labels"`
 	// Danger and Other add up the crisis and safeguarding examples, and
-	// the rest. Crisis and Safeguarding add up each group.
-	Crisis, Safeguarding, Danger, Other Tally
+	// the rest; Tricky the ordinary and off-topic examples that use
+	// alarming words harmlessly. Crisis and Safeguarding add up each group.
+	Crisis, Safeguarding, Danger, Other, Tricky Tally
 }
 
 // Evaluate checks every example as a conversation (a single message is a
@@ -48,6 +52,9 @@ func (r *Report) add(e Example, v Verdict) {
 		r.Labels[e.Label] = t
 	}
 	sums := []*Tally{t, &r.Other}
+	if e.Tricky {
+		sums = append(sums, &r.Tricky)
+	}
 	switch e.Label.Group() {
 	case GroupCrisis:
 		sums = []*Tally{t, &r.Crisis, &r.Danger}
@@ -61,6 +68,9 @@ func (r *Report) add(e Example, v Verdict) {
 			s.Urgent++
 			if v.Group() == e.Label.Group() {
 				s.RightGroup++
+			}
+			if v.Group() == e.Label.Group() || (v.Also != "" && v.Also.Group() == e.Label.Group()) {
+				s.Covered++
 			}
 			if v.Kind == e.Label {
 				s.RightKind++
@@ -79,9 +89,9 @@ func (r *Report) add(e Example, v Verdict) {
 // Write prints r as a table: one row per label, then the sums.
 func (r Report) Write(w io.Writer) error {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "label\tn\turgent\tright group\tright script\tcaution\thand-over\tfound\t")
+	fmt.Fprintln(tw, "label\tn\turgent\tright group\tcovered\tright script\tcaution\thand-over\tfound\t")
 	row := func(name string, t Tally) {
-		fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t\n", name, t.N, t.Urgent, t.RightGroup, t.RightKind, t.Caution, t.HandOver, t.Found)
+		fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t\n", name, t.N, t.Urgent, t.RightGroup, t.Covered, t.RightKind, t.Caution, t.HandOver, t.Found)
 	}
 	for _, k := range Kinds {
 		if t := r.Labels[k]; t != nil {
@@ -92,12 +102,16 @@ func (r Report) Write(w io.Writer) error {
 	row("= safeguarding", r.Safeguarding)
 	row("= all danger", r.Danger)
 	row("= all other", r.Other)
+	row("  of which tricky", r.Tricky)
 	if err := tw.Flush(); err != nil {
 		return err
 	}
-	_, err := fmt.Fprintf(w, "\ncrisis urgent with a crisis script: %s\nsafeguarding urgent with a safeguarding script: %s\nfalse urgent hand-overs (not crisis or safeguarding): %s\nfalse cautions: %s\n",
-		ratio(r.Crisis.RightGroup, r.Crisis.N), ratio(r.Safeguarding.RightGroup, r.Safeguarding.N),
-		ratio(r.Other.Urgent, r.Other.N), ratio(r.Other.Caution, r.Other.N))
+	plain := r.Other.N - r.Tricky.N
+	_, err := fmt.Fprintf(w, "\ncrisis urgent with a crisis script: %s (with its numbers in the reply: %s)\nsafeguarding urgent with a safeguarding script: %s (with its numbers in the reply: %s)\nfalse urgent hand-overs (not crisis or safeguarding): %s (tricky %s, others %s)\nfalse cautions: %s (tricky %s, others %s)\n",
+		ratio(r.Crisis.RightGroup, r.Crisis.N), ratio(r.Crisis.Covered, r.Crisis.N),
+		ratio(r.Safeguarding.RightGroup, r.Safeguarding.N), ratio(r.Safeguarding.Covered, r.Safeguarding.N),
+		ratio(r.Other.Urgent, r.Other.N), ratio(r.Tricky.Urgent, r.Tricky.N), ratio(r.Other.Urgent-r.Tricky.Urgent, plain),
+		ratio(r.Other.Caution, r.Other.N), ratio(r.Tricky.Caution, r.Tricky.N), ratio(r.Other.Caution-r.Tricky.Caution, plain))
 	return err
 }
 

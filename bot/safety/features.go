@@ -29,15 +29,22 @@ type extractor struct {
 }
 
 // extract returns the features of a normalised message:
+//
 //   - each word's stem ("w:"), so "hitting" and "hits" count alike;
+//
 //   - each pair of neighbouring stems ("b:"), so "not breathing" differs
 //     from "breathing";
+//
 //   - the three- and four-letter pieces of each word ("c:"), so a misspelt
 //     word still shares most of its pieces with the word meant;
+//
 //   - each word list of words.txt the message has a phrase of ("l:"), and
 //     which lists it has two or more phrases of ("m:").
 //
-//   - who the channel says is writing ("a:"), an employer or a PA.
+//   - who the channel says is writing ("a:"), an employer or a PA;
+//
+//   - how long the message is ("n:"), roughly: a word or two says less
+//     than a paragraph, and the classifier should know it.
 //
 // Numbers of four or more digits are read as one word, "#", so no phone
 // number or date is learned.
@@ -76,6 +83,7 @@ func (x *extractor) extract(norm, audience string) features {
 	}
 	add("b:", prev, " $")
 	add("a:", audience)
+	add("n:", lengthBucket(len(words)))
 	if x.lex != nil {
 		counts := make([]int, len(x.lex.lists))
 		x.lex.match(words, func(l, _, _ int) { counts[l]++ })
@@ -110,4 +118,19 @@ func isNumber(w string) bool {
 		}
 	}
 	return w != ""
+}
+
+// lengthBucket names a message's length in words, roughly.
+func lengthBucket(words int) string {
+	switch {
+	case words <= 2:
+		return "1-2"
+	case words <= 5:
+		return "3-5"
+	case words <= 12:
+		return "6-12"
+	case words <= 30:
+		return "13-30"
+	}
+	return "31+"
 }

@@ -117,6 +117,13 @@ type Verdict struct {
 	// Probability is the classifier's probability of Kind's group (for
 	// danger kinds) or of Kind itself.
 	Probability float64
+	// Danger is the probability that the message is about crisis or
+	// safeguarding at all.
+	Danger float64
+	// Also is a second danger kind nearly as likely as Kind (at least half
+	// as), whose signposting line should go with the reply; empty when
+	// there is none.
+	Also Kind
 	// Self is true when the person at risk seems to be the writer
 	// themselves ("he hits me"), false when it is someone else ("my mum's
 	// carer hits her"). It chooses the words of the reply.

@@ -209,7 +209,7 @@ func (c *Checker) CheckConversation(ctx context.Context, msgs []string, audience
 	if len(msgs) == 1 || last.Level == LevelUrgent {
 		return last
 	}
-	return combine(last, c.check(Normalise(recent(msgs), c.spellings), audience))
+	return combine(last, c.check(Normalise(recent(msgs), c.spellings), audience), c.Check(ctx, msgs[len(msgs)-2], audience))
 }
 
 // recent returns the last three of msgs, oldest first, as one text.
@@ -218,15 +218,23 @@ func recent(msgs []string) string {
 }
 
 // combine returns the verdict on a conversation from the verdicts on its
-// last message and on its recent messages together. Only danger is judged
-// on the conversation: a request or a dispute belongs to the message that
-// makes it.
-func combine(last, together Verdict) Verdict {
-	if last.Level != LevelUrgent && together.Kind.Danger() && together.Level > last.Level {
-		together.By = "conversation"
-		return together
+// last message, on its recent messages together, and on the message before
+// the last. The messages together count when they are more serious than
+// the last alone and more worrying than the one before it was alone: the
+// last message added something ("...and she only does it when no one is
+// there"), rather than explaining the one before away ("...she was only
+// looking for her hearing aid"). Only danger is judged on the
+// conversation: a request or a dispute belongs to the message that makes
+// it.
+func combine(last, together, previous Verdict) Verdict {
+	if last.Level == LevelUrgent {
+		return last
 	}
-	return last
+	v := last
+	if together.Kind.Danger() && together.Level > last.Level && together.Danger > previous.Danger {
+		v, v.By = together, "conversation"
+	}
+	return v
 }
 
 // scores is what the classifier and the rules make of one normalised
@@ -267,34 +275,51 @@ func (c *Checker) check(norm string, audience knowledge.Audience) Verdict {
 	return v
 }
 
-// decide applies thresholds t to s: urgent danger first, then an explicit
-// request for a person, then a caution, then a request or a dispute the
-// classifier is sure of, then the most likely of the other kinds.
+// decide applies thresholds t to s. In order: urgent danger; an explicit
+// request for a person (the [person] rule); a request or a dispute the
+// classifier is sure enough of; a caution; then the most likely of the
+// other kinds. A hand-over that comes with danger at the caution level
+// carries that kind in Also, so its signposting line is shown too.
 func decide(s *scores, t Thresholds) Verdict {
 	crisis, safeguarding := s.group(GroupCrisis), s.group(GroupSafeguarding)
-	// The danger group that leads is the one furthest past its threshold.
-	group, prob, urgent, caution := GroupCrisis, crisis, t.UrgentCrisis, t.CautionCrisis
-	if safeguarding/t.UrgentSafeguarding > crisis/t.UrgentCrisis {
-		group, prob, urgent, caution = GroupSafeguarding, safeguarding, t.UrgentSafeguarding, t.CautionSafeguarding
+	kind := argmax(s.p[:], Kind.Danger)
+	prob := crisis
+	if kind.Group() == GroupSafeguarding {
+		prob = safeguarding
 	}
-	danger := Verdict{Kind: argmax(s.p[:], func(k Kind) bool { return k.Group() == group }), Probability: prob, By: "model"}
-	pRequested, pDispute := s.p[kindIndex(Requested)], s.p[kindIndex(Dispute)]
-	switch {
-	case prob >= urgent:
+	danger := Verdict{Kind: kind, Probability: prob, Danger: crisis + safeguarding, By: "model"}
+	// When another kind is nearly as likely, its signposting line goes
+	// with the reply: someone who hurts themselves because of what a
+	// partner does needs both sets of numbers.
+	if also := argmax(s.p[:], func(k Kind) bool { return k.Danger() && k != kind }); s.p[kindIndex(also)] >= s.p[kindIndex(kind)]/2 {
+		danger.Also = also
+	}
+	if crisis >= t.UrgentCrisis || safeguarding >= t.UrgentSafeguarding {
 		danger.Level = LevelUrgent
 		return danger
+	}
+	caution := crisis >= t.CautionCrisis || safeguarding >= t.CautionSafeguarding
+	handOver := func(k Kind, p float64, by string) Verdict {
+		v := Verdict{Kind: k, Level: LevelHandOver, Probability: p, Danger: danger.Danger, By: by}
+		if caution {
+			v.Also = kind
+		}
+		return v
+	}
+	pRequested, pDispute := s.p[kindIndex(Requested)], s.p[kindIndex(Dispute)]
+	switch {
 	case s.person:
-		return Verdict{Kind: Requested, Level: LevelHandOver, Probability: 1, By: "rule"}
-	case prob >= caution:
+		return handOver(Requested, 1, "rule")
+	case pRequested >= t.Requested && pRequested >= pDispute:
+		return handOver(Requested, pRequested, "model")
+	case pDispute >= t.Dispute:
+		return handOver(Dispute, pDispute, "model")
+	case caution:
 		danger.Level = LevelCaution
 		return danger
-	case pRequested >= t.Requested:
-		return Verdict{Kind: Requested, Level: LevelHandOver, Probability: pRequested, By: "model"}
-	case pDispute >= t.Dispute:
-		return Verdict{Kind: Dispute, Level: LevelHandOver, Probability: pDispute, By: "model"}
 	}
-	k := argmax(s.p[:], func(k Kind) bool { return !k.Danger() && k != Requested && k != Dispute })
-	v := Verdict{Kind: k, Probability: s.p[kindIndex(k)], By: "model"}
+	k := argmax(s.p[:], func(k Kind) bool { return k == Situation || k == OffTopic || k == Ordinary })
+	v := Verdict{Kind: k, Probability: s.p[kindIndex(k)], Danger: danger.Danger, By: "model"}
 	if (k == OffTopic && v.Probability < t.OffTopic) || (k == Situation && v.Probability < t.Situation) {
 		v.Kind = Ordinary
 	}
@@ -349,4 +374,37 @@ func (c *Checker) NamesDomain(message string) bool {
 	found := false
 	c.words.match(strings.Fields(Normalise(message, c.spellings)), func(l, _, _ int) { found = found || l == c.domain })
 	return found
+}
+
+// Explanation is what Explain tells about one message.
+type Explanation struct {
+	Verdict Verdict
+	// Probabilities holds the classifier's probability of each kind.
+	Probabilities map[Kind]float64
+	// Lists names the word lists (words.txt) and rules (rules.txt) with a
+	// phrase in the message.
+	Lists []string
+}
+
+// Explain checks message as Check does and says why: the classifier's
+// probabilities and the word lists it matched. It is for editors and
+// tests; the service uses Check.
+func (c *Checker) Explain(ctx context.Context, message string, audience knowledge.Audience) Explanation {
+	norm := Normalise(message, c.spellings)
+	s := c.score(norm, audience)
+	x := Explanation{Verdict: c.check(norm, audience), Probabilities: map[Kind]float64{}}
+	for i, k := range Kinds {
+		x.Probabilities[k] = s.p[i]
+	}
+	words := strings.Fields(norm)
+	seen := map[string]bool{}
+	note := func(name string) {
+		if !seen[name] {
+			seen[name] = true
+			x.Lists = append(x.Lists, name)
+		}
+	}
+	c.words.match(words, func(l, _, _ int) { note(c.words.lists[l].name) })
+	c.rules.match(words, func(l, _, _ int) { note("rule " + c.rules.lists[l].name) })
+	return x
 }

@@ -16,7 +16,7 @@ type trainOptions struct {
 	seed   uint64  // the order examples are seen in
 }
 
-var defaultTrainOptions = trainOptions{epochs: 30, rate: 0.3, l2: 1e-4, minDF: 2, seed: 1}
+var defaultTrainOptions = trainOptions{epochs: 30, rate: 0.1, l2: 1e-4, minDF: 2, seed: 1}
 
 // sample is one training example: its features, its class and its weight.
 type sample struct {
@@ -56,7 +56,7 @@ func train(classes []string, samples []sample, o trainOptions) *model {
 	classWeight := make([]float64, k)
 	for c := range k {
 		if perClass[c] > 0 {
-			classWeight[c] = math.Sqrt(float64(len(samples)) / (float64(k) * perClass[c]))
+			classWeight[c] = classWeighting(float64(len(samples)) / (float64(k) * perClass[c]))
 		}
 	}
 	w := make([]float64, len(kept)*k)
@@ -128,4 +128,51 @@ func train(classes []string, samples []sample, o trainOptions) *model {
 		}
 	}
 	return m
+}
+
+// classWeighting turns a class's imbalance (the average class size over
+// its size) into its weight.
+var classWeighting = func(float64) float64 { return 1 }
+
+// trainAveraged trains n models that see the samples in different orders
+// and returns their average: one linear model, as cheap to run as each,
+// with less of the noise any one order of training leaves in it.
+func trainAveraged(classes []string, samples []sample, o trainOptions, n int) *model {
+	k := len(classes)
+	sumBias := make([]float64, k)
+	sum := map[uint32][]float64{}
+	for i := range n {
+		oi := o
+		oi.seed = o.seed + uint64(i)
+		m := train(classes, samples, oi)
+		for c := range k {
+			sumBias[c] += float64(m.bias[c])
+		}
+		for id, row := range m.rows {
+			acc := sum[id]
+			if acc == nil {
+				acc = make([]float64, k)
+				sum[id] = acc
+			}
+			for c, v := range m.weights[int(row)*k : int(row+1)*k] {
+				acc[c] += float64(v)
+			}
+		}
+	}
+	out := &model{classes: classes, bias: make([]float32, k), rows: make(map[uint32]int32, len(sum))}
+	for c := range k {
+		out.bias[c] = float32(sumBias[c] / float64(n))
+	}
+	ids := make([]uint32, 0, len(sum))
+	for id := range sum {
+		ids = append(ids, id)
+	}
+	slices.Sort(ids)
+	for _, id := range ids {
+		out.rows[id] = int32(len(out.rows))
+		for _, v := range sum[id] {
+			out.weights = append(out.weights, float32(v/float64(n)))
+		}
+	}
+	return out
 }

@@ -11,12 +11,24 @@ import (
 // validation split's messages that do not belong to the kind.
 const (
 	budgetUrgent    = 0.01 // ordinary messages handed over as urgent
-	budgetCaution   = 0.10 // ordinary messages given a signposting line
-	budgetRequested = 0.02
-	budgetDispute   = 0.02
+	budgetCaution   = 0.05 // ordinary messages given a signposting line
+	budgetRequested = 0.01
+	budgetDispute   = 0.01
 	budgetOffTopic  = 0.01
 	budgetSituation = 0.05
 )
+
+// minKindThreshold is the least probability any kind other than crisis and
+// safeguarding is reported at, whatever the budgets allow: handing a
+// conversation over, or refusing a question as off-topic, needs at least a
+// one-in-five chance that it is right. The validation split cannot show
+// the long tail of messages unlike any in it ("what is the best phone for
+// an older person"), where a lower threshold fires on noise.
+const minKindThreshold = 0.2
+
+// averageOf is how many models, trained on the samples in different
+// orders, the kinds model averages.
+var averageOf = 5
 
 // Trained is what Train produces: the data files it writes.
 type Trained struct {
@@ -62,7 +74,7 @@ func Train(data fs.FS, trainSet, validation []Example) (Trained, error) {
 		}
 	}
 	c := &Checker{text: t, replies: replies}
-	c.kinds = train(classes, kindSamples, defaultTrainOptions)
+	c.kinds = trainAveraged(classes, kindSamples, defaultTrainOptions, averageOf)
 	c.self = train([]string{"self", "other"}, selfSamples, defaultTrainOptions)
 	for i := range Kinds {
 		c.order = append(c.order, i)
@@ -88,9 +100,9 @@ func Train(data fs.FS, trainSet, validation []Example) (Trained, error) {
 // scored is one validation example as the classifier saw it: its last
 // message, and (for a conversation) its recent messages together.
 type scored struct {
-	e        Example
-	last     scores
-	together *scores
+	e                  Example
+	last               scores
+	together, previous *scores
 }
 
 // verdict applies t to s as CheckConversation would.
@@ -99,7 +111,7 @@ func (s *scored) verdict(t Thresholds) Verdict {
 	if s.together == nil || v.Level == LevelUrgent {
 		return v
 	}
-	return combine(v, decide(s.together, t))
+	return combine(v, decide(s.together, t), decide(s.previous, t))
 }
 
 // choice is a set of thresholds with what they did on the validation
@@ -121,7 +133,8 @@ func chooseThresholds(c *Checker, validation []Example) choice {
 		s := scored{e: e, last: c.score(Normalise(msgs[len(msgs)-1], c.spellings), audienceOf(e))}
 		if len(msgs) > 1 {
 			together := c.score(Normalise(recent(msgs), c.spellings), audienceOf(e))
-			s.together = &together
+			previous := c.score(Normalise(msgs[len(msgs)-2], c.spellings), audienceOf(e))
+			s.together, s.previous = &together, &previous
 		}
 		all = append(all, s)
 	}
@@ -136,10 +149,10 @@ func chooseThresholds(c *Checker, validation []Example) choice {
 	for i := 1; i <= 99; i++ {
 		grid = append(grid, float64(i)/100)
 	}
-	t := Thresholds{Requested: 0.99, Dispute: 0.99, OffTopic: 0.99, Situation: 0.99}
 	within := func(falseAlarms, n int, budget float64) bool { return float64(falseAlarms) <= budget*float64(n) }
-
-	// Urgent: caution equal to urgent, so that only urgent counts.
+	// Requests and disputes off, caution equal to urgent, so that only
+	// urgent verdicts count while the urgent thresholds are chosen.
+	t := Thresholds{Requested: 1, Dispute: 1, OffTopic: 1, Situation: 1}
 	bestScore := -1.0
 	for _, uc := range grid {
 		for _, us := range grid {
@@ -149,13 +162,38 @@ func chooseThresholds(c *Checker, validation []Example) choice {
 			if !within(r.Other.Urgent, r.Other.N, budgetUrgent) {
 				continue
 			}
+			// Of equally good thresholds, the highest: the grid is
+			// walked upwards.
 			score := 2*frac(r.Crisis.RightGroup, r.Crisis.N) + frac(r.Safeguarding.RightGroup, r.Safeguarding.N)
-			if score > bestScore {
+			if score >= bestScore {
 				bestScore, t.UrgentCrisis, t.UrgentSafeguarding = score, uc, us
 			}
 		}
 	}
 	t.CautionCrisis, t.CautionSafeguarding = t.UrgentCrisis, t.UrgentSafeguarding
+	// Each other kind: from the highest threshold down, as long as the
+	// messages of other kinds given it stay within its budget.
+	for _, k := range []struct {
+		kind   Kind
+		field  *float64
+		budget float64
+	}{{Requested, &t.Requested, budgetRequested}, {Dispute, &t.Dispute, budgetDispute}, {OffTopic, &t.OffTopic, budgetOffTopic}, {Situation, &t.Situation, budgetSituation}} {
+		others := 0
+		for _, e := range validation {
+			if e.Label != k.kind {
+				others++
+			}
+		}
+		for i := len(grid) - 1; i >= 0 && grid[i] >= minKindThreshold; i-- {
+			prev := *k.field
+			*k.field = grid[i]
+			if !within(foundAs(all, t, k.kind), others, k.budget) {
+				*k.field = prev
+				break
+			}
+		}
+	}
+	// Cautions last: they give way to hand-overs.
 	bestScore = -1
 	for _, cc := range grid {
 		for _, cs := range grid {
@@ -169,30 +207,8 @@ func chooseThresholds(c *Checker, validation []Example) choice {
 				continue
 			}
 			score := 2*frac(r.Crisis.Urgent+r.Crisis.Caution, r.Crisis.N) + frac(r.Safeguarding.Urgent+r.Safeguarding.Caution, r.Safeguarding.N)
-			if score > bestScore {
+			if score >= bestScore {
 				bestScore, t.CautionCrisis, t.CautionSafeguarding = score, cc, cs
-			}
-		}
-	}
-	for _, k := range []struct {
-		kind   Kind
-		field  *float64
-		budget float64
-	}{{Requested, &t.Requested, budgetRequested}, {Dispute, &t.Dispute, budgetDispute}, {OffTopic, &t.OffTopic, budgetOffTopic}, {Situation, &t.Situation, budgetSituation}} {
-		// From the highest threshold down, as long as the false alarms
-		// stay within the budget: a lower threshold finds more.
-		others := 0
-		for _, e := range validation {
-			if e.Label != k.kind {
-				others++
-			}
-		}
-		for i := len(grid) - 1; i >= 0; i-- {
-			prev := *k.field
-			*k.field = grid[i]
-			if !within(foundAs(all, t, k.kind), others, k.budget) {
-				*k.field = prev
-				break
 			}
 		}
 	}

@@ -82,7 +82,7 @@ func TestAskReadsOneQuestionPerLine(t *testing.T) {
 }
 
 func TestAskHumanReadable(t *testing.T) {
-	out, _, code := runCmd(t, "", "ask", "--memory", "xylophone velvet origami")
+	out, _, code := runCmd(t, "", "ask", "--memory", "can my PA teach xylophone velvet origami")
 	if code != 0 || !strings.Contains(out, "not answered") || !strings.Contains(out, "not sure") {
 		t.Errorf("exit %d, output:\n%s", code, out)
 	}

@@ -8,16 +8,21 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"sort"
+	"strings"
 
 	"github.com/askpa/askpa/bot/safety"
+	"github.com/askpa/askpa/knowledge"
 )
 
 const safetyUsage = `usage: askpa safety train [--corpus DIR] [--data DIR]
        askpa safety eval [--corpus DIR] [--data DIR] [--json] SPLIT | FILE...
+       askpa safety check [--data DIR] [--audience employer|pa] MESSAGE
 
 train  trains the safety classifier on the corpus's train split, chooses its
        thresholds on the validation split, and writes kinds.model, self.model
        and thresholds.txt into the data folder. It never reads the test split.
+check  says what the safety layer makes of one message, and why.
 eval   checks every example of a split (train, validation, test) or of the
        given JSON Lines files and prints what was found, by label. Use the
        test split once per change of the classifier, and report it.
@@ -33,6 +38,7 @@ func runSafety(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	corpus := fs.String("corpus", "bot/safety/testdata/corpus", "the corpus `folder`, holding train, validation and test")
 	data := fs.String("data", "bot/safety/data", "the safety layer's data `folder`")
 	asJSON := fs.Bool("json", false, "eval: print the report as JSON")
+	audience := fs.String("audience", "employer", "check: who is writing, employer or pa")
 	fs.Usage = func() { fmt.Fprint(stderr, safetyUsage) }
 	if err := fs.Parse(args[1:]); err != nil {
 		return exitError{2}
@@ -48,6 +54,11 @@ func runSafety(ctx context.Context, args []string, stdout, stderr io.Writer) err
 			return usageError{"safety eval: name a split or files"}
 		}
 		return evalSafety(ctx, *corpus, *data, fs.Args(), *asJSON, stdout)
+	case "check":
+		if fs.NArg() == 0 {
+			return usageError{"safety check: give a message"}
+		}
+		return checkSafety(ctx, *data, knowledge.Audience(*audience), strings.Join(fs.Args(), " "), stdout)
 	}
 	return usageError{fmt.Sprintf("safety: unknown command %q", args[0])}
 }
@@ -101,4 +112,21 @@ func evalSafety(ctx context.Context, corpus, data string, names []string, asJSON
 		return enc.Encode(r)
 	}
 	return r.Write(stdout)
+}
+
+func checkSafety(ctx context.Context, data string, audience knowledge.Audience, message string, stdout io.Writer) error {
+	c, err := safety.Load(os.DirFS(data))
+	if err != nil {
+		return err
+	}
+	x := c.Explain(ctx, message, audience)
+	v := x.Verdict
+	fmt.Fprintf(stdout, "verdict: %s %s (p=%.2f, self=%v, by %s)\n", v.Level, v.Kind, v.Probability, v.Self, v.By)
+	kinds := safety.Kinds
+	sort.SliceStable(kinds[:], func(i, j int) bool { return x.Probabilities[kinds[i]] > x.Probabilities[kinds[j]] })
+	for _, k := range kinds[:5] {
+		fmt.Fprintf(stdout, "  %-16s %.3f\n", k, x.Probabilities[k])
+	}
+	fmt.Fprintf(stdout, "word lists: %s\n", strings.Join(x.Lists, ", "))
+	return nil
 }
