@@ -33,6 +33,10 @@ type Report struct {
 	// the rest; Tricky the ordinary and off-topic examples that use
 	// alarming words harmlessly. Crisis and Safeguarding add up each group.
 	Crisis, Safeguarding, Danger, Other, Tricky Tally
+	// SelfRight counts the urgent danger verdicts that spoke to the right
+	// person (the writer, or someone writing about another), of SelfN
+	// whose writer's voice the corpus gives.
+	SelfRight, SelfN int
 }
 
 // Evaluate checks every example as a conversation (a single message is a
@@ -46,6 +50,12 @@ func (c *Checker) Evaluate(ctx context.Context, examples []Example) Report {
 }
 
 func (r *Report) add(e Example, v Verdict) {
+	if e.Label.Danger() && v.Level == LevelUrgent && e.Voice != "" {
+		r.SelfN++
+		if v.Self == e.self() {
+			r.SelfRight++
+		}
+	}
 	t := r.Labels[e.Label]
 	if t == nil {
 		t = &Tally{}
@@ -112,6 +122,9 @@ func (r Report) Write(w io.Writer) error {
 		ratio(r.Safeguarding.RightGroup, r.Safeguarding.N), ratio(r.Safeguarding.Covered, r.Safeguarding.N),
 		ratio(r.Other.Urgent, r.Other.N), ratio(r.Tricky.Urgent, r.Tricky.N), ratio(r.Other.Urgent-r.Tricky.Urgent, plain),
 		ratio(r.Other.Caution, r.Other.N), ratio(r.Tricky.Caution, r.Tricky.N), ratio(r.Other.Caution-r.Tricky.Caution, plain))
+	if err == nil {
+		_, err = fmt.Fprintf(w, "urgent replies to the right person (the writer or someone else): %s\n", ratio(r.SelfRight, r.SelfN))
+	}
 	return err
 }
 

@@ -26,6 +26,10 @@ type features struct {
 // extractor turns normalised messages into features.
 type extractor struct {
 	lex *lexicon
+	// wordsOnly leaves out the character n-grams and word lists: for
+	// telling who a message is about, the words themselves ("I", "he",
+	// "my mum") are what count.
+	wordsOnly bool
 }
 
 // extract returns the features of a normalised message:
@@ -72,7 +76,7 @@ func (x *extractor) extract(norm, audience string) features {
 		add("w:", stem)
 		add("b:", prev, " ", stem)
 		prev = stem
-		if len(w) <= maxWordLen && !isNumber(w) {
+		if len(w) <= maxWordLen && !isNumber(w) && !x.wordsOnly {
 			padded := " " + w + " "
 			for n := 3; n <= 4; n++ {
 				for i := 0; i+n <= len(padded); i++ {
@@ -84,7 +88,10 @@ func (x *extractor) extract(norm, audience string) features {
 	add("b:", prev, " $")
 	add("a:", audience)
 	add("n:", lengthBucket(len(words)))
-	if x.lex != nil {
+	if x.wordsOnly {
+		add("p:", personOf(words))
+	}
+	if x.lex != nil && !x.wordsOnly {
 		counts := make([]int, len(x.lex.lists))
 		x.lex.match(words, func(l, _, _ int) { counts[l]++ })
 		for l, n := range counts {
@@ -133,4 +140,28 @@ func lengthBucket(words int) string {
 		return "13-30"
 	}
 	return "31+"
+}
+
+// personOf says whether a message is told mostly in the first person ("I",
+// "me", "my") or the third ("he", "she", "they"), or both alike: who is at
+// risk often shows in the balance more than in any one word.
+func personOf(words []string) string {
+	first, third := 0, 0
+	for _, w := range words {
+		switch w {
+		case "i", "me", "my", "myself", "mine", "im", "ive":
+			first++
+		case "he", "she", "him", "her", "his", "hers", "himself", "herself", "they", "them", "their", "theirs":
+			third++
+		}
+	}
+	switch {
+	case first > 2*third:
+		return "first"
+	case third > 2*first:
+		return "third"
+	case third > first:
+		return "more-third"
+	}
+	return "mixed"
 }

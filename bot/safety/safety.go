@@ -64,8 +64,9 @@ type text struct {
 	words     *lexicon
 	rules     *lexicon
 	x         extractor
-	person    int // the [person] rule
-	domain    int // the [domain] word list
+	selfX     extractor // the features the self model reads
+	person    int       // the [person] rule
+	domain    int       // the [domain] word list
 }
 
 func loadText(fsys fs.FS) (text, error) {
@@ -97,6 +98,7 @@ func loadText(fsys fs.FS) (text, error) {
 		return t, fmt.Errorf("%s: no [domain] list", fileWords)
 	}
 	t.x = extractor{lex: t.words}
+	t.selfX = extractor{wordsOnly: true}
 	return t, nil
 }
 
@@ -270,7 +272,7 @@ func (c *Checker) check(norm string, audience knowledge.Audience) Verdict {
 	s := c.score(norm, audience)
 	v := decide(&s, c.t)
 	if v.Kind.Danger() {
-		v.Self = c.self.probs(s.f, make([]float64, 0, 2))[0] >= 0.5
+		v.Self = c.self.probs(c.selfX.extract(norm, string(audience)), make([]float64, 0, 2))[0] >= 0.5
 	}
 	return v
 }

@@ -70,12 +70,13 @@ func Train(data fs.FS, trainSet, validation []Example) (Trained, error) {
 			if e.self() {
 				class = 0
 			}
-			selfSamples = append(selfSamples, sample{f: f, class: class, weight: 1})
+			sf := t.selfX.extract(Normalise(strings.Join(e.Messages(), "\n"), t.spellings), e.Audience)
+			selfSamples = append(selfSamples, sample{f: sf, class: class, weight: 1})
 		}
 	}
 	c := &Checker{text: t, replies: replies}
 	c.kinds = trainAveraged(classes, kindSamples, defaultTrainOptions, averageOf)
-	c.self = train([]string{"self", "other"}, selfSamples, defaultTrainOptions)
+	c.self = trainAveraged([]string{"self", "other"}, selfSamples, defaultTrainOptions, averageOf)
 	for i := range Kinds {
 		c.order = append(c.order, i)
 	}
