@@ -249,12 +249,12 @@ func (s *Service) question(ctx context.Context, t *turn) error {
 	if a.Answered {
 		t.conv.Misses = 0
 		t.conv.LastPassageID = a.PassageID
-		t.reply(s.answerReply(a))
+		t.reply(personFirst(s.answerReply(a)))
 		return nil
 	}
 	if a.Reason != ReasonLowConfidence {
 		// Greetings, thanks and off-topic messages are not misses.
-		t.reply(Reply{Text: a.Text, Answer: &a})
+		t.reply(personFirst(Reply{Text: a.Text, Answer: &a}))
 		return nil
 	}
 	t.conv.Misses++
@@ -265,9 +265,9 @@ func (s *Service) question(ctx context.Context, t *turn) error {
 	case t.conv.Misses >= s.cfg.OfferAfter:
 		r := s.missReply(a)
 		r.Text += "\n\n" + msgOfferPerson
-		t.reply(r)
+		t.reply(personFirst(r))
 	default:
-		t.reply(s.missReply(a))
+		t.reply(personFirst(s.missReply(a)))
 	}
 	return nil
 }
@@ -281,6 +281,29 @@ func (s *Service) answerReply(a Answer) Reply {
 		{Label: labelHuman, Action: ActionHuman},
 	})
 	r.Buttons = append(r.Buttons, suggestionRows(a)...)
+	return r
+}
+
+// personFirst moves "Talk to a person" to a row of its own at the top of a
+// reply whose answer opens with a signposting line (a caution): someone who
+// may be in danger should not have to look for the way to a person.
+func personFirst(r Reply) Reply {
+	if r.Answer == nil || r.Answer.Concern == "" {
+		return r
+	}
+	rows := [][]Button{{{Label: labelHuman, Action: ActionHuman}}}
+	for _, row := range r.Buttons {
+		var kept []Button
+		for _, b := range row {
+			if b.Action != ActionHuman {
+				kept = append(kept, b)
+			}
+		}
+		if len(kept) > 0 {
+			rows = append(rows, kept)
+		}
+	}
+	r.Buttons = rows
 	return r
 }
 

@@ -80,6 +80,12 @@ type rig struct {
 
 func newRig(tb testing.TB) *rig {
 	tb.Helper()
+	return newRigWith(tb, realEngine(tb))
+}
+
+// newRigWith is newRig with the given engine.
+func newRigWith(tb testing.TB, engine *bot.Engine) *rig {
+	tb.Helper()
 	ctx := context.Background()
 	st, err := sqlite.Open(ctx, filepath.Join(tb.TempDir(), "askpa.db"))
 	if err != nil {
@@ -100,7 +106,7 @@ func newRig(tb testing.TB) *rig {
 	if err != nil {
 		tb.Fatal(err)
 	}
-	svc, err := bot.NewService(bot.ServiceConfig{Engine: realEngine(tb), Store: fs, Desk: desk})
+	svc, err := bot.NewService(bot.ServiceConfig{Engine: engine, Store: fs, Desk: desk})
 	if err != nil {
 		tb.Fatal(err)
 	}

@@ -1,0 +1,176 @@
+package bot_test
+
+import (
+	"context"
+	"os"
+	"strings"
+	"testing"
+	"testing/fstest"
+
+	"github.com/askpa/askpa/bot"
+	"github.com/askpa/askpa/bot/safety"
+	"github.com/askpa/askpa/content"
+	"github.com/askpa/askpa/index"
+	"github.com/askpa/askpa/knowledge"
+	"github.com/askpa/askpa/support"
+)
+
+// TestUrgentReplyIsTheScriptAlone checks that an urgent message gets its
+// kind's script, for the person it is happening to or for someone worried
+// about another, and nothing from the knowledge base after it.
+func TestUrgentReplyIsTheScriptAlone(t *testing.T) {
+	tests := []struct {
+		audience   knowledge.Audience
+		msg        string
+		reason     string
+		must, lack []string
+	}{
+		{knowledge.Employer, "I want to kill myself, I have the tablets ready", bot.ReasonCrisis,
+			[]string{"116 123", "option 2", "85258", "999"}, []string{"If they have"}},
+		{knowledge.PA, "my client says she wants to end her life and has been giving her things away", bot.ReasonCrisis,
+			[]string{"116 123", "option 2", "call 999 now"}, []string{"I am really glad you told me"}},
+		{knowledge.Employer, "my husband hits me and I am scared to go home", bot.ReasonSafeguarding,
+			[]string{"0808 2000 247", "press 55", "not with you"}, []string{"Domestic abuse is never the fault of the person it happens to"}},
+	}
+	for _, tt := range tests {
+		a := answer(t, tt.msg, tt.audience)
+		if !a.Urgent || !a.Escalate || a.Reason != tt.reason || a.Concern == "" {
+			t.Errorf("%q: urgent %v, reason %q, concern %q; want an urgent %s hand-over", tt.msg, a.Urgent, a.Reason, a.Concern, tt.reason)
+			continue
+		}
+		for _, s := range tt.must {
+			if !strings.Contains(a.Text, s) {
+				t.Errorf("%q: the reply lacks %q:\n%s", tt.msg, s, a.Text)
+			}
+		}
+		for _, s := range tt.lack {
+			if strings.Contains(a.Text, s) {
+				t.Errorf("%q: the reply speaks to the wrong person (%q):\n%s", tt.msg, s, a.Text)
+			}
+		}
+		for _, src := range a.Sources {
+			if src.ID != "emergency-help" {
+				t.Errorf("%q: an urgent reply shows %s after its script", tt.msg, src.ID)
+			}
+		}
+	}
+}
+
+// cautiousEngine returns an engine whose safety layer treats every danger
+// it sees as a caution, never urgent, so that the caution path can be
+// tested whatever the classifier's probabilities.
+func cautiousEngine(tb testing.TB) *bot.Engine {
+	tb.Helper()
+	fsys := fstest.MapFS{}
+	entries, err := os.ReadDir("safety/data")
+	if err != nil {
+		tb.Fatal(err)
+	}
+	for _, e := range entries {
+		b, err := os.ReadFile("safety/data/" + e.Name())
+		if err != nil {
+			tb.Fatal(err)
+		}
+		fsys[e.Name()] = &fstest.MapFile{Data: b}
+	}
+	fsys["thresholds.txt"] = &fstest.MapFile{Data: []byte(`urgent-crisis 0.999
+urgent-safeguarding 0.999
+caution-crisis 0.01
+caution-safeguarding 0.01
+requested 0.99
+dispute 0.99
+offtopic 0.99
+situation 0.99
+`)}
+	c, err := safety.Load(fsys)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	base, err := knowledge.Load(content.FS)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	ix, err := index.Open(context.Background(), base, index.Config{})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { ix.Close() })
+	e, err := bot.NewEngine(base, ix, bot.EngineConfig{Safety: c})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return e
+}
+
+// TestCautionPutsTheLineAboveTheAnswer checks the middle level: the kind's
+// signposting line first, then the answer, and no hand-over.
+func TestCautionPutsTheLineAboveTheAnswer(t *testing.T) {
+	e := cautiousEngine(t)
+	a, err := e.Answer(context.Background(), "my PA shouted at me and slammed the door, how do I start a disciplinary", knowledge.Employer)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, _ := e.Safety().Reply(safety.Kind(a.Concern))
+	if a.Escalate || a.Urgent || a.Concern == "" || !a.Answered || !strings.HasPrefix(a.Text, r.Line+"\n\n") {
+		t.Fatalf("escalate %v, urgent %v, concern %q, answered %v; want the signposting line, then the answer:\n%s", a.Escalate, a.Urgent, a.Concern, a.Answered, a.Text)
+	}
+	if !strings.Contains(strings.ToLower(a.Text), "disciplinary") {
+		t.Errorf("the answer itself is missing:\n%s", a.Text)
+	}
+}
+
+// TestCautionOffersAPersonFirst checks that the reply to a caution puts
+// "Talk to a person" on the first row of buttons.
+func TestCautionOffersAPersonFirst(t *testing.T) {
+	r := newRigWith(t, cautiousEngine(t))
+	res := r.say(t, "my PA shouted at me and slammed the door, how do I start a disciplinary")
+	reply := only(t, res)
+	if res.EscalationID != "" || len(reply.Buttons) == 0 || reply.Buttons[0][0].Action != bot.ActionHuman {
+		t.Fatalf("escalation %q, buttons %+v: want no hand-over and a person offered first", res.EscalationID, reply.Buttons)
+	}
+	for _, row := range reply.Buttons[1:] {
+		for _, b := range row {
+			if b.Action == bot.ActionHuman {
+				t.Errorf("a person is offered twice: %+v", reply.Buttons)
+			}
+		}
+	}
+}
+
+// TestEscalationCarriesTheSafetyVerdict checks that staff see what the
+// safety layer made of the conversation, so they can mark it right or
+// wrong.
+func TestEscalationCarriesTheSafetyVerdict(t *testing.T) {
+	r := newRig(t)
+	res := r.say(t, "my husband hits me and I am scared to go home")
+	e, err := r.desk.Get(context.Background(), res.EscalationID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if e.Safety == nil || e.Safety.Kind != string(safety.DomesticAbuse) || e.Safety.Level != "urgent" || e.Safety.Probability <= 0 {
+		t.Fatalf("safety assessment %+v, want urgent domestic-abuse", e.Safety)
+	}
+	if _, err := r.desk.LabelSafety(context.Background(), e.ID, "sam", true, "", ""); err != nil {
+		t.Errorf("labelling the verdict: %v", err)
+	}
+}
+
+// TestWorryingSecondMessage checks that an ordinary question answered by
+// the bot does not hide the worrying detail that follows it: the detail is
+// handed over as urgent, with its kind for staff. (How a conversation's
+// messages are weighed together is tested in bot/safety.)
+func TestWorryingSecondMessage(t *testing.T) {
+	r := newRig(t)
+	first := r.say(t, "my mum's PA does her shopping, is that allowed from the direct payment")
+	if first.EscalationID != "" {
+		t.Fatalf("an ordinary question was handed over: %+v", first.Answer)
+	}
+	second := r.say(t, "the thing is mum's savings have gone and the PA has a new car and mum won't say why")
+	if second.Answer == nil || !second.Answer.Urgent || second.EscalationID == "" {
+		t.Fatalf("the worrying second message: %+v", second.Answer)
+	}
+	e, _ := r.desk.Get(context.Background(), second.EscalationID)
+	if e.Priority != support.PriorityUrgent || e.Safety == nil || e.Safety.Kind != string(safety.FinancialAbuse) {
+		t.Errorf("escalation %s with %+v, want urgent financial-abuse", e.Priority, e.Safety)
+	}
+}
