@@ -47,6 +47,9 @@ const (
 	ReasonCrisis        = "crisis"
 	ReasonDispute       = "dispute"
 	ReasonNotHelpful    = "not_helpful"
+	// ReasonQuietAfterSignpost: shown a crisis signposting line, the person
+	// went quiet (see Service.FollowUpQuiet).
+	ReasonQuietAfterSignpost = "quiet_after_signpost"
 )
 
 // Mode says who is answering a conversation.
@@ -73,8 +76,14 @@ type Conversation struct {
 	LastQuestion   string
 	Misses         int  // consecutive questions the bot could not answer
 	ToldWaiting    bool // the person has been told a person will reply
-	CreatedAt      time.Time
-	UpdatedAt      time.Time
+	// Caution is the crisis kind (suicidal, medical) whose signposting
+	// line the bot showed in its last answer, and CautionAt when; both are
+	// cleared when the person writes again. A conversation that stays
+	// quiet after one is followed up (see Service.FollowUpQuiet).
+	Caution   string
+	CautionAt time.Time
+	CreatedAt time.Time
+	UpdatedAt time.Time
 }
 
 // Turn is one message in a conversation.
@@ -123,6 +132,11 @@ type Store interface {
 	// seen. It returns true the first time and false for every repeat, across
 	// processes.
 	FirstDelivery(ctx context.Context, source, id string, now time.Time) (bool, error)
+	// TakeQuietCautions returns up to limit conversations whose Caution
+	// was shown at or before before (and so not written in since), oldest
+	// first, with their Caution as it was, and clears it in the store in
+	// the same transaction: each is returned once, across processes.
+	TakeQuietCautions(ctx context.Context, before time.Time, limit int) ([]Conversation, error)
 }
 
 // MailMessage is a message waiting for a web-channel user to fetch it.

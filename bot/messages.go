@@ -51,6 +51,10 @@ If an answer was not right, press "Not helpful" and I will try again or find you
 	msgDispute       = "That sounds like a decision or disagreement I should not advise on alone, so I am asking someone from the support team to get in touch. Most decisions can be challenged by asking for a review or complaining in writing, and Acas (0300 123 1100) gives free advice on problems at work."
 	msgOffTopic      = "Sorry, I can only help with questions about employing a personal assistant (PA) or working as one, in England. Try asking about {topics}, or type /topics to browse."
 
+	// msgQuietSummary is the summary of a follow-up escalation: the kind
+	// of caution shown, and the person's last message.
+	msgQuietSummary = "No reply since askpa showed a signposting line (%s) after: %s"
+
 	// defaultResponseTime completes "A person will reply here, usually ...".
 	defaultResponseTime = "within one working day"
 )

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 	"testing/fstest"
+	"time"
 
 	"github.com/askpa/askpa/bot"
 	"github.com/askpa/askpa/bot/safety"
@@ -172,5 +173,51 @@ func TestWorryingSecondMessage(t *testing.T) {
 	e, _ := r.desk.Get(context.Background(), second.EscalationID)
 	if e.Priority != support.PriorityUrgent || e.Safety == nil || e.Safety.Kind != string(safety.FinancialAbuse) {
 		t.Errorf("escalation %s with %+v, want urgent financial-abuse", e.Priority, e.Safety)
+	}
+}
+
+// TestQuietAfterASignpostIsFollowedUp checks that someone shown a crisis
+// signposting line who then goes quiet is handed to the support team,
+// urgently, once; and that someone who writes again is not.
+func TestQuietAfterASignpostIsFollowedUp(t *testing.T) {
+	ctx := context.Background()
+	r := newRigWith(t, cautiousEngine(t))
+	r.clock = time.Date(2026, 12, 7, 22, 0, 0, 0, time.UTC)
+	res := r.say(t, "some days I wish I would not wake up. anyway, how much holiday does my PA get")
+	if res.EscalationID != "" || res.Answer == nil || res.Answer.Concern != string(safety.Suicidal) {
+		t.Fatalf("escalation %q, answer %+v: want a caution for suicidal thoughts and no hand-over", res.EscalationID, res.Answer)
+	}
+	r.clock = r.clock.Add(10 * time.Minute)
+	if n, err := r.svc.FollowUpQuiet(ctx); err != nil || n != 0 {
+		t.Fatalf("after 10 quiet minutes: %d followed up, %v; want none yet", n, err)
+	}
+	r.clock = r.clock.Add(25 * time.Minute)
+	if n, err := r.svc.FollowUpQuiet(ctx); err != nil || n != 1 {
+		t.Fatalf("after 35 quiet minutes: %d followed up, %v; want 1", n, err)
+	}
+	if n, _ := r.svc.FollowUpQuiet(ctx); n != 0 {
+		t.Errorf("followed up %d more times", n)
+	}
+	page, err := r.desk.List(ctx, support.ListRequest{Limit: 10})
+	if err != nil || len(page.Escalations) != 1 {
+		t.Fatalf("queue: %+v, %v", page, err)
+	}
+	e := page.Escalations[0]
+	if e.Priority != support.PriorityUrgent || e.Reason != bot.ReasonQuietAfterSignpost || e.Safety == nil || e.Safety.Kind != string(safety.Suicidal) {
+		t.Errorf("escalation %s %s %+v, want urgent %s for suicidal", e.Priority, e.Reason, e.Safety, bot.ReasonQuietAfterSignpost)
+	}
+	if len(e.Messages) == 0 || !strings.Contains(e.Messages[0].Text, "wake up") {
+		t.Errorf("the escalation does not carry the conversation: %+v", e.Messages)
+	}
+
+	// Someone who writes again has not gone quiet.
+	other := newRigWith(t, cautiousEngine(t))
+	other.clock = time.Date(2026, 12, 7, 22, 0, 0, 0, time.UTC)
+	other.say(t, "some days I wish I would not wake up. anyway, how much holiday does my PA get")
+	other.clock = other.clock.Add(time.Minute)
+	other.say(t, "thanks")
+	other.clock = other.clock.Add(time.Hour)
+	if n, err := other.svc.FollowUpQuiet(ctx); err != nil || n != 0 {
+		t.Errorf("someone who wrote again: %d followed up, %v; want none", n, err)
 	}
 }

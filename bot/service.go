@@ -11,6 +11,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/askpa/askpa/bot/safety"
 	"github.com/askpa/askpa/knowledge"
 	"github.com/askpa/askpa/support"
 )
@@ -46,6 +47,11 @@ type ServiceConfig struct {
 	// be read with their next one when judging safety (default 30
 	// minutes).
 	ContextWindow time.Duration
+	// QuietAfter is how long someone shown a crisis signposting line (a
+	// caution for suicidal thoughts or a medical emergency) may stay quiet
+	// before the conversation is handed to the support team to check on
+	// them (default 30 minutes). See FollowUpQuiet.
+	QuietAfter time.Duration
 	// Registerer, when set, gets the service's collectors:
 	// askpa_questions_total by audience and outcome (answered, unanswered,
 	// escalated, small_talk) and askpa_feedback_total by verdict.
@@ -92,6 +98,9 @@ func NewService(cfg ServiceConfig) (*Service, error) {
 	}
 	if cfg.ContextWindow == 0 {
 		cfg.ContextWindow = 30 * time.Minute
+	}
+	if cfg.QuietAfter == 0 {
+		cfg.QuietAfter = 30 * time.Minute
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
@@ -181,6 +190,8 @@ func (s *Service) Handle(ctx context.Context, m Message) (Result, error) {
 	}
 	t := &turn{conv: conv, msg: m, now: now}
 	t.res.ConversationID = conv.ID
+	// Whatever they sent, the person has not gone quiet.
+	t.conv.Caution, t.conv.CautionAt = "", time.Time{}
 
 	switch {
 	case m.Action != "":
@@ -243,6 +254,9 @@ func (s *Service) question(ctx context.Context, t *turn) error {
 	t.res.Answer = &a
 	t.conv.LastQuestion = t.msg.Text
 	s.count(a)
+	if a.safety != nil && !a.Escalate && a.safety.Group() == safety.GroupCrisis {
+		t.conv.Caution, t.conv.CautionAt = a.Concern, t.now
+	}
 	if a.Escalate {
 		return s.escalate(ctx, t, a.Text, a.Reason, a.Urgent, a.Sources)
 	}
@@ -665,4 +679,70 @@ func clip(s string, n int) string {
 		n--
 	}
 	return s[:n]
+}
+
+// FollowUpQuiet hands to the support team, as urgent, every conversation in
+// which the bot showed a crisis signposting line (a caution) QuietAfter ago
+// or more and the person has not written since: someone who hinted at
+// suicide, or at an emergency, and went quiet should hear from a person.
+// Each conversation is followed up once, even with several processes. It
+// returns how many it handed over, and stops at the first error.
+func (s *Service) FollowUpQuiet(ctx context.Context) (int, error) {
+	if s.desk == nil {
+		return 0, nil
+	}
+	quiet, err := s.store.TakeQuietCautions(ctx, s.now().Add(-s.cfg.QuietAfter), 100)
+	if err != nil {
+		return 0, fmt.Errorf("bot: following up: %w", err)
+	}
+	n := 0
+	for _, c := range quiet {
+		if c.Mode != ModeBot {
+			continue // already with the support team
+		}
+		history, err := s.store.Turns(ctx, c.ID, s.cfg.HistoryTurns)
+		if err != nil {
+			return n, fmt.Errorf("bot: following up: %w", err)
+		}
+		ne := support.NewEscalation{
+			ConversationID: c.ID,
+			Address:        supportAddress(c.Address),
+			Audience:       string(c.Audience),
+			Reason:         ReasonQuietAfterSignpost,
+			Priority:       support.PriorityUrgent,
+			Summary:        clip(fmt.Sprintf(msgQuietSummary, c.Caution, c.LastQuestion), support.MaxSummaryLen),
+			Safety:         &support.SafetyAssessment{Kind: c.Caution, Level: safety.LevelCaution.String(), By: "conversation"},
+		}
+		for _, h := range history {
+			ne.Messages = append(ne.Messages, support.Message{From: h.From, Text: clip(h.Text, support.MaxTextLen), At: h.At})
+		}
+		e, err := s.desk.Escalate(ctx, ne)
+		if err != nil {
+			return n, fmt.Errorf("bot: following up: %w", err)
+		}
+		c.Mode, c.EscalationID, c.ToldWaiting, c.Misses = ModeWaiting, e.ID, false, 0
+		if err := s.store.SaveConversation(ctx, c); err != nil {
+			return n, fmt.Errorf("bot: following up: %w", err)
+		}
+		s.log.Info("escalated", "conversation", c.ID, "escalation", e.ID, "reason", ReasonQuietAfterSignpost, "urgent", true)
+		n++
+	}
+	return n, nil
+}
+
+// RunFollowUps calls FollowUpQuiet every interval until ctx is done,
+// logging failures, and returns nil then.
+func (s *Service) RunFollowUps(ctx context.Context, interval time.Duration) error {
+	tick := time.NewTicker(interval)
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-tick.C:
+			if _, err := s.FollowUpQuiet(ctx); err != nil && ctx.Err() == nil {
+				s.log.Error("following up quiet conversations", "error", err)
+			}
+		}
+	}
 }

@@ -76,6 +76,8 @@ type rig struct {
 	disp    *support.Dispatcher
 	channel *sentChannel
 	addr    bot.Address
+	// clock, when set, is the service's time; otherwise the real time.
+	clock time.Time
 }
 
 func newRig(tb testing.TB) *rig {
@@ -106,12 +108,18 @@ func newRigWith(tb testing.TB, engine *bot.Engine) *rig {
 	if err != nil {
 		tb.Fatal(err)
 	}
-	svc, err := bot.NewService(bot.ServiceConfig{Engine: engine, Store: fs, Desk: desk})
-	if err != nil {
+	r := &rig{store: fs, sqlite: st, desk: desk, disp: disp, channel: ch,
+		addr: bot.Address{Channel: bot.ChannelTelegram, UserID: "1001", ChatID: "1001"}}
+	now := func() time.Time {
+		if r.clock.IsZero() {
+			return time.Now()
+		}
+		return r.clock
+	}
+	if r.svc, err = bot.NewService(bot.ServiceConfig{Engine: engine, Store: fs, Desk: desk, Now: now}); err != nil {
 		tb.Fatal(err)
 	}
-	return &rig{svc: svc, store: fs, sqlite: st, desk: desk, disp: disp, channel: ch,
-		addr: bot.Address{Channel: bot.ChannelTelegram, UserID: "1001", ChatID: "1001"}}
+	return r
 }
 
 func (r *rig) say(tb testing.TB, text string) bot.Result {

@@ -7,6 +7,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -371,6 +372,10 @@ type fakeStore struct {
 	mu   sync.Mutex
 	seen map[string]bool
 	err  error
+}
+
+func (s *fakeStore) TakeQuietCautions(context.Context, time.Time, int) ([]bot.Conversation, error) {
+	return nil, errors.New("fakeStore: not used by the channel")
 }
 
 func (s *fakeStore) FirstDelivery(_ context.Context, source, id string, _ time.Time) (bool, error) {

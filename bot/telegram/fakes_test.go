@@ -77,6 +77,10 @@ func newFakeStore() *fakeStore { return &fakeStore{seen: map[string]bool{}} }
 
 var errUnused = errors.New("fakeStore: not used by the channel")
 
+func (s *fakeStore) TakeQuietCautions(context.Context, time.Time, int) ([]bot.Conversation, error) {
+	return nil, errUnused
+}
+
 func (s *fakeStore) FirstDelivery(_ context.Context, source, id string, _ time.Time) (bool, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()

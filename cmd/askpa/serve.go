@@ -178,6 +178,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer, gete
 		return nil
 	})
 	g.Go(func() error { return disp.Run(gctx) })
+	g.Go(func() error { return svc.RunFollowUps(gctx, time.Minute) })
 	for _, run := range chans.runners() {
 		g.Go(func() error { return run(gctx) })
 	}

@@ -55,6 +55,7 @@ func Run(t *testing.T, newDB NewDB) {
 		{"Conversations", testConversations},
 		{"FirstDeliveryAcrossHandles", testFirstDelivery},
 		{"Mailbox", testMailbox},
+		{"QuietCautions", testQuietCautions},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) { tc.fn(t, newDB(t)) })
@@ -789,5 +790,43 @@ func testMailbox(t *testing.T, o Opener) {
 	ms, _ = a.Since(ctx, "web-2", 0, 10)
 	if len(ms) != 1 || len(ms[0].Sources) != 1 || ms[0].Sources[0].ID != "d" {
 		t.Errorf("sources did not survive: %+v", ms)
+	}
+}
+
+// testQuietCautions checks that conversations quiet since a caution are
+// taken once, oldest first, with their caution, and only when due; and
+// that a caution cleared by the person writing again is not taken.
+func testQuietCautions(t *testing.T, o Opener) {
+	ctx := context.Background()
+	s := open(t, o)
+	now := time.Date(2026, 12, 7, 9, 0, 0, 0, time.UTC)
+	var ids []string
+	for i, at := range []time.Duration{-50 * time.Minute, -40 * time.Minute, -5 * time.Minute, -45 * time.Minute} {
+		c, err := s.Conversation(ctx, bot.Address{Channel: "web", UserID: fmt.Sprintf("quiet-%d", i)}, "employer", now)
+		if err != nil {
+			t.Fatal(err)
+		}
+		c.Caution, c.CautionAt = "suicidal", now.Add(at)
+		if i == 3 {
+			// The person wrote again: the service clears the caution.
+			c.Caution, c.CautionAt = "", time.Time{}
+		}
+		if err := s.SaveConversation(ctx, c); err != nil {
+			t.Fatal(err)
+		}
+		ids = append(ids, c.ID)
+	}
+	got, err := s.TakeQuietCautions(ctx, now.Add(-30*time.Minute), 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 2 || got[0].ID != ids[0] || got[1].ID != ids[1] || got[0].Caution != "suicidal" || !got[0].CautionAt.Equal(now.Add(-50*time.Minute)) {
+		t.Fatalf("taken %+v, want the two conversations quiet for more than 30 minutes, oldest first, with their caution", got)
+	}
+	if again, err := s.TakeQuietCautions(ctx, now.Add(time.Hour), 10); err != nil || len(again) != 1 || again[0].ID != ids[2] {
+		t.Errorf("taken again later: %+v, %v; want only the one not yet taken", again, err)
+	}
+	if c, _ := s.ConversationByID(ctx, ids[0]); c.Caution != "" || !c.CautionAt.IsZero() {
+		t.Errorf("a taken conversation keeps its caution: %+v", c)
 	}
 }

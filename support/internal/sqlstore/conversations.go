@@ -26,17 +26,20 @@ type conversationDoc struct {
 	LastQuestion   string             `json:"last_question"`
 	Misses         int                `json:"misses"`
 	ToldWaiting    bool               `json:"told_waiting"`
+	Caution        string             `json:"caution,omitempty"`
+	CautionAt      time.Time          `json:"caution_at,omitzero"`
 	UpdatedAt      time.Time          `json:"updated_at"`
 }
 
 func toDoc(c bot.Conversation) conversationDoc {
-	return conversationDoc{c.Address, c.Audience, c.AudienceChosen, c.Mode, c.EscalationID, c.LastPassageID, c.LastQuestion, c.Misses, c.ToldWaiting, c.UpdatedAt.UTC()}
+	return conversationDoc{c.Address, c.Audience, c.AudienceChosen, c.Mode, c.EscalationID, c.LastPassageID, c.LastQuestion, c.Misses, c.ToldWaiting,
+		c.Caution, c.CautionAt.UTC(), c.UpdatedAt.UTC()}
 }
 
 func fromDoc(id string, created int64, d conversationDoc) bot.Conversation {
 	return bot.Conversation{ID: id, Address: d.Address, Audience: d.Audience, AudienceChosen: d.AudienceChosen, Mode: d.Mode,
 		EscalationID: d.EscalationID, LastPassageID: d.LastPassageID, LastQuestion: d.LastQuestion, Misses: d.Misses,
-		ToldWaiting: d.ToldWaiting, CreatedAt: fromNanos(created), UpdatedAt: d.UpdatedAt}
+		ToldWaiting: d.ToldWaiting, Caution: d.Caution, CautionAt: d.CautionAt, CreatedAt: fromNanos(created), UpdatedAt: d.UpdatedAt}
 }
 
 func (s *Store) scanConversation(r Row) (bot.Conversation, error) {
@@ -116,7 +119,11 @@ func (s *Store) saveConversation(ctx context.Context, q Querier, c bot.Conversat
 	if err != nil {
 		return err
 	}
-	n, err := q.Exec(ctx, `UPDATE conversations SET doc = ? WHERE id = ?`, string(doc), c.ID)
+	var cautionAt any // NULL unless a caution waits for a reply
+	if c.Caution != "" && !c.CautionAt.IsZero() {
+		cautionAt = nanos(c.CautionAt)
+	}
+	n, err := q.Exec(ctx, `UPDATE conversations SET doc = ?, caution_at = ? WHERE id = ?`, string(doc), cautionAt, c.ID)
 	if err != nil {
 		return err
 	}
@@ -124,6 +131,45 @@ func (s *Store) saveConversation(ctx context.Context, q Querier, c bot.Conversat
 		return bot.ErrNotFound
 	}
 	return nil
+}
+
+// TakeQuietCautions returns up to limit conversations whose caution was
+// shown at or before before and not written in since, oldest first, and
+// clears their caution in the same transaction, so that each is returned
+// once across processes; see bot.Store.
+func (s *Store) TakeQuietCautions(ctx context.Context, before time.Time, limit int) ([]bot.Conversation, error) {
+	var out []bot.Conversation
+	err := s.db.InTx(ctx, func(q Querier) error {
+		out = out[:0]
+		rows, err := q.Query(ctx, `SELECT id, created_at, doc FROM conversations
+			WHERE caution_at IS NOT NULL AND caution_at <= ? ORDER BY caution_at, id LIMIT ?`+s.d.SkipLocked, nanos(before), limit)
+		if err != nil {
+			return err
+		}
+		for rows.Next() {
+			c, err := s.scanConversation(rows)
+			if err != nil {
+				rows.Close()
+				return err
+			}
+			out = append(out, c)
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return err
+		}
+		for _, c := range out {
+			c.Caution, c.CautionAt = "", time.Time{}
+			if err := s.saveConversation(ctx, q, c); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("quiet cautions: %w", err)
+	}
+	return out, nil
 }
 
 // AppendTurn adds a turn to a conversation; bot.ErrNotFound for an unknown
