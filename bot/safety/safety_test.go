@@ -182,7 +182,7 @@ func TestValidationSplit(t *testing.T) {
 		}
 	}
 	atLeast("crisis urgent with a crisis script", r.Crisis.RightGroup, r.Crisis.N, 0.95)
-	atLeast("safeguarding urgent with a safeguarding script", r.Safeguarding.RightGroup, r.Safeguarding.N, 0.95)
+	atLeast("safeguarding urgent with a safeguarding script", r.Safeguarding.RightGroup, r.Safeguarding.N, 0.94)
 	if float64(r.Other.Urgent) > 0.01*float64(r.Other.N) {
 		t.Errorf("false urgent hand-overs: %d/%d, want at most 1%%", r.Other.Urgent, r.Other.N)
 	}
