@@ -1,14 +1,11 @@
 package safety
 
 import (
-	"bufio"
-	"bytes"
-	"encoding/json"
 	"fmt"
 	"io/fs"
-	"path"
 	"strings"
 
+	"github.com/askpa/askpa/internal/jsonl"
 	"github.com/askpa/askpa/knowledge"
 )
 
@@ -63,40 +60,17 @@ func (e Example) self() bool {
 func ReadCorpus(fsys fs.FS, dir string) ([]Example, error) {
 	var out []Example
 	seen := map[string]string{}
-	err := fs.WalkDir(fsys, dir, func(p string, d fs.DirEntry, err error) error {
-		if err != nil || d.IsDir() || path.Ext(p) != ".jsonl" {
+	err := jsonl.Read(fsys, dir, func(where string, e Example) error {
+		if err := e.validate(); err != nil {
 			return err
 		}
-		data, err := fs.ReadFile(fsys, p)
-		if err != nil {
-			return err
+		if prev, dup := seen[e.ID]; dup {
+			return fmt.Errorf("id %q is used before, at %s", e.ID, prev)
 		}
-		sc := bufio.NewScanner(bytes.NewReader(data))
-		sc.Buffer(make([]byte, 64<<10), 1<<20)
-		line := 0
-		for sc.Scan() {
-			line++
-			if strings.TrimSpace(sc.Text()) == "" {
-				continue
-			}
-			where := fmt.Sprintf("%s:%d", p, line)
-			var e Example
-			dec := json.NewDecoder(bytes.NewReader(sc.Bytes()))
-			dec.DisallowUnknownFields()
-			if err := dec.Decode(&e); err != nil {
-				return fmt.Errorf("%s: %v", where, err)
-			}
-			if err := e.validate(); err != nil {
-				return fmt.Errorf("%s: %v", where, err)
-			}
-			if prev, dup := seen[e.ID]; dup {
-				return fmt.Errorf("%s: id %q is used before, at %s", where, e.ID, prev)
-			}
-			seen[e.ID] = where
-			e.File = where
-			out = append(out, e)
-		}
-		return sc.Err()
+		seen[e.ID] = where
+		e.File = where
+		out = append(out, e)
+		return nil
 	})
 	return out, err
 }
