@@ -77,6 +77,7 @@ const (
 	ActionTopic      = "topic:"    // + topic id
 	ActionAudience   = "audience:" // + employer or pa
 	ActionPassage    = "p:"        // + a short reference to a suggested passage
+	ActionMore       = "m:"        // + a short reference: the rest of that passage
 	ActionShare      = "share"     // Slack: post a private answer in the channel
 )
 

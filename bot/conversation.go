@@ -15,16 +15,18 @@ var ErrNotFound = errors.New("not found")
 // Answer is the engine's answer to one question; its JSON form is the
 // contract of "askpa ask --json" and of POST /v1/messages.
 type Answer struct {
-	Question    string             `json:"question"`
-	Audience    knowledge.Audience `json:"audience"`
-	Answered    bool               `json:"answered"`
-	Text        string             `json:"answer"`
-	Sources     []Source           `json:"sources"`
-	Confidence  float64            `json:"confidence"`
-	Escalate    bool               `json:"escalate"`
-	Urgent      bool               `json:"urgent"`
-	Reason      string             `json:"reason"`
-	Suggestions []string           `json:"suggestions"`
+	Question string             `json:"question"`
+	Audience knowledge.Audience `json:"audience"`
+	Answered bool               `json:"answered"`
+	Text     string             `json:"answer"`
+	// More is the rest of the section, shown behind a "More" button.
+	More        string   `json:"more"`
+	Sources     []Source `json:"sources"`
+	Confidence  float64  `json:"confidence"`
+	Escalate    bool     `json:"escalate"`
+	Urgent      bool     `json:"urgent"`
+	Reason      string   `json:"reason"`
+	Suggestions []string `json:"suggestions"`
 	// Concern is the crisis or safeguarding kind the safety layer saw
 	// ("suicidal", "financial-abuse"...): with Urgent, the script sent;
 	// without, a caution whose signposting line opens the answer.

@@ -27,16 +27,17 @@ const (
 // off-topic: the classifier judges words, the search what the guides say.
 const offTopicOverruleMatch = 0.6
 
+// minQuestionWords is the fewest words left of a request for a person
+// ("I want to talk to a real person" leaves "i want to") that can be a
+// question worth answering while the person waits.
+const minQuestionWords = 4
+
 // sureOffTopic is how sure the classifier must be that a message is
 // off-topic to refuse it however well the search matches ("tell me a
 // joke" matches a passage that mentions jokes). On the safety corpus's
 // validation split, messages at or above it that name nothing askpa covers
 // were off-topic 63 times in 80 and never anything else, in 1,540.
 const sureOffTopic = 0.6
-
-// minAlsoAnswerChars is the least room worth giving an answer added to a
-// hand-over; a passage cut shorter than this says too little to help.
-const minAlsoAnswerChars = 400
 
 // Searcher finds passages of the knowledge base. index.Index implements it.
 type Searcher interface {
@@ -48,9 +49,11 @@ type EngineConfig struct {
 	// Threshold is the confidence below which the engine says it has no
 	// good answer rather than guess. Default 0.35.
 	Threshold float64
-	// MaxAnswerChars bounds an answer's text; longer passages are cut at a
-	// sentence boundary. Default 2,400: one section, or two when a question
-	// spans both.
+	// MaxAnswerChars bounds what a person sees first (Answer.Text): the
+	// section's opening paragraphs up to this many characters; the rest
+	// goes in Answer.More, behind a "More" button. Default 2,400. (900, a
+	// phone screen, is the aim once every section's key figures come
+	// within its first 900 characters.)
 	MaxAnswerChars int
 	// GuideURL, when set, returns the link to show for a passage (for
 	// example a page of the full guide). By default a source links to the
@@ -162,7 +165,11 @@ func (e *Engine) AnswerIn(ctx context.Context, msgs []string, audience knowledge
 	if v.Kind == safety.Requested {
 		a.Text = msgRequested
 		a.Escalate, a.Reason, a.Confidence = true, ReasonRequested, 1
-		return a, e.alsoAnswer(ctx, &a, e.safety.Without(question), msgWhileYouWait)
+		// What is left once the request is taken out may be a question.
+		if rest := e.safety.Without(question); len(strings.Fields(rest)) >= minQuestionWords {
+			return a, e.alsoAnswer(ctx, &a, rest, msgWhileYouWait)
+		}
+		return a, nil
 	}
 	hits, err := e.search.Search(ctx, knowledge.Query{Text: question, Audience: audience, Limit: 6})
 	if err != nil {
@@ -227,23 +234,20 @@ func (e *Engine) alsoAnswer(ctx context.Context, a *Answer, question, lead strin
 	return nil
 }
 
-// appendPassage adds passage p to a, after lead when there is one, cut to
-// the room left under MaxAnswerChars. It adds nothing when less than
-// minAlsoAnswerChars would be left.
+// appendPassage adds passage p's answer to a, after lead when there is
+// one; the rest of the passage goes under More.
 func (e *Engine) appendPassage(a *Answer, p knowledge.Passage, lead string) {
 	sep := "\n\n"
 	if lead != "" {
 		sep += lead + "\n\n"
 	}
-	room := e.cfg.MaxAnswerChars - utf8.RuneCountInString(a.Text+sep)
-	if room < minAlsoAnswerChars {
-		return
-	}
 	a.Answered = true
 	if a.PassageID == "" {
 		a.PassageID = p.ID()
 	}
-	a.Text += sep + e.passageText(p, room)
+	answer, more := e.split(p)
+	a.Text += sep + answer
+	a.More = more
 	a.Sources = appendSource(a.Sources, e.source(p))
 }
 
@@ -278,26 +282,23 @@ func (e *Engine) fromHits(a *Answer, hits []knowledge.Hit) {
 	best := hits[0]
 	a.Answered = true
 	a.PassageID = best.Passage.ID()
-	a.Text = e.passageText(best.Passage, e.cfg.MaxAnswerChars)
+	a.Text, a.More = e.split(best.Passage)
 	a.Sources = appendSource(a.Sources, e.source(best.Passage))
 	rest := hits[1:]
 	// When the next passage matches nearly as well, the question probably
 	// spans both ("do I keep paying my PA while I am in hospital, and does
-	// the direct payment stop?"): show it too if the two fit in one answer.
+	// the direct payment stop?"): it follows under More.
 	if len(rest) > 0 && e.isCompanion(best, rest[0]) {
 		next := rest[0]
-		both := a.Text + "\n\n" + e.passageText(next.Passage, 0)
-		if utf8.RuneCountInString(both) <= e.cfg.MaxAnswerChars {
-			a.Text = both
-			a.Sources = appendSource(a.Sources, e.source(next.Passage))
-			rest = rest[1:]
-		}
+		a.More = strings.TrimSpace(a.More + "\n\n" + next.Passage.Section.Heading + "\n\n" + next.Passage.Section.Text)
+		a.Sources = appendSource(a.Sources, e.source(next.Passage))
+		rest = rest[1:]
 	}
 	for _, h := range rest {
 		if len(a.Suggestions) == 3 {
 			break
 		}
-		if h.Match >= e.cfg.Threshold && h.Passage.Section.Heading != best.Passage.Section.Heading {
+		if h.Match >= e.cfg.Threshold/2 && h.Passage.Section.Heading != best.Passage.Section.Heading {
 			a.suggest(h.Passage)
 		}
 	}
@@ -324,17 +325,39 @@ func (e *Engine) Passage(ref string, audience knowledge.Audience) (Answer, error
 		return Answer{}, ErrUnknownPassage
 	}
 	p, _ := e.base.Passage(id)
-	return Answer{
+	a := Answer{
 		Question: p.Section.Heading, Audience: audience, Answered: true, Confidence: 1,
-		Text: e.passageText(p, e.cfg.MaxAnswerChars), PassageID: id,
-		Sources: []Source{e.source(p)}, Suggestions: []string{},
-	}, nil
+		PassageID: id, Sources: []Source{e.source(p)}, Suggestions: []string{},
+	}
+	a.Text, a.More = e.split(p)
+	return a, nil
 }
 
-// passageText renders a passage for chat: its heading, then its text cut
-// to limit characters at a sentence or line boundary.
-func (e *Engine) passageText(p knowledge.Passage, limit int) string {
-	return Trim(p.Section.Heading+"\n\n"+p.Section.Text, limit)
+// More answers with the rest of the passage a "More" button referred to:
+// what its answer left out.
+func (e *Engine) More(ref string, audience knowledge.Audience) (Answer, error) {
+	a, err := e.Passage(ref, audience)
+	if err != nil {
+		return Answer{}, err
+	}
+	a.Text, a.More = a.More, ""
+	return a, nil
+}
+
+// split returns what a person sees first of passage p, its opening
+// paragraphs up to MaxAnswerChars (at least the first, which answers), and
+// the rest. No heading comes first: the answer does.
+func (e *Engine) split(p knowledge.Passage) (answer, more string) {
+	paras := strings.Split(p.Section.Text, "\n\n")
+	n := 0
+	for i, para := range paras {
+		size := utf8.RuneCountInString(para) + 2
+		if i > 0 && n+size > e.cfg.MaxAnswerChars {
+			return strings.Join(paras[:i], "\n\n"), strings.Join(paras[i:], "\n\n")
+		}
+		n += size
+	}
+	return Trim(p.Section.Text, max(e.cfg.MaxAnswerChars, utf8.RuneCountInString(paras[0]))), ""
 }
 
 func (e *Engine) source(p knowledge.Passage) Source {

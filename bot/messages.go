@@ -61,6 +61,7 @@ If an answer was not right, press "Not helpful" and I will try again or find you
 
 // Button labels.
 const (
+	labelMore       = "More"
 	labelHelpful    = "Helpful"
 	labelNotHelpful = "Not helpful"
 	labelHuman      = "Talk to a person"

@@ -289,6 +289,9 @@ func (s *Service) question(ctx context.Context, t *turn) error {
 // answerReply renders an answer with its feedback and suggestion buttons.
 func (s *Service) answerReply(a Answer) Reply {
 	r := Reply{Text: a.Text, Sources: a.Sources, Answer: &a}
+	if a.More != "" && a.PassageID != "" {
+		r.Buttons = append(r.Buttons, []Button{{Label: labelMore, Action: ActionMore + PassageRef(a.PassageID)}})
+	}
 	r.Buttons = append(r.Buttons, []Button{
 		{Label: labelHelpful, Action: ActionHelpful},
 		{Label: labelNotHelpful, Action: ActionNotHelpful},
@@ -567,6 +570,14 @@ func (s *Service) action(ctx context.Context, t *turn, action string) error {
 			text = msgAudiencePA
 		}
 		t.reply(Reply{Text: text})
+	case strings.HasPrefix(action, ActionMore):
+		a, err := s.engine.More(strings.TrimPrefix(action, ActionMore), t.conv.Audience)
+		if errors.Is(err, ErrUnknownPassage) {
+			t.reply(Reply{Text: "Sorry, that answer has changed since I offered it. Please ask your question again."})
+			return nil
+		}
+		t.res.Answer = &a
+		t.reply(Reply{Text: a.Text, Sources: a.Sources, Answer: &a})
 	case strings.HasPrefix(action, ActionPassage):
 		a, err := s.engine.Passage(strings.TrimPrefix(action, ActionPassage), t.conv.Audience)
 		if errors.Is(err, ErrUnknownPassage) {

@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/askpa/askpa/bot"
+	"github.com/askpa/askpa/bot/match"
 	"github.com/askpa/askpa/index"
 	"github.com/askpa/askpa/knowledge"
 )
@@ -20,6 +21,9 @@ type engineFlags struct {
 	dataDir    string
 	memory     bool
 	threshold  float64
+	// indexOnly ranks sections with the search index alone, as askpa did
+	// before the matcher (for comparisons).
+	indexOnly bool
 	// publicURL, when set, makes answers link to the guide pages askpa
 	// serves there (ASKPA_PUBLIC_URL) rather than to each guide's first source.
 	publicURL string
@@ -30,6 +34,7 @@ func (f *engineFlags) register(fl *flag.FlagSet, getenv env) {
 	fl.StringVar(&f.dataDir, "data", orDefault(getenv("ASKPA_DATA_DIR"), "./data"), "data directory holding the persistent index [ASKPA_DATA_DIR]")
 	fl.BoolVar(&f.memory, "memory", false, "build the index in memory instead of using the one under the data directory")
 	fl.Float64Var(&f.threshold, "threshold", 0, "confidence below which no answer is given (0: the engine's default)")
+	fl.BoolVar(&f.indexOnly, "index-only", false, "rank sections with the search index alone, without the trained matcher (for comparisons)")
 }
 
 func orDefault(v, def string) string {
@@ -51,7 +56,8 @@ type answering struct {
 func (a *answering) Close() error { return a.index.Close() }
 
 // open loads the knowledge base, opens (or builds) its index and
-// returns the answer engine over them.
+// returns the answer engine over them, its sections ranked by the built-in
+// matcher.
 func (f *engineFlags) open(ctx context.Context, log *slog.Logger) (*answering, error) {
 	fsys, name, err := contentFS(f.contentDir)
 	if err != nil {
@@ -69,7 +75,19 @@ func (f *engineFlags) open(ctx context.Context, log *slog.Logger) (*answering, e
 	if err != nil {
 		return nil, err
 	}
+	matcher, err := match.Default(base, ix)
+	if err != nil {
+		ix.Close()
+		return nil, err
+	}
 	ecfg := bot.EngineConfig{Threshold: f.threshold}
+	var search bot.Searcher = matcher
+	switch {
+	case f.indexOnly:
+		search = ix
+	case ecfg.Threshold == 0:
+		ecfg.Threshold = matcher.Threshold()
+	}
 	if f.publicURL != "" {
 		root := strings.TrimRight(f.publicURL, "/") + "/guides/"
 		ecfg.GuideURL = func(docID, anchor string) string {
@@ -79,7 +97,7 @@ func (f *engineFlags) open(ctx context.Context, log *slog.Logger) (*answering, e
 			return root + docID + "#" + anchor
 		}
 	}
-	eng, err := bot.NewEngine(base, ix, ecfg)
+	eng, err := bot.NewEngine(base, search, ecfg)
 	if err != nil {
 		ix.Close()
 		return nil, err

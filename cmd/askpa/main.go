@@ -10,6 +10,7 @@
 //	askpa eval [flags] FILE           run an evaluation set
 //	askpa index                       build or rebuild the persistent index
 //	askpa safety train | eval SPLIT   train or evaluate the safety classifier
+//	askpa match train | eval SPLIT    train or evaluate the section matcher
 //
 // Configuration comes from flags and the environment variables listed in
 // README.md.
@@ -44,6 +45,7 @@ commands:
   eval     run an evaluation set and print its metrics
   index    build or rebuild the persistent search index
   safety   train the safety classifier, or evaluate it on a corpus split
+  match    train the section-matching model, or evaluate it on a corpus split
 
 Run "askpa <command> -h" for the flags of a command.
 `
@@ -90,6 +92,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return runIndex(ctx, rest, stdout, stderr, getenv)
 	case "safety":
 		return runSafety(ctx, rest, stdout, stderr)
+	case "match":
+		return runMatch(ctx, rest, stdout, stderr)
 	case "-h", "-help", "--help", "help":
 		fmt.Fprint(stdout, usage)
 		return nil

@@ -1,0 +1,191 @@
+package match_test
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"math"
+	"os"
+	"strings"
+	"sync"
+	"testing"
+	"testing/fstest"
+
+	"github.com/askpa/askpa/bot/match"
+	"github.com/askpa/askpa/content"
+	"github.com/askpa/askpa/index"
+	"github.com/askpa/askpa/knowledge"
+)
+
+var (
+	once sync.Once
+	base *knowledge.Base
+	ix   *index.Index
+	err  error
+)
+
+// searchIndex returns the built-in knowledge base and an in-memory index.
+func searchIndex(tb testing.TB) (*knowledge.Base, *index.Index) {
+	tb.Helper()
+	once.Do(func() {
+		if base, err = knowledge.Load(content.FS); err != nil {
+			return
+		}
+		ix, err = index.Open(context.Background(), base, index.Config{})
+	})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return base, ix
+}
+
+func defaultMatcher(tb testing.TB) *match.Matcher {
+	tb.Helper()
+	b, x := searchIndex(tb)
+	m, err := match.Default(b, x)
+	if err != nil {
+		tb.Fatalf("match.Default: %v", err)
+	}
+	return m
+}
+
+// TestSearchFindsTheSection checks questions in words written for this
+// test (not from any corpus split) whose section no one could doubt.
+func TestSearchFindsTheSection(t *testing.T) {
+	m := defaultMatcher(t)
+	tests := []struct {
+		audience knowledge.Audience
+		q, doc   string
+	}{
+		{knowledge.Employer, "what is the statutory sick pay rate for my PA now", "sick-pay"},
+		{knowledge.PA, "how much holiday am i owed, i do 3 days a week", "pa-holiday"},
+		{knowledge.Employer, "do i have to put my PA in a pension scheme", "workplace-pensions"},
+		{knowledge.Employer, "what checks do i do before my new PA starts to see she can work in the UK", "right-to-work-checks"},
+	}
+	for _, tt := range tests {
+		hits, err := m.Search(context.Background(), knowledge.Query{Text: tt.q, Audience: tt.audience, Limit: 3})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(hits) == 0 || hits[0].Passage.Doc.ID != tt.doc {
+			var got []string
+			for _, h := range hits {
+				got = append(got, h.Passage.ID())
+			}
+			t.Errorf("%q: %v, want a section of %s first", tt.q, got, tt.doc)
+			continue
+		}
+		for i, h := range hits {
+			if h.Match < 0 || h.Match > 1 || (i > 0 && h.Score > hits[i-1].Score) || !tt.audience.Sees(h.Passage.Doc.Audience) {
+				t.Errorf("%q: hit %d %s has score %.2f, confidence %.2f: want confidences in [0,1], best first, for the audience", tt.q, i, h.Passage.ID(), h.Score, h.Match)
+			}
+		}
+	}
+}
+
+// TestValidationSplit holds the built-in matcher to what it reached on the
+// validation split when it was trained. The test split is not read.
+func TestValidationSplit(t *testing.T) {
+	m := defaultMatcher(t)
+	qs, err := match.ReadQuestions(os.DirFS("corpus"), "validation")
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := m.Evaluate(context.Background(), qs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if float64(r.Top1) < 0.63*float64(r.Questions) || float64(r.Top3) < 0.80*float64(r.Questions) {
+		t.Errorf("validation: top-1 %d, top-3 %d of %d; want at least 63%% and 80%%", r.Top1, r.Top3, r.Questions)
+	}
+}
+
+func TestNewRefusesAModelForOtherFeatures(t *testing.T) {
+	b, x := searchIndex(t)
+	if _, err := match.New(b, x, nil, match.Model{Features: []string{"x"}, Weights: []float64{1}}); err == nil {
+		t.Error("New accepted a model of other features")
+	}
+}
+
+func TestReadQuestionsNamesFileAndLine(t *testing.T) {
+	good := `{"id": "QA1-1", "section": "sick-pay#x", "q": "is she paid", "voice": "employer"}`
+	for line, want := range map[string]string{
+		`{"id": "QA1-2", "section": "s", "q": "", "voice": "pa"}`:           "x/a.jsonl:2: want id, section and q",
+		`{"id": "QA1-2", "section": "s", "q": "hi", "voice": "cat"}`:        `x/a.jsonl:2: voice "cat"`,
+		`{"id": "QA1-2", "section": "s", "q": "hi", "voice": "pa", "x": 1}`: "x/a.jsonl:2:",
+	} {
+		_, err := match.ReadQuestions(fstest.MapFS{"x/a.jsonl": {Data: []byte(good + "\n" + line + "\n")}}, "x")
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("%s: %v, want an error containing %q", line, err, want)
+		}
+	}
+	qs, err := match.ReadQuestions(fstest.MapFS{"x/a.jsonl": {Data: []byte(good + "\n")}}, "x")
+	if err != nil || len(qs) != 1 || qs[0].Writer != "QA1" || qs[0].Audience() != knowledge.Employer {
+		t.Errorf("a good file: %+v, %v", qs, err)
+	}
+}
+
+// TestModelIsCurrent retrains the model and checks that it is, to two
+// decimals, what is built in. After changing the corpus or the features, retrain with
+// "go generate ./bot/match".
+func TestModelIsCurrent(t *testing.T) {
+	if testing.Short() {
+		t.Skip("retraining takes a while; skipped in -short mode")
+	}
+	b, x := searchIndex(t)
+	train, err := match.ReadQuestions(os.DirFS("corpus"), "train")
+	if err != nil {
+		t.Fatal(err)
+	}
+	validation, err := match.ReadQuestions(os.DirFS("corpus"), "validation")
+	if err != nil {
+		t.Fatal(err)
+	}
+	model, _, err := match.Train(context.Background(), b, x, train, validation)
+	if err != nil {
+		t.Fatal(err)
+	}
+	data, err := os.ReadFile("data/model.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	built, err := match.ReadModel(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Bleve's scores differ in their last digits from one build of the
+	// index to the next, so the weights are compared to two decimals.
+	close := func(a, b float64) bool { return math.Abs(a-b) < 0.01 }
+	same := len(built.Weights) == len(model.Weights) && close(built.A, model.A) && close(built.B, model.B) &&
+		close(built.GuideA, model.GuideA) && close(built.GuideB, model.GuideB) && close(built.Threshold, model.Threshold)
+	for i := range model.Weights {
+		same = same && i < len(built.Weights) && close(built.Weights[i], model.Weights[i])
+	}
+	if !same {
+		t.Errorf("data/model.json %+v is not what training makes of the corpus %+v: run go generate ./bot/match", built, model)
+	}
+}
+
+// TestTestSplitIsFrozen fails when a file of the test split changes.
+func TestTestSplitIsFrozen(t *testing.T) {
+	sums, err := os.ReadFile("corpus/test/SHA256SUMS")
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for _, line := range strings.Split(strings.TrimSpace(string(sums)), "\n") {
+		want, name, _ := strings.Cut(line, "  ")
+		data, err := os.ReadFile("corpus/test/" + name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		sum := sha256.Sum256(data)
+		if hex.EncodeToString(sum[:]) != want {
+			t.Errorf("%s has changed since the test split was frozen", name)
+		}
+		n++
+	}
+	if n == 0 {
+		t.Error("SHA256SUMS lists no files")
+	}
+}

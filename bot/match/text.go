@@ -1,0 +1,92 @@
+package match
+
+import (
+	"math"
+	"slices"
+	"strings"
+	"unicode"
+
+	porterstemmer "github.com/blevesearch/go-porterstemmer"
+)
+
+// stopWords say nothing about which section a question is about.
+var stopWords = func() map[string]bool {
+	m := map[string]bool{}
+	for _, w := range strings.Fields(`a an the and or but if of to in on at for with from by is are was were be been being
+		it its this that these those there here i me my we our you your he him his she her they them their
+		do does did doing have has had having am can could would should will shall may might must
+		what which who whom how when where why not no so than too very just also about into over
+		as up out off then only own same such any all each some more most other get got`) {
+		m[w] = true
+	}
+	return m
+}()
+
+// vector is a text as the paraphrase memory sees it: hashed features and
+// their weights, sorted by feature, of unit length.
+type vector struct {
+	ids []uint32
+	ws  []float32
+}
+
+// terms returns the features of a text before weighting: the stems of its
+// words (not stop words), and the three-letter pieces of each word, so that
+// "holliday" still shares most of "holiday".
+func terms(text string) []uint32 {
+	var out []uint32
+	words := strings.FieldsFunc(strings.ToLower(text), func(r rune) bool {
+		return !unicode.IsLetter(r) && !unicode.IsDigit(r) && r != '\''
+	})
+	for _, w := range words {
+		w = strings.ReplaceAll(w, "'", "")
+		if w == "" || stopWords[w] {
+			continue
+		}
+		out = append(out, hash("w:"+porterstemmer.StemString(w)))
+		padded := " " + w + " "
+		if len(padded) > 26 {
+			continue
+		}
+		for i := 0; i+3 <= len(padded); i++ {
+			out = append(out, hash("c:"+padded[i:i+3]))
+		}
+	}
+	return out
+}
+
+func hash(s string) uint32 {
+	h := uint32(2166136261)
+	for i := 0; i < len(s); i++ {
+		h = (h ^ uint32(s[i])) * 16777619
+	}
+	return h
+}
+
+// weigh turns features into a unit-length TF-IDF vector; features with no
+// weight in idf (unknown, or too common to tell anything) are dropped.
+func weigh(ids []uint32, idf map[uint32]float32) vector {
+	slices.Sort(ids)
+	var v vector
+	for i := 0; i < len(ids); {
+		j := i
+		for j < len(ids) && ids[j] == ids[i] {
+			j++
+		}
+		if w, ok := idf[ids[i]]; ok {
+			v.ids = append(v.ids, ids[i])
+			v.ws = append(v.ws, w*float32(1+math.Log(float64(j-i))))
+		}
+		i = j
+	}
+	norm := float32(0)
+	for _, w := range v.ws {
+		norm += w * w
+	}
+	if norm > 0 {
+		n := float32(1 / math.Sqrt(float64(norm)))
+		for i := range v.ws {
+			v.ws[i] *= n
+		}
+	}
+	return v
+}

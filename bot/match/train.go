@@ -1,0 +1,304 @@
+package match
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"math"
+	"sort"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/askpa/askpa/knowledge"
+)
+
+// trainSteps, trainRate and trainL2 tune the gradient descent that fits the
+// model's weights; they were chosen on the validation split.
+const (
+	trainSteps = 400
+	trainRate  = 0.5
+	trainL2    = 1e-3
+)
+
+// example is a question with its candidates, described once.
+type example struct {
+	q     Question
+	cs    []candidate
+	right int // the index of the right section among cs, or -1
+}
+
+// describe finds and describes every question's candidates. Training
+// questions are described leaving out their own writer's remembered
+// questions, as a new person's message would be.
+func (m *Matcher) describe(ctx context.Context, qs []Question, leaveOutWriter bool) ([]example, error) {
+	out := make([]example, 0, len(qs))
+	for _, q := range qs {
+		writer := ""
+		if leaveOutWriter {
+			writer = q.Writer
+		}
+		cs, err := m.candidates(ctx, q.Text, q.Audience(), writer)
+		if err != nil {
+			return nil, err
+		}
+		e := example{q: q, cs: cs, right: -1}
+		for i, c := range cs {
+			if c.passage.ID() == q.Section {
+				e.right = i
+			}
+		}
+		out = append(out, e)
+	}
+	return out, nil
+}
+
+// Train fits a Model from the train split (whose questions the Matcher
+// also remembers) and calibrates its confidence on the validation split,
+// over base and the candidates search gives. It is deterministic. The
+// test split must never be passed to it. It returns the model and its
+// report on the validation split.
+func Train(ctx context.Context, base *knowledge.Base, search Searcher, train, validation []Question) (Model, Report, error) {
+	if len(train) == 0 || len(validation) == 0 {
+		return Model{}, Report{}, fmt.Errorf("match: training needs questions in both the train and the validation split")
+	}
+	m, err := New(base, search, train, Model{Features: featureNames, Weights: make([]float64, nFeatures), A: 1})
+	if err != nil {
+		return Model{}, Report{}, err
+	}
+	tr, err := m.describe(ctx, train, true)
+	if err != nil {
+		return Model{}, Report{}, err
+	}
+	// Listwise softmax regression by full-batch gradient descent.
+	w := make([]float64, nFeatures)
+	for range trainSteps {
+		grad := make([]float64, nFeatures)
+		n := 0
+		for _, e := range tr {
+			if e.right < 0 {
+				continue
+			}
+			n++
+			p := Model{Weights: w}.probabilities(e.cs)
+			for i, c := range e.cs {
+				g := p[i]
+				if i == e.right {
+					g--
+				}
+				for k := range nFeatures {
+					grad[k] += g * c.f[k]
+				}
+			}
+		}
+		for k := range w {
+			w[k] -= trainRate * (grad[k]/float64(n) + trainL2*w[k])
+		}
+	}
+	m.model.Weights = w
+	va, err := m.describe(ctx, validation, false)
+	if err != nil {
+		return Model{}, Report{}, err
+	}
+	m.model.A, m.model.B = platt(m.model, va, false)
+	m.model.GuideA, m.model.GuideB = platt(m.model, va, true)
+	m.model.Threshold = answerThreshold(m.model, va)
+	// Rounded, so that the sums of floating-point numbers in another order
+	// give the same file.
+	for k := range m.model.Weights {
+		m.model.Weights[k] = round6(m.model.Weights[k])
+	}
+	m.model.A, m.model.B = round6(m.model.A), round6(m.model.B)
+	m.model.GuideA, m.model.GuideB = round6(m.model.GuideA), round6(m.model.GuideB)
+	return m.model, m.report(va), nil
+}
+
+// answeredShare is the share of the validation split's questions, all of
+// which the knowledge base answers, that askpa should be confident enough
+// to answer; below the confidence that keeps this share, it says it is not
+// sure and offers what it found and a person.
+const answeredShare = 0.95
+
+// answerThreshold returns the confidence at or above which answeredShare
+// of the validation questions are answered, to two decimals.
+func answerThreshold(mo Model, es []example) float64 {
+	var conf []float64
+	for _, e := range es {
+		if len(e.cs) == 0 {
+			conf = append(conf, 0)
+			continue
+		}
+		p := mo.probabilities(e.cs)
+		best := argmax(p)
+		conf = append(conf, mo.calibrateGuide(guideProbability(e.cs, p)[best]))
+	}
+	sort.Float64s(conf)
+	t := conf[int((1-answeredShare)*float64(len(conf)))]
+	return math.Floor(t*100) / 100
+}
+
+// platt fits A and B so that the calibrated confidence of each example's
+// best candidate matches how often it is the right one, or, for guide, how
+// often its guide is the right one (Platt scaling, by Newton's method on
+// the log loss).
+func platt(mo Model, es []example, guide bool) (a, b float64) {
+	type point struct{ x, y float64 }
+	var pts []point
+	for _, e := range es {
+		if len(e.cs) == 0 {
+			continue
+		}
+		p := mo.probabilities(e.cs)
+		best := argmax(p)
+		pb := p[best]
+		right := best == e.right
+		if guide {
+			pb = guideProbability(e.cs, p)[best]
+			right = e.cs[best].passage.Doc.ID == docOf(e.q.Section)
+		}
+		pb = min(max(pb, 1e-6), 1-1e-6)
+		x := math.Log(pb / (1 - pb))
+		y := 0.0
+		if right {
+			y = 1
+		}
+		pts = append(pts, point{x, y})
+	}
+	a, b = 1, 0
+	for range 50 {
+		var ga, gb, haa, hab, hbb float64
+		for _, pt := range pts {
+			q := 1 / (1 + math.Exp(-(a*pt.x + b)))
+			d := q - pt.y
+			ga += d * pt.x
+			gb += d
+			v := q * (1 - q)
+			haa += v * pt.x * pt.x
+			hab += v * pt.x
+			hbb += v
+		}
+		haa += 1e-6
+		hbb += 1e-6
+		det := haa*hbb - hab*hab
+		if det == 0 {
+			break
+		}
+		a -= (hbb*ga - hab*gb) / det
+		b -= (haa*gb - hab*ga) / det
+	}
+	return a, b
+}
+
+func argmax(p []float64) int {
+	best := 0
+	for i := range p {
+		if p[i] > p[best] {
+			best = i
+		}
+	}
+	return best
+}
+
+// Report is how a Matcher did on a set of questions.
+type Report struct {
+	Questions int
+	// Top1 and Top3 count the questions whose section was ranked first, or
+	// among the first three.
+	Top1, Top3 int
+	// Answered counts the questions whose guide confidence reached the
+	// threshold, AnsweredRight those of them whose best section is in the
+	// right guide.
+	Answered, AnsweredRight int
+	// Bins is the reliability table: confidence in tenths, with how many
+	// questions fell in each and how many of them were right.
+	Bins [10]struct {
+		N, Right   int
+		Confidence float64
+	}
+}
+
+func (m *Matcher) report(es []example) Report {
+	var r Report
+	for _, e := range es {
+		r.Questions++
+		if len(e.cs) == 0 {
+			continue
+		}
+		p := m.model.probabilities(e.cs)
+		order := rank(p)
+		conf := m.model.calibrate(p[order[0]])
+		guideConf := m.model.calibrateGuide(guideProbability(e.cs, p)[order[0]])
+		right := e.right >= 0 && order[0] == e.right
+		for i := 0; i < min(3, len(order)); i++ {
+			if order[i] == e.right {
+				r.Top3++
+			}
+		}
+		if right {
+			r.Top1++
+		}
+		if guideConf >= m.model.Threshold {
+			r.Answered++
+			if e.cs[order[0]].passage.Doc.ID == docOf(e.q.Section) {
+				r.AnsweredRight++
+			}
+		}
+		bin := min(int(conf*10), 9)
+		r.Bins[bin].N++
+		r.Bins[bin].Confidence += conf
+		if right {
+			r.Bins[bin].Right++
+		}
+	}
+	return r
+}
+
+// Evaluate ranks every question and reports how the Matcher did.
+func (m *Matcher) Evaluate(ctx context.Context, qs []Question) (Report, error) {
+	es, err := m.describe(ctx, qs, false)
+	if err != nil {
+		return Report{}, err
+	}
+	return m.report(es), nil
+}
+
+func rank(p []float64) []int {
+	order := make([]int, len(p))
+	for i := range order {
+		order[i] = i
+	}
+	for i := 1; i < len(order); i++ {
+		for j := i; j > 0 && p[order[j]] > p[order[j-1]]; j-- {
+			order[j], order[j-1] = order[j-1], order[j]
+		}
+	}
+	return order
+}
+
+// Write prints r: the accuracies, then the reliability table.
+func (r Report) Write(w io.Writer) error {
+	pct := func(a, b int) string {
+		if b == 0 {
+			return "n/a"
+		}
+		return fmt.Sprintf("%d/%d (%.1f%%)", a, b, 100*float64(a)/float64(b))
+	}
+	fmt.Fprintf(w, "top-1 section: %s\ntop-3 sections: %s\nconfident enough to answer: %s, of which in the right guide: %s\n\nreliability (confidence of the best section, by tenths):\n",
+		pct(r.Top1, r.Questions), pct(r.Top3, r.Questions), pct(r.Answered, r.Questions), pct(r.AnsweredRight, r.Answered))
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, "confidence\tquestions\tmean confidence\tright\t")
+	for i, b := range r.Bins {
+		if b.N == 0 {
+			continue
+		}
+		fmt.Fprintf(tw, "%.1f-%.1f\t%d\t%.2f\t%.2f\t\n", float64(i)/10, float64(i+1)/10, b.N, b.Confidence/float64(b.N), float64(b.Right)/float64(b.N))
+	}
+	return tw.Flush()
+}
+
+func round6(x float64) float64 { return math.Round(x*1e6) / 1e6 }
+
+// docOf returns the document id of a section id ("doc#anchor").
+func docOf(section string) string {
+	doc, _, _ := strings.Cut(section, "#")
+	return doc
+}

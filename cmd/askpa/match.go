@@ -1,0 +1,130 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+
+	"github.com/askpa/askpa/bot/match"
+	"github.com/askpa/askpa/knowledge"
+)
+
+const matchUsage = `usage: askpa match train [--corpus DIR] [--out FILE]
+       askpa match eval [--corpus DIR] SPLIT | FILE...
+
+train  fits the section-matching model on the question corpus's train split
+       and calibrates it on the validation split; writes the model. It never
+       reads the test split.
+eval   ranks every question of a split (train, validation, test) or of the
+       given JSON Lines files and prints top-1 and top-3 section accuracy
+       and a reliability table, for the built-in matcher and, beside it,
+       for the search index alone. Report the test split once per change.
+`
+
+// runMatch runs "askpa match train" and "askpa match eval".
+func runMatch(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	if len(args) == 0 {
+		return usageError{"match: want train or eval\n\n" + matchUsage}
+	}
+	fs := flag.NewFlagSet("match "+args[0], flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	corpus := fs.String("corpus", "bot/match/corpus", "the question corpus `folder`, holding train, validation and test")
+	out := fs.String("out", "bot/match/data/model.json", "train: where to write the model")
+	fs.Usage = func() { fmt.Fprint(stderr, matchUsage) }
+	if err := fs.Parse(args[1:]); err != nil {
+		return exitError{2}
+	}
+	ef := engineFlags{memory: true}
+	a, err := ef.open(ctx, warnings(stderr))
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	switch args[0] {
+	case "train":
+		trainSet, err := match.ReadQuestions(os.DirFS(*corpus), "train")
+		if err != nil {
+			return err
+		}
+		validation, err := match.ReadQuestions(os.DirFS(*corpus), "validation")
+		if err != nil {
+			return err
+		}
+		model, report, err := match.Train(ctx, a.base, a.index, trainSet, validation)
+		if err != nil {
+			return err
+		}
+		b, err := json.MarshalIndent(model, "", "  ")
+		if err != nil {
+			return err
+		}
+		if err := os.WriteFile(*out, append(b, '\n'), 0o644); err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "trained on %d questions; calibrated on %d validation questions\n\nvalidation split:\n", len(trainSet), len(validation))
+		return report.Write(stdout)
+	case "eval":
+		if fs.NArg() == 0 {
+			return usageError{"match eval: name a split or files"}
+		}
+		var qs []match.Question
+		for _, name := range fs.Args() {
+			var q []match.Question
+			switch name {
+			case "train", "validation", "test":
+				q, err = match.ReadQuestions(os.DirFS(*corpus), name)
+			default:
+				q, err = match.ReadQuestions(os.DirFS(filepath.Dir(name)), filepath.Base(name))
+			}
+			if err != nil {
+				return err
+			}
+			qs = append(qs, q...)
+		}
+		m, err := match.Default(a.base, a.index)
+		if err != nil {
+			return err
+		}
+		r, err := m.Evaluate(ctx, qs)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintln(stdout, "the matcher:")
+		if err := r.Write(stdout); err != nil {
+			return err
+		}
+		top1, top3, err := indexAccuracy(ctx, a, qs)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "\nthe search index alone: top-1 %d/%d (%.1f%%), top-3 %d/%d (%.1f%%)\n",
+			top1, len(qs), 100*float64(top1)/float64(len(qs)), top3, len(qs), 100*float64(top3)/float64(len(qs)))
+		return nil
+	}
+	return usageError{fmt.Sprintf("match: unknown command %q", args[0])}
+}
+
+// indexAccuracy ranks questions with the search index alone, as askpa did
+// before the matcher, and counts the right sections found first and among
+// the first three.
+func indexAccuracy(ctx context.Context, a *answering, qs []match.Question) (top1, top3 int, err error) {
+	for _, q := range qs {
+		hits, err := a.index.Search(ctx, knowledge.Query{Text: q.Text, Audience: q.Audience(), Limit: 3})
+		if err != nil {
+			return 0, 0, err
+		}
+		for i, h := range hits {
+			if h.Passage.ID() == q.Section {
+				if i == 0 {
+					top1++
+				}
+				top3++
+			}
+		}
+	}
+	return top1, top3, nil
+}
