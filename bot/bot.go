@@ -71,6 +71,7 @@ const (
 	ActionHelpful    = "helpful"
 	ActionNotHelpful = "not_helpful"
 	ActionHuman      = "human"
+	ActionSupport    = "support" // talk to a person about one's situation
 	ActionCancel     = "cancel"
 	ActionRephrase   = "rephrase"
 	ActionTopics     = "topics"

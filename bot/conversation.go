@@ -27,6 +27,10 @@ type Answer struct {
 	Urgent      bool     `json:"urgent"`
 	Reason      string   `json:"reason"`
 	Suggestions []string `json:"suggestions"`
+	// Situation is true when the person described their situation of need
+	// rather than asked a question: the answer opens with an
+	// acknowledgement and the first steps, and offers a person.
+	Situation bool `json:"situation,omitempty"`
 	// Concern is the crisis or safeguarding kind the safety layer saw
 	// ("suicidal", "financial-abuse"...): with Urgent, the script sent;
 	// without, a caution whose signposting line opens the answer.
@@ -49,6 +53,9 @@ const (
 	ReasonCrisis        = "crisis"
 	ReasonDispute       = "dispute"
 	ReasonNotHelpful    = "not_helpful"
+	// ReasonNeedsSupport: someone who described their situation accepted
+	// the offer of a person.
+	ReasonNeedsSupport = "needs-support"
 	// ReasonQuietAfterSignpost: shown a crisis signposting line, the person
 	// went quiet (see Service.FollowUpQuiet).
 	ReasonQuietAfterSignpost = "quiet_after_signpost"

@@ -187,8 +187,14 @@ func (e *Engine) AnswerIn(ctx context.Context, msgs []string, audience knowledge
 	default:
 		e.fromHits(&a, hits)
 	}
-	if v.Level == safety.LevelCaution {
+	switch {
+	case v.Level == safety.LevelCaution:
 		e.caution(&a, v)
+	case v.Kind == safety.Situation:
+		// Someone describing their situation rather than asking: warmth
+		// first, then what the guides say, and a person offered.
+		a.Situation = true
+		a.Text = msgSituation + "\n\n" + a.Text
 	}
 	return a, nil
 }

@@ -221,3 +221,30 @@ func TestQuietAfterASignpostIsFollowedUp(t *testing.T) {
 		t.Errorf("someone who wrote again: %d followed up, %v; want none", n, err)
 	}
 }
+
+// TestSituationIsAcknowledgedAndOffersAPerson checks that someone who
+// describes their situation rather than asking a question gets an
+// acknowledgement, what the guides say, and a person offered first; and
+// that accepting hands over as needs-support, not urgent.
+func TestSituationIsAcknowledgedAndOffersAPerson(t *testing.T) {
+	r := newRig(t)
+	res := r.say(t, "my wife has just been told she has motor neurone disease and I am trying to hold everything together, I do not know what help there is or where to begin")
+	reply := only(t, res)
+	if res.EscalationID != "" || res.Answer == nil || !res.Answer.Situation {
+		t.Fatalf("escalation %q, answer %+v: want the situation acknowledged, no hand-over yet", res.EscalationID, res.Answer)
+	}
+	if len(reply.Buttons) == 0 || reply.Buttons[0][0].Action != bot.ActionSupport {
+		t.Fatalf("buttons %+v: want a person offered first", reply.Buttons)
+	}
+	if !strings.Contains(reply.Text, "You do not have to work it all out at once") {
+		t.Errorf("no acknowledgement:\n%s", reply.Text)
+	}
+	accepted := r.press(t, bot.ActionSupport)
+	e, err := r.desk.Get(context.Background(), accepted.EscalationID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if e.Reason != bot.ReasonNeedsSupport || e.Priority != support.PriorityNormal {
+		t.Errorf("escalation %s %s, want a normal %s hand-over", e.Reason, e.Priority, bot.ReasonNeedsSupport)
+	}
+}

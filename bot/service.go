@@ -266,8 +266,9 @@ func (s *Service) question(ctx context.Context, t *turn) error {
 		t.reply(personFirst(s.answerReply(a)))
 		return nil
 	}
-	if a.Reason != ReasonLowConfidence {
-		// Greetings, thanks and off-topic messages are not misses.
+	if a.Reason != ReasonLowConfidence || a.Situation {
+		// Greetings, thanks, off-topic messages and people describing
+		// their situation are not misses.
 		t.reply(personFirst(Reply{Text: a.Text, Answer: &a}))
 		return nil
 	}
@@ -303,12 +304,18 @@ func (s *Service) answerReply(a Answer) Reply {
 
 // personFirst moves "Talk to a person" to a row of its own at the top of a
 // reply whose answer opens with a signposting line (a caution): someone who
-// may be in danger should not have to look for the way to a person.
+// may be in danger should not have to look for the way to a person. Someone
+// who described their situation (a new diagnosis, feeling overwhelmed) is
+// offered a person to talk it through the same way.
 func personFirst(r Reply) Reply {
-	if r.Answer == nil || r.Answer.Concern == "" {
+	if r.Answer == nil || (r.Answer.Concern == "" && !r.Answer.Situation) {
 		return r
 	}
-	rows := [][]Button{{{Label: labelHuman, Action: ActionHuman}}}
+	first := Button{Label: labelHuman, Action: ActionHuman}
+	if r.Answer.Situation && r.Answer.Concern == "" {
+		first = Button{Label: labelSupport, Action: ActionSupport}
+	}
+	rows := [][]Button{{first}}
 	for _, row := range r.Buttons {
 		var kept []Button
 		for _, b := range row {
@@ -530,17 +537,22 @@ func (s *Service) action(ctx context.Context, t *turn, action string) error {
 		}}})
 	case action == ActionRephrase:
 		t.reply(Reply{Text: msgRephrase})
-	case action == ActionHuman:
+	case action == ActionHuman, action == ActionSupport:
 		if t.conv.Mode != ModeBot && t.conv.EscalationID != "" {
 			t.reply(Reply{Text: msgAlreadyHanded})
 			return nil
 		}
+		reason := ReasonRequested
+		if action == ActionSupport {
+			// Offered a person after describing their situation.
+			reason = ReasonNeedsSupport
+		}
 		a := Answer{
 			Question: t.msg.Text, Audience: t.conv.Audience, Text: "Of course.", Confidence: 1,
-			Escalate: true, Reason: ReasonRequested, Sources: []Source{}, Suggestions: []string{},
+			Escalate: true, Reason: reason, Sources: []Source{}, Suggestions: []string{},
 		}
 		t.res.Answer = &a
-		return s.escalate(ctx, t, a.Text, ReasonRequested, false, nil)
+		return s.escalate(ctx, t, a.Text, reason, false, nil)
 	case action == ActionCancel:
 		if t.conv.Mode == ModeBot || t.conv.EscalationID == "" {
 			t.conv.Mode = ModeBot
