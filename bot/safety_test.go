@@ -107,7 +107,7 @@ situation 0.99
 // signposting line first, then the answer, and no hand-over.
 func TestCautionPutsTheLineAboveTheAnswer(t *testing.T) {
 	e := cautiousEngine(t)
-	a, err := e.Answer(context.Background(), "my PA shouted at me and slammed the door, how do I start a disciplinary", knowledge.Employer)
+	a, err := e.Answer(context.Background(), "my PA pushed me and shouted at me, how do I start a disciplinary process with her", knowledge.Employer)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -124,7 +124,7 @@ func TestCautionPutsTheLineAboveTheAnswer(t *testing.T) {
 // "Talk to a person" on the first row of buttons.
 func TestCautionOffersAPersonFirst(t *testing.T) {
 	r := newRigWith(t, cautiousEngine(t))
-	res := r.say(t, "my PA shouted at me and slammed the door, how do I start a disciplinary")
+	res := r.say(t, "my PA pushed me and shouted at me, how do I start a disciplinary process with her")
 	reply := only(t, res)
 	if res.EscalationID != "" || len(reply.Buttons) == 0 || reply.Buttons[0][0].Action != bot.ActionHuman {
 		t.Fatalf("escalation %q, buttons %+v: want no hand-over and a person offered first", res.EscalationID, reply.Buttons)

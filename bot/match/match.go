@@ -35,9 +35,10 @@ var featureNames = []string{
 	"search score", "search match", "search rank", // from the index, 0 when it did not find the section
 	"likeness", "second likeness", "likeness rank", // from the remembered questions
 	"search match × likeness", "audience exact", "found by both",
+	"centroid likeness", "centroid rank",
 }
 
-const nFeatures = 9
+const nFeatures = 11
 
 // Model is the trained part of a Matcher.
 type Model struct {
@@ -117,17 +118,36 @@ func (m *Matcher) candidates(ctx context.Context, text string, audience knowledg
 		at[h.Passage.ID()] = len(cs)
 		cs = append(cs, c)
 	}
-	for rank, id := range top(like, memoryCandidates) {
+	add := func(id string) int {
 		i, ok := at[id]
 		if !ok {
 			p, _ := m.base.Passage(id)
 			i = len(cs)
 			at[id] = i
 			cs = append(cs, candidate{passage: p})
-		} else {
+		}
+		return i
+	}
+	for rank, id := range top(like, memoryCandidates) {
+		_, found := at[id]
+		i := add(id)
+		if found {
 			cs[i].f[8] = 1
 		}
 		cs[i].f[5] = 1 / float64(rank+1)
+	}
+	central := m.mem.centroidLikeness(text, writer)
+	for id := range central {
+		if p, ok := m.base.Passage(id); !ok || !audience.Sees(p.Doc.Audience) {
+			delete(central, id)
+		}
+	}
+	centralLike := make(map[string]likeness, len(central))
+	for id, c := range central {
+		centralLike[id] = likeness{best: c}
+	}
+	for rank, id := range top(centralLike, memoryCandidates) {
+		cs[add(id)].f[10] = 1 / float64(rank+1)
 	}
 	for i := range cs {
 		id := cs[i].passage.ID()
@@ -137,6 +157,7 @@ func (m *Matcher) candidates(ctx context.Context, text string, audience knowledg
 		if cs[i].passage.Doc.Audience == audience {
 			cs[i].f[7] = 1
 		}
+		cs[i].f[9] = central[id]
 	}
 	return cs, nil
 }

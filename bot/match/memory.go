@@ -16,6 +16,11 @@ type memory struct {
 	writer  []string // who wrote it
 	idf     map[uint32]float32
 	post    map[uint32][]posting
+	// centroids adds up each section's question vectors, and byWriter
+	// the same for each of its writers, so that a writer's own questions
+	// can be left out.
+	centroids map[string]map[uint32]float64
+	byWriter  map[string]map[string]map[uint32]float64
 }
 
 type posting struct {
@@ -25,7 +30,8 @@ type posting struct {
 
 // newMemory remembers questions (each for one section, by one writer).
 func newMemory(qs []Question) *memory {
-	m := &memory{idf: map[uint32]float32{}, post: map[uint32][]posting{}}
+	m := &memory{idf: map[uint32]float32{}, post: map[uint32][]posting{},
+		centroids: map[string]map[uint32]float64{}, byWriter: map[string]map[string]map[uint32]float64{}}
 	raw := make([][]uint32, len(qs))
 	df := map[uint32]int{}
 	for i, q := range qs {
@@ -48,11 +54,49 @@ func newMemory(qs []Question) *memory {
 		m.section = append(m.section, q.Section)
 		m.writer = append(m.writer, q.Writer)
 		v := weigh(raw[i], m.idf)
+		c := m.centroids[q.Section]
+		if c == nil {
+			c = map[uint32]float64{}
+			m.centroids[q.Section] = c
+			m.byWriter[q.Section] = map[string]map[uint32]float64{}
+		}
+		w := m.byWriter[q.Section][q.Writer]
+		if w == nil {
+			w = map[uint32]float64{}
+			m.byWriter[q.Section][q.Writer] = w
+		}
 		for k, id := range v.ids {
 			m.post[id] = append(m.post[id], posting{int32(i), v.ws[k]})
+			c[id] += float64(v.ws[k])
+			w[id] += float64(v.ws[k])
 		}
 	}
 	return m
+}
+
+// centroidLikeness returns, for every section, the cosine of text with
+// the sum of the section's question vectors (without writer's own).
+func (m *memory) centroidLikeness(text, writer string) map[string]float64 {
+	v := weigh(terms(text), m.idf)
+	out := make(map[string]float64, len(m.centroids))
+	for sec, c := range m.centroids {
+		own := m.byWriter[sec][writer]
+		dot, norm := 0.0, 0.0
+		for id, x := range c {
+			x -= own[id]
+			norm += x * x
+		}
+		if norm == 0 {
+			continue
+		}
+		for k, id := range v.ids {
+			dot += float64(v.ws[k]) * (c[id] - own[id])
+		}
+		if dot > 0 {
+			out[sec] = dot / math.Sqrt(norm)
+		}
+	}
+	return out
 }
 
 // likeness is how much a message resembles the questions of one section.

@@ -75,18 +75,18 @@ func (f *engineFlags) open(ctx context.Context, log *slog.Logger) (*answering, e
 	if err != nil {
 		return nil, err
 	}
-	matcher, err := match.Default(base, ix)
-	if err != nil {
-		ix.Close()
-		return nil, err
-	}
 	ecfg := bot.EngineConfig{Threshold: f.threshold}
-	var search bot.Searcher = matcher
-	switch {
-	case f.indexOnly:
-		search = ix
-	case ecfg.Threshold == 0:
-		ecfg.Threshold = matcher.Threshold()
+	var search bot.Searcher = ix
+	if !f.indexOnly {
+		matcher, err := match.Default(base, ix)
+		if err != nil {
+			ix.Close()
+			return nil, err
+		}
+		search = matcher
+		if ecfg.Threshold == 0 {
+			ecfg.Threshold = matcher.Threshold()
+		}
 	}
 	if f.publicURL != "" {
 		root := strings.TrimRight(f.publicURL, "/") + "/guides/"

@@ -38,7 +38,9 @@ func runMatch(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err := fs.Parse(args[1:]); err != nil {
 		return exitError{2}
 	}
-	ef := engineFlags{memory: true}
+	// Training must not need the model it makes: the engine is opened
+	// with the index alone.
+	ef := engineFlags{memory: true, indexOnly: true}
 	a, err := ef.open(ctx, warnings(stderr))
 	if err != nil {
 		return err
