@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/askpa/askpa/bot"
+	"github.com/askpa/askpa/bot/match"
 	"github.com/askpa/askpa/content"
 	"github.com/askpa/askpa/index"
 	"github.com/askpa/askpa/knowledge"
@@ -21,7 +22,8 @@ var (
 )
 
 // Engine returns the engine over the built-in knowledge base with an
-// in-memory index and the default rules. It fails tb when the knowledge base
+// in-memory index and the built-in matcher and safety layer, as askpa
+// serve answers. It fails tb when the knowledge base
 // does not load.
 func Engine(tb testing.TB) *bot.Engine {
 	tb.Helper()
@@ -34,7 +36,11 @@ func Engine(tb testing.TB) *bot.Engine {
 		if ix, err = index.Open(context.Background(), base, index.Config{}); err != nil {
 			return
 		}
-		engine, err = bot.NewEngine(base, ix, bot.EngineConfig{})
+		var m *match.Matcher
+		if m, err = match.Default(base, ix); err != nil {
+			return
+		}
+		engine, err = bot.NewEngine(base, m, bot.EngineConfig{Threshold: m.Threshold()})
 	})
 	if err != nil {
 		tb.Fatalf("building the answer engine: %v", err)

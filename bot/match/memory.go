@@ -21,6 +21,14 @@ type memory struct {
 	// can be left out.
 	centroids map[string]map[uint32]float64
 	byWriter  map[string]map[string]map[uint32]float64
+	norms     map[string]float64 // of each centroid, with every writer
+	// centroidPost lists, for each feature, the centroids that have it.
+	centroidPost map[uint32][]centroidWeight
+}
+
+type centroidWeight struct {
+	section string
+	w       float64
 }
 
 type posting struct {
@@ -31,7 +39,8 @@ type posting struct {
 // newMemory remembers questions (each for one section, by one writer).
 func newMemory(qs []Question) *memory {
 	m := &memory{idf: map[uint32]float32{}, post: map[uint32][]posting{},
-		centroids: map[string]map[uint32]float64{}, byWriter: map[string]map[string]map[uint32]float64{}}
+		centroids: map[string]map[uint32]float64{}, byWriter: map[string]map[string]map[uint32]float64{},
+		norms: map[string]float64{}, centroidPost: map[uint32][]centroidWeight{}}
 	raw := make([][]uint32, len(qs))
 	df := map[uint32]int{}
 	for i, q := range qs {
@@ -71,6 +80,18 @@ func newMemory(qs []Question) *memory {
 			w[id] += float64(v.ws[k])
 		}
 	}
+	secs := make([]string, 0, len(m.centroids))
+	for sec := range m.centroids {
+		secs = append(secs, sec)
+	}
+	sort.Strings(secs)
+	for _, sec := range secs {
+		for id, x := range m.centroids[sec] {
+			m.norms[sec] += x * x
+			m.centroidPost[id] = append(m.centroidPost[id], centroidWeight{sec, x})
+		}
+		m.norms[sec] = math.Sqrt(m.norms[sec])
+	}
 	return m
 }
 
@@ -78,22 +99,29 @@ func newMemory(qs []Question) *memory {
 // the sum of the section's question vectors (without writer's own).
 func (m *memory) centroidLikeness(text, writer string) map[string]float64 {
 	v := weigh(terms(text), m.idf)
-	out := make(map[string]float64, len(m.centroids))
-	for sec, c := range m.centroids {
-		own := m.byWriter[sec][writer]
-		dot, norm := 0.0, 0.0
-		for id, x := range c {
-			x -= own[id]
-			norm += x * x
+	dots := map[string]float64{}
+	for k, id := range v.ids {
+		for _, c := range m.centroidPost[id] {
+			dots[c.section] += float64(v.ws[k]) * c.w
 		}
-		if norm == 0 {
-			continue
+	}
+	out := make(map[string]float64, len(dots))
+	for sec, dot := range dots {
+		norm := m.norms[sec]
+		if own := m.byWriter[sec][writer]; own != nil {
+			// Training: leave the writer's own questions out.
+			sq := 0.0
+			for id, x := range m.centroids[sec] {
+				x -= own[id]
+				sq += x * x
+			}
+			norm = math.Sqrt(sq)
+			for k, id := range v.ids {
+				dot -= float64(v.ws[k]) * own[id]
+			}
 		}
-		for k, id := range v.ids {
-			dot += float64(v.ws[k]) * (c[id] - own[id])
-		}
-		if dot > 0 {
-			out[sec] = dot / math.Sqrt(norm)
+		if norm > 0 && dot > 0 {
+			out[sec] = dot / norm
 		}
 	}
 	return out
