@@ -40,7 +40,7 @@ func Engine(tb testing.TB) *bot.Engine {
 		if m, err = match.Default(base, ix); err != nil {
 			return
 		}
-		engine, err = bot.NewEngine(base, m, bot.EngineConfig{Threshold: m.Threshold()})
+		engine, err = bot.NewEngine(base, m, bot.EngineConfig{})
 	})
 	if err != nil {
 		tb.Fatalf("building the answer engine: %v", err)

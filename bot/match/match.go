@@ -35,10 +35,10 @@ var featureNames = []string{
 	"search score", "search match", "search rank", // from the index, 0 when it did not find the section
 	"likeness", "second likeness", "likeness rank", // from the remembered questions
 	"search match × likeness", "audience exact", "found by both",
-	"centroid likeness", "centroid rank",
+	"centroid likeness", "centroid rank", "coverage",
 }
 
-const nFeatures = 11
+const nFeatures = 12
 
 // Model is the trained part of a Matcher.
 type Model struct {
@@ -47,19 +47,10 @@ type Model struct {
 	Weights  []float64 `json:"weights"`
 	// A and B calibrate the best candidate's probability p into the
 	// confidence that it is the section that answers the message:
-	// 1/(1+exp(-(A·logit(p)+B))).
+	// 1/(1+exp(-(A·logit(p)+B))). askpa reports it (askpa match eval);
+	// it does not yet answer on it (see minSearchMatch).
 	A float64 `json:"a"`
 	B float64 `json:"b"`
-	// GuideA and GuideB calibrate the probability of the best candidate's
-	// guide (all its sections' probabilities added up) into the confidence
-	// that the answer is in that guide. Guides often have several sections
-	// near enough to one question ("how many weeks of holiday"), each of
-	// which answers it; this is the confidence askpa answers on.
-	GuideA float64 `json:"guide_a"`
-	GuideB float64 `json:"guide_b"`
-	// Threshold is the guide confidence below which askpa says it is not
-	// sure.
-	Threshold float64 `json:"threshold"`
 }
 
 // Matcher ranks sections for messages. It is safe for concurrent use.
@@ -68,6 +59,8 @@ type Matcher struct {
 	search Searcher
 	mem    *memory
 	model  Model
+	// words holds the stems of each passage's heading, title and text.
+	words map[string]map[string]bool
 }
 
 // New returns a Matcher over base that takes candidates from search,
@@ -83,12 +76,12 @@ func New(base *knowledge.Base, search Searcher, questions []Question, model Mode
 			known = append(known, q)
 		}
 	}
-	return &Matcher{base: base, search: search, mem: newMemory(known), model: model}, nil
+	mt := &Matcher{base: base, search: search, mem: newMemory(known), model: model, words: map[string]map[string]bool{}}
+	for _, p := range base.Passages() {
+		mt.words[p.ID()] = stems(p.Doc.Title + " " + p.Section.Heading + " " + p.Section.Text)
+	}
+	return mt, nil
 }
-
-// Threshold returns the confidence below which askpa should say it is not
-// sure.
-func (m *Matcher) Threshold() float64 { return m.model.Threshold }
 
 // candidate is one section that might answer a message.
 type candidate struct {
@@ -149,8 +142,28 @@ func (m *Matcher) candidates(ctx context.Context, text string, audience knowledg
 	for rank, id := range top(centralLike, memoryCandidates) {
 		cs[add(id)].f[10] = 1 / float64(rank+1)
 	}
+	asked := stems(text)
+	weight := make(map[string]float64, len(asked))
+	total := 0.0
+	for w := range asked {
+		if idf, ok := m.mem.idf[hash("w:"+w)]; ok {
+			weight[w] = float64(idf)
+		} else {
+			weight[w] = 1 // a word no one asked about: counts a little
+		}
+		total += weight[w]
+	}
 	for i := range cs {
 		id := cs[i].passage.ID()
+		if total > 0 {
+			covered := 0.0
+			for w, wt := range weight {
+				if m.words[id][w] {
+					covered += wt
+				}
+			}
+			cs[i].f[11] = covered / total
+		}
 		l := like[id]
 		cs[i].f[3], cs[i].f[4] = l.best, l.second
 		cs[i].f[6] = cs[i].f[1] * l.best
@@ -188,45 +201,22 @@ func (mo Model) probabilities(cs []candidate) []float64 {
 // that it is the section that answers the message.
 func (mo Model) calibrate(p float64) float64 { return platt1(mo.A, mo.B, p) }
 
-// calibrateGuide turns the probability of a guide into the confidence
-// that the answer is in it.
-func (mo Model) calibrateGuide(p float64) float64 { return platt1(mo.GuideA, mo.GuideB, p) }
-
 func platt1(a, b, p float64) float64 {
 	p = min(max(p, 1e-6), 1-1e-6)
 	return 1 / (1 + math.Exp(-(a*math.Log(p/(1-p)) + b)))
 }
 
-// guideProbability returns, for each candidate, the probability of its
-// guide: the probabilities of all candidates from the same document added
-// up.
-func guideProbability(cs []candidate, p []float64) []float64 {
-	byDoc := map[string]float64{}
-	for i, c := range cs {
-		byDoc[c.passage.Doc.ID] += p[i]
-	}
-	g := make([]float64, len(cs))
-	for i, c := range cs {
-		g[i] = byDoc[c.passage.Doc.ID]
-	}
-	return g
-}
+// minSearchMatch is how much of a message's telling words (the index's
+// match) a section must contain to be given as the answer. The corpus has
+// no unanswerable questions, so the model's calibrated probability cannot
+// say "I don't know" to an on-topic question nothing answers (it was 0.56
+// for a question about a boiler); the index's coverage can.
+const minSearchMatch = 0.35
 
-// Evidence a section needs for its calibrated confidence to count: people's
-// questions for it that the message resembles this much, or this much of
-// the message's telling words in the section (the index's match). The
-// corpus has no unanswerable questions, so calibration alone cannot say
-// "I don't know" to an on-topic question nothing answers.
-const (
-	minLikeness    = 0.3
-	minSearchMatch = 0.35
-)
-
-// Search answers q like the index does, ranked by the model: Score is each
-// section's probability relative to the best's, and Match the calibrated
-// confidence that the answer is in the section's guide, or the index's
-// match when there is too little evidence for the section (see
-// minLikeness).
+// Search answers q like the index does, ranked by the model among the
+// sections the index found enough of the message in (see minSearchMatch),
+// then the others: Score is each section's probability relative to the
+// best's, and Match the index's match, which the engine's threshold reads.
 func (m *Matcher) Search(ctx context.Context, q knowledge.Query) ([]knowledge.Hit, error) {
 	cs, err := m.candidates(ctx, q.Text, q.Audience, "")
 	if err != nil {
@@ -236,12 +226,7 @@ func (m *Matcher) Search(ctx context.Context, q knowledge.Query) ([]knowledge.Hi
 		return nil, nil
 	}
 	p := m.model.probabilities(cs)
-	guide := guideProbability(cs, p)
-	order := make([]int, len(cs))
-	for i := range order {
-		order[i] = i
-	}
-	sort.SliceStable(order, func(a, b int) bool { return p[order[a]] > p[order[b]] })
+	order := ranking(cs, p)
 	limit := q.Limit
 	if limit <= 0 {
 		limit = 5
@@ -252,11 +237,28 @@ func (m *Matcher) Search(ctx context.Context, q knowledge.Query) ([]knowledge.Hi
 		h := cs[i].hit
 		h.Passage = cs[i].passage
 		h.Score = p[i] / best
-		h.Match = m.model.calibrateGuide(guide[i])
-		if cs[i].f[3] < minLikeness && cs[i].f[1] < minSearchMatch {
-			h.Match = min(h.Match, cs[i].f[1])
-		}
+		// The confidence is the index's: how much of the message's
+		// telling words the section covers (0 when it did not find it).
+		h.Match = cs[i].f[1]
 		hits = append(hits, h)
 	}
 	return hits, nil
+}
+
+// ranking returns the candidates' order: those the index found enough of
+// the message's words in first (see minSearchMatch), each group by the
+// model's probability.
+func ranking(cs []candidate, p []float64) []int {
+	order := make([]int, len(cs))
+	for i := range order {
+		order[i] = i
+	}
+	eligible := func(i int) bool { return cs[i].f[1] >= minSearchMatch }
+	sort.SliceStable(order, func(a, b int) bool {
+		if ea, eb := eligible(order[a]), eligible(order[b]); ea != eb {
+			return ea
+		}
+		return p[order[a]] > p[order[b]]
+	})
+	return order
 }

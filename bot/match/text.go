@@ -90,3 +90,17 @@ func weigh(ids []uint32, idf map[uint32]float32) vector {
 	}
 	return v
 }
+
+// stems returns the stems of a text's words (not stop words), each once.
+func stems(text string) map[string]bool {
+	out := map[string]bool{}
+	for _, w := range strings.FieldsFunc(strings.ToLower(text), func(r rune) bool {
+		return !unicode.IsLetter(r) && !unicode.IsDigit(r) && r != '\''
+	}) {
+		w = strings.ReplaceAll(w, "'", "")
+		if w != "" && !stopWords[w] {
+			out[porterstemmer.StemString(w)] = true
+		}
+	}
+	return out
+}

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"math"
-	"sort"
 	"strings"
 	"text/tabwriter"
 
@@ -53,11 +52,13 @@ func (m *Matcher) describe(ctx context.Context, qs []Question, leaveOutWriter bo
 }
 
 // Train fits a Model from the train split (whose questions the Matcher
-// also remembers) and calibrates its confidence on the validation split,
-// over base and the candidates search gives. It is deterministic. The
-// test split must never be passed to it. It returns the model and its
-// report on the validation split.
-func Train(ctx context.Context, base *knowledge.Base, search Searcher, train, validation []Question) (Model, Report, error) {
+// also remembers) and calibrates its confidence on the validation split
+// and on unanswerable, messages no section answers (off-topic messages of
+// another validation split), over base and the candidates search gives.
+// It is deterministic up to the index's floating point. The test split
+// must never be passed to it. It returns the model and its report on the
+// validation split.
+func Train(ctx context.Context, base *knowledge.Base, search Searcher, train, validation []Question, unanswerable []Question) (Model, Report, error) {
 	if len(train) == 0 || len(validation) == 0 {
 		return Model{}, Report{}, fmt.Errorf("match: training needs questions in both the train and the validation split")
 	}
@@ -99,48 +100,25 @@ func Train(ctx context.Context, base *knowledge.Base, search Searcher, train, va
 	if err != nil {
 		return Model{}, Report{}, err
 	}
-	m.model.A, m.model.B = platt(m.model, va, false)
-	m.model.GuideA, m.model.GuideB = platt(m.model, va, true)
-	m.model.Threshold = answerThreshold(m.model, va)
+	none, err := m.describe(ctx, unanswerable, false)
+	if err != nil {
+		return Model{}, Report{}, err
+	}
+	calibration := append(append([]example(nil), va...), none...)
+	m.model.A, m.model.B = platt(m.model, calibration)
 	// Rounded, so that the sums of floating-point numbers in another order
 	// give the same file.
 	for k := range m.model.Weights {
 		m.model.Weights[k] = round6(m.model.Weights[k])
 	}
 	m.model.A, m.model.B = round6(m.model.A), round6(m.model.B)
-	m.model.GuideA, m.model.GuideB = round6(m.model.GuideA), round6(m.model.GuideB)
 	return m.model, m.report(va), nil
 }
 
-// answeredShare is the share of the validation split's questions, all of
-// which the knowledge base answers, that askpa should be confident enough
-// to answer; below the confidence that keeps this share, it says it is not
-// sure and offers what it found and a person.
-const answeredShare = 0.95
-
-// answerThreshold returns the confidence at or above which answeredShare
-// of the validation questions are answered, to two decimals.
-func answerThreshold(mo Model, es []example) float64 {
-	var conf []float64
-	for _, e := range es {
-		if len(e.cs) == 0 {
-			conf = append(conf, 0)
-			continue
-		}
-		p := mo.probabilities(e.cs)
-		best := argmax(p)
-		conf = append(conf, mo.calibrateGuide(guideProbability(e.cs, p)[best]))
-	}
-	sort.Float64s(conf)
-	t := conf[int((1-answeredShare)*float64(len(conf)))]
-	return math.Floor(t*100) / 100
-}
-
 // platt fits A and B so that the calibrated confidence of each example's
-// best candidate matches how often it is the right one, or, for guide, how
-// often its guide is the right one (Platt scaling, by Newton's method on
-// the log loss).
-func platt(mo Model, es []example, guide bool) (a, b float64) {
+// best candidate matches how often it is the right section (Platt scaling,
+// by Newton's method on the log loss).
+func platt(mo Model, es []example) (a, b float64) {
 	type point struct{ x, y float64 }
 	var pts []point
 	for _, e := range es {
@@ -149,13 +127,8 @@ func platt(mo Model, es []example, guide bool) (a, b float64) {
 		}
 		p := mo.probabilities(e.cs)
 		best := argmax(p)
-		pb := p[best]
+		pb := min(max(p[best], 1e-6), 1-1e-6)
 		right := best == e.right
-		if guide {
-			pb = guideProbability(e.cs, p)[best]
-			right = e.cs[best].passage.Doc.ID == docOf(e.q.Section)
-		}
-		pb = min(max(pb, 1e-6), 1-1e-6)
 		x := math.Log(pb / (1 - pb))
 		y := 0.0
 		if right {
@@ -204,10 +177,14 @@ type Report struct {
 	// Top1 and Top3 count the questions whose section was ranked first, or
 	// among the first three.
 	Top1, Top3 int
-	// Answered counts the questions whose guide confidence reached the
-	// threshold, AnsweredRight those of them whose best section is in the
-	// right guide.
+	// Answered counts the questions whose first section the index found
+	// enough of the question in to be given as the answer, AnsweredRight
+	// those of them whose first section is the right one.
 	Answered, AnsweredRight int
+	// ModelTop1 counts the questions the model's own best guess (before
+	// the index's coverage comes first) got right: what the reliability
+	// table calibrates.
+	ModelTop1 int
 	// Bins is the reliability table: confidence in tenths, with how many
 	// questions fell in each and how many of them were right.
 	Bins [10]struct {
@@ -224,9 +201,8 @@ func (m *Matcher) report(es []example) Report {
 			continue
 		}
 		p := m.model.probabilities(e.cs)
-		order := rank(p)
-		conf := m.model.calibrate(p[order[0]])
-		guideConf := m.model.calibrateGuide(guideProbability(e.cs, p)[order[0]])
+		order := ranking(e.cs, p)
+		conf := m.model.calibrate(p[argmax(p)])
 		right := e.right >= 0 && order[0] == e.right
 		for i := 0; i < min(3, len(order)); i++ {
 			if order[i] == e.right {
@@ -236,11 +212,14 @@ func (m *Matcher) report(es []example) Report {
 		if right {
 			r.Top1++
 		}
-		if guideConf >= m.model.Threshold {
+		if e.cs[order[0]].f[1] >= minSearchMatch {
 			r.Answered++
-			if e.cs[order[0]].passage.Doc.ID == docOf(e.q.Section) {
+			if right {
 				r.AnsweredRight++
 			}
+		}
+		if argmax(p) == e.right {
+			r.ModelTop1++
 		}
 		bin := min(int(conf*10), 9)
 		r.Bins[bin].N++
@@ -261,19 +240,6 @@ func (m *Matcher) Evaluate(ctx context.Context, qs []Question) (Report, error) {
 	return m.report(es), nil
 }
 
-func rank(p []float64) []int {
-	order := make([]int, len(p))
-	for i := range order {
-		order[i] = i
-	}
-	for i := 1; i < len(order); i++ {
-		for j := i; j > 0 && p[order[j]] > p[order[j-1]]; j-- {
-			order[j], order[j-1] = order[j-1], order[j]
-		}
-	}
-	return order
-}
-
 // Write prints r: the accuracies, then the reliability table.
 func (r Report) Write(w io.Writer) error {
 	pct := func(a, b int) string {
@@ -282,8 +248,8 @@ func (r Report) Write(w io.Writer) error {
 		}
 		return fmt.Sprintf("%d/%d (%.1f%%)", a, b, 100*float64(a)/float64(b))
 	}
-	fmt.Fprintf(w, "top-1 section: %s\ntop-3 sections: %s\nconfident enough to answer: %s, of which in the right guide: %s\n\nreliability (confidence of the best section, by tenths):\n",
-		pct(r.Top1, r.Questions), pct(r.Top3, r.Questions), pct(r.Answered, r.Questions), pct(r.AnsweredRight, r.Answered))
+	fmt.Fprintf(w, "top-1 section: %s\ntop-3 sections: %s\nanswered (the index found enough of the question in the first section): %s, of which right: %s\nthe model's own best guess: %s\n\nreliability of the model's calibrated confidence in its best guess, by tenths:\n",
+		pct(r.Top1, r.Questions), pct(r.Top3, r.Questions), pct(r.Answered, r.Questions), pct(r.AnsweredRight, r.Answered), pct(r.ModelTop1, r.Questions))
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintln(tw, "confidence\tquestions\tmean confidence\tright\t")
 	for i, b := range r.Bins {

@@ -84,9 +84,6 @@ func (f *engineFlags) open(ctx context.Context, log *slog.Logger) (*answering, e
 			return nil, err
 		}
 		search = matcher
-		if ecfg.Threshold == 0 {
-			ecfg.Threshold = matcher.Threshold()
-		}
 	}
 	if f.publicURL != "" {
 		root := strings.TrimRight(f.publicURL, "/") + "/guides/"

@@ -159,10 +159,11 @@ func TestEvalRejectsBadFile(t *testing.T) {
 }
 
 // TestPublicEvaluationSet holds the answer engine to a bar just below what
-// it reaches on the public sample: at least 80% passes (the trained
-// matcher, never tuned to this sample, passed 22 to 25 of its 26 as it was
-// built; the search index alone reached 26 only after being tuned to it),
-// every escalation case escalates and no off-topic question is answered. The sample lives outside
+// it reaches on the public sample: at least 85% passes (with the trained
+// matcher, which was never tuned to this sample, 24 of its 26; the search
+// index alone reached 26 on the earlier content only after being tuned
+// to it), every escalation case escalates and no off-topic question is
+// answered. The sample lives outside
 // the repository: ASKPA_PUBLIC_EVAL names it (.ci/run sets it), else
 // shared/eval beside the checkout; without it the test is skipped.
 func TestPublicEvaluationSet(t *testing.T) {
@@ -173,7 +174,7 @@ func TestPublicEvaluationSet(t *testing.T) {
 	if _, err := os.Stat(path); err != nil {
 		t.Skipf("no public evaluation set at %s (set ASKPA_PUBLIC_EVAL)", path)
 	}
-	out, errOut, code := runCmd(t, "", "eval", "--memory", "--min-pass", "0.8", "--min-escalation-recall", "1", "--min-offtopic-refused", "1", path)
+	out, errOut, code := runCmd(t, "", "eval", "--memory", "--min-pass", "0.85", "--min-escalation-recall", "1", "--min-offtopic-refused", "1", path)
 	if code != 0 {
 		t.Errorf("public evaluation below the bar: %s\n%s", errOut, out)
 	}
@@ -182,11 +183,9 @@ func TestPublicEvaluationSet(t *testing.T) {
 // TestDevelopmentEvaluationSet keeps the wider development set (written
 // from the facts, not from the content) from sliding back: it guards the
 // knowledge base and the ranking against regressions, and every one of its
-// crisis, safeguarding, dispute and hand-over cases must escalate. The bar
-// is just below what the trained matcher reaches (127 to 132 of 160); the
-// search index alone reached 145 only after being tuned to this set.
+// crisis, safeguarding, dispute and hand-over cases must escalate.
 func TestDevelopmentEvaluationSet(t *testing.T) {
-	out, errOut, code := runCmd(t, "", "eval", "--memory", "--min-pass", "0.78", "--min-escalation-recall", "1",
+	out, errOut, code := runCmd(t, "", "eval", "--memory", "--min-pass", "0.82", "--min-escalation-recall", "1",
 		"--max-false-escalations", "1", "--min-offtopic-refused", "1", filepath.Join("..", "..", "testdata", "eval", "dev.jsonl"))
 	if code != 0 {
 		t.Errorf("development evaluation below the bar: %s\n%s", errOut, out)

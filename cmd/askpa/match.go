@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 
 	"github.com/askpa/askpa/bot/match"
+	"github.com/askpa/askpa/bot/safety"
 	"github.com/askpa/askpa/knowledge"
 )
 
@@ -34,6 +35,7 @@ func runMatch(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fs.SetOutput(stderr)
 	corpus := fs.String("corpus", "bot/match/corpus", "the question corpus `folder`, holding train, validation and test")
 	out := fs.String("out", "bot/match/data/model.json", "train: where to write the model")
+	safetyCorpus := fs.String("safety-corpus", "bot/safety/testdata/corpus", "train: the safety corpus, whose validation split's off-topic messages calibrate what no section answers")
 	fs.Usage = func() { fmt.Fprint(stderr, matchUsage) }
 	if err := fs.Parse(args[1:]); err != nil {
 		return exitError{2}
@@ -56,7 +58,11 @@ func runMatch(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		if err != nil {
 			return err
 		}
-		model, report, err := match.Train(ctx, a.base, a.index, trainSet, validation)
+		unanswerable, err := offTopic(*safetyCorpus)
+		if err != nil {
+			return err
+		}
+		model, report, err := match.Train(ctx, a.base, a.index, trainSet, validation, unanswerable)
 		if err != nil {
 			return err
 		}
@@ -129,4 +135,24 @@ func indexAccuracy(ctx context.Context, a *answering, qs []match.Question) (top1
 		}
 	}
 	return top1, top3, nil
+}
+
+// offTopic returns the off-topic messages of the safety corpus's
+// validation split as questions no section answers.
+func offTopic(corpus string) ([]match.Question, error) {
+	ex, err := safety.ReadCorpus(os.DirFS(corpus), "validation")
+	if err != nil {
+		return nil, err
+	}
+	var qs []match.Question
+	for _, e := range ex {
+		if e.Label == safety.OffTopic && e.Text != "" {
+			voice := "employer"
+			if e.Audience == "pa" {
+				voice = "pa"
+			}
+			qs = append(qs, match.Question{ID: e.ID, Text: e.Text, Voice: voice})
+		}
+	}
+	return qs, nil
 }
