@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -186,6 +187,11 @@ func (e *Engine) AnswerIn(ctx context.Context, msgs []string, audience knowledge
 		e.dispute(&a, hits)
 	default:
 		e.fromHits(&a, hits)
+		if a.Answered {
+			if err := e.otherQuestions(ctx, &a, question); err != nil {
+				return Answer{}, err
+			}
+		}
 	}
 	switch {
 	case v.Level == safety.LevelCaution:
@@ -197,6 +203,67 @@ func (e *Engine) AnswerIn(ctx context.Context, msgs []string, audience knowledge
 		a.Text = msgSituation + "\n\n" + a.Text
 	}
 	return a, nil
+}
+
+// maxOtherQuestions bounds how many further questions of one message are
+// looked up.
+const maxOtherQuestions = 3
+
+// otherQuestions offers, first among a's suggestions, the best section for
+// each other question a message asks ("how much holiday does she get? and
+// do I pay her for bank holidays?"), when it is not the section answered.
+func (e *Engine) otherQuestions(ctx context.Context, a *Answer, message string) error {
+	qs := questions(message)
+	if len(qs) < 2 {
+		return nil
+	}
+	var offered []string
+	for _, q := range qs[:min(len(qs), maxOtherQuestions+1)] {
+		hits, err := e.search.Search(ctx, knowledge.Query{Text: q, Audience: a.Audience, Limit: 1})
+		if err != nil {
+			return fmt.Errorf("bot: answering: %w", err)
+		}
+		if len(hits) == 0 || hits[0].Match < e.cfg.Threshold || hits[0].Passage.ID() == a.PassageID {
+			continue
+		}
+		offered = append(offered, hits[0].Passage.ID())
+	}
+	if len(offered) == 0 {
+		return nil
+	}
+	before, ids := a.Suggestions, a.suggestionIDs
+	a.Suggestions, a.suggestionIDs = nil, nil
+	for _, id := range offered {
+		if p, ok := e.base.Passage(id); ok {
+			a.suggest(p)
+		}
+	}
+	for i, s := range before {
+		if len(a.Suggestions) < 3 && !slices.Contains(a.Suggestions, s) {
+			a.Suggestions = append(a.Suggestions, s)
+			a.suggestionIDs = append(a.suggestionIDs, ids[i])
+		}
+	}
+	return nil
+}
+
+// questions splits a message into the questions it asks: its sentences
+// that end with "?", when there are several; otherwise the whole message.
+func questions(message string) []string {
+	var out []string
+	start := 0
+	for i, r := range message {
+		if r == '?' {
+			if q := strings.TrimSpace(message[start : i+1]); len(strings.Fields(q)) >= 3 {
+				out = append(out, q)
+			}
+			start = i + 1
+		}
+	}
+	if len(out) < 2 {
+		return []string{message}
+	}
+	return out
 }
 
 // urgent fills a with the script for an urgent verdict, and nothing else:

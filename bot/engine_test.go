@@ -291,3 +291,28 @@ func TestDisputeShowsTheFirstStepAndTheRule(t *testing.T) {
 		}
 	}
 }
+
+// TestSeveralQuestionsInOneMessage checks that a message asking two
+// things answers one and offers the other's section to tap.
+func TestSeveralQuestionsInOneMessage(t *testing.T) {
+	a := answer(t, "My PA works three days a week and has asked for two weeks off in August, how much paid holiday is she entitled to this year and can I make her take some at Christmas? Also, do I need employers liability insurance?", knowledge.Employer)
+	if !a.Answered {
+		t.Fatalf("not answered: %+v", a)
+	}
+	first, _, _ := strings.Cut(a.PassageID, "#")
+	want := "employers-liability-insurance"
+	if first == want {
+		want = "holiday-entitlement"
+	}
+	offered := ""
+	if len(a.Suggestions) > 0 {
+		for _, p := range realEngine(t).Base().Passages() {
+			if p.Section.Heading == a.Suggestions[0] {
+				offered = p.Doc.ID
+			}
+		}
+	}
+	if offered != want {
+		t.Errorf("answered from %s; the first suggestion %q is from %q, want the other question's guide (%s)", a.PassageID, a.Suggestions, offered, want)
+	}
+}
