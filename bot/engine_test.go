@@ -2,6 +2,7 @@ package bot_test
 
 import (
 	"context"
+	"errors"
 	"strings"
 	"testing"
 	"unicode/utf8"
@@ -314,5 +315,37 @@ func TestSeveralQuestionsInOneMessage(t *testing.T) {
 	}
 	if offered != want {
 		t.Errorf("answered from %s; the first suggestion %q is from %q, want the other question's guide (%s)", a.PassageID, a.Suggestions, offered, want)
+	}
+}
+
+// TestAnswerThenMore checks the split of a long section: what the person
+// sees first opens with the section's answer and stays within the limit
+// (beyond the first paragraph), the rest comes with More, and together
+// they are the whole section.
+func TestAnswerThenMore(t *testing.T) {
+	base := realEngine(t).Base()
+	doc := base.Document("sick-pay")
+	p, _ := base.Passage("sick-pay#" + doc.Sections[0].Anchor)
+	e, err := bot.NewEngine(base, fixedSearcher{{Passage: p, Score: 1, Match: 0.9}}, bot.EngineConfig{MaxAnswerChars: 300})
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, err := e.Answer(context.Background(), "how much sick pay does my PA get", knowledge.Employer)
+	if err != nil {
+		t.Fatal(err)
+	}
+	first, _, _ := strings.Cut(p.Section.Text, "\n\n")
+	if !strings.HasPrefix(a.Text, first) || a.More == "" || a.Text+"\n\n"+a.More != p.Section.Text {
+		t.Fatalf("answer %q\nmore %q\nwant the first paragraph first and the rest under More", a.Text, a.More)
+	}
+	if len([]rune(a.Text)) > max(300, len([]rune(first))) {
+		t.Errorf("the answer is %d characters, over the limit", len([]rune(a.Text)))
+	}
+	rest, err := e.More(bot.PassageRef(p.ID()), knowledge.Employer)
+	if err != nil || rest.Text != a.More {
+		t.Errorf("More: %q, %v; want the rest of the section", rest.Text, err)
+	}
+	if _, err := e.More("nope", knowledge.Employer); !errors.Is(err, bot.ErrUnknownPassage) {
+		t.Errorf("More of an unknown passage: %v", err)
 	}
 }

@@ -48,6 +48,7 @@ If an answer was not right, press "Not helpful" and I will try again or find you
 	msgStaffPrefix   = "Support team: "
 	msgWhileYouWait  = "While you wait, this is what the guidance says:"
 	msgSituation     = "I am sorry you are dealing with so much. You do not have to work it all out at once, and you do not have to do it alone: a person on the support team can talk it through with you (press the button below). Here is where many people start:"
+	msgPassageGone   = "Sorry, that answer has changed since I offered it. Please ask your question again."
 	msgRequested     = "Of course. I will pass your conversation to the support team so a person can help you."
 	msgDispute       = "That sounds like a decision or disagreement I should not advise on alone, so I am asking someone from the support team to get in touch. Most decisions can be challenged by asking for a review or complaining in writing, and Acas (0300 123 1100) gives free advice on problems at work."
 	msgOffTopic      = "Sorry, I can only help with questions about employing a personal assistant (PA) or working as one, in England. Try asking about {topics}, or type /topics to browse."

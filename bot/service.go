@@ -582,21 +582,23 @@ func (s *Service) action(ctx context.Context, t *turn, action string) error {
 			text = msgAudiencePA
 		}
 		t.reply(Reply{Text: text})
-	case strings.HasPrefix(action, ActionMore):
-		a, err := s.engine.More(strings.TrimPrefix(action, ActionMore), t.conv.Audience)
+	case strings.HasPrefix(action, ActionMore), strings.HasPrefix(action, ActionPassage):
+		more := strings.HasPrefix(action, ActionMore)
+		show, ref := s.engine.Passage, strings.TrimPrefix(action, ActionPassage)
+		if more {
+			show, ref = s.engine.More, strings.TrimPrefix(action, ActionMore)
+		}
+		a, err := show(ref, t.conv.Audience)
 		if errors.Is(err, ErrUnknownPassage) {
-			t.reply(Reply{Text: "Sorry, that answer has changed since I offered it. Please ask your question again."})
+			t.reply(Reply{Text: msgPassageGone})
 			return nil
 		}
 		t.res.Answer = &a
-		t.reply(Reply{Text: a.Text, Sources: a.Sources, Answer: &a})
-	case strings.HasPrefix(action, ActionPassage):
-		a, err := s.engine.Passage(strings.TrimPrefix(action, ActionPassage), t.conv.Audience)
-		if errors.Is(err, ErrUnknownPassage) {
-			t.reply(Reply{Text: "Sorry, that answer has changed since I offered it. Please ask your question again."})
+		if more {
+			// The rest of an answer already rated: no buttons again.
+			t.reply(Reply{Text: a.Text, Sources: a.Sources, Answer: &a})
 			return nil
 		}
-		t.res.Answer = &a
 		t.conv.LastPassageID = a.PassageID
 		t.reply(s.answerReply(a))
 	default:

@@ -5,6 +5,7 @@ import (
 	"io/fs"
 	"strings"
 
+	"github.com/askpa/askpa/bot/safety"
 	"github.com/askpa/askpa/internal/jsonl"
 	"github.com/askpa/askpa/knowledge"
 )
@@ -47,4 +48,25 @@ func ReadQuestions(fsys fs.FS, dir string) ([]Question, error) {
 		return nil
 	})
 	return out, err
+}
+
+// Unanswerable returns the off-topic messages of a safety corpus split
+// (bot/safety's format) as questions no section answers, for calibrating
+// the model's confidence.
+func Unanswerable(fsys fs.FS, dir string) ([]Question, error) {
+	ex, err := safety.ReadCorpus(fsys, dir)
+	if err != nil {
+		return nil, err
+	}
+	var qs []Question
+	for _, e := range ex {
+		if e.Label == safety.OffTopic && e.Text != "" {
+			voice := "employer"
+			if e.Audience == "pa" {
+				voice = "pa"
+			}
+			qs = append(qs, Question{ID: e.ID, Text: e.Text, Voice: voice})
+		}
+	}
+	return qs, nil
 }

@@ -12,7 +12,6 @@ import (
 	"testing/fstest"
 
 	"github.com/askpa/askpa/bot/match"
-	"github.com/askpa/askpa/bot/safety"
 	"github.com/askpa/askpa/content"
 	"github.com/askpa/askpa/index"
 	"github.com/askpa/askpa/knowledge"
@@ -147,19 +146,9 @@ func TestModelIsCurrent(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var unanswerable []match.Question
-	ex, err := safety.ReadCorpus(os.DirFS("../safety/testdata/corpus"), "validation")
+	unanswerable, err := match.Unanswerable(os.DirFS("../safety/testdata/corpus"), "validation")
 	if err != nil {
 		t.Fatal(err)
-	}
-	for _, e := range ex {
-		if e.Label == safety.OffTopic && e.Text != "" {
-			voice := "employer"
-			if e.Audience == "pa" {
-				voice = "pa"
-			}
-			unanswerable = append(unanswerable, match.Question{ID: e.ID, Text: e.Text, Voice: voice})
-		}
 	}
 	model, _, err := match.Train(context.Background(), b, x, train, validation, unanswerable)
 	if err != nil {

@@ -10,7 +10,6 @@ import (
 	"path/filepath"
 
 	"github.com/askpa/askpa/bot/match"
-	"github.com/askpa/askpa/bot/safety"
 	"github.com/askpa/askpa/knowledge"
 )
 
@@ -58,7 +57,7 @@ func runMatch(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		if err != nil {
 			return err
 		}
-		unanswerable, err := offTopic(*safetyCorpus)
+		unanswerable, err := match.Unanswerable(os.DirFS(*safetyCorpus), "validation")
 		if err != nil {
 			return err
 		}
@@ -135,24 +134,4 @@ func indexAccuracy(ctx context.Context, a *answering, qs []match.Question) (top1
 		}
 	}
 	return top1, top3, nil
-}
-
-// offTopic returns the off-topic messages of the safety corpus's
-// validation split as questions no section answers.
-func offTopic(corpus string) ([]match.Question, error) {
-	ex, err := safety.ReadCorpus(os.DirFS(corpus), "validation")
-	if err != nil {
-		return nil, err
-	}
-	var qs []match.Question
-	for _, e := range ex {
-		if e.Label == safety.OffTopic && e.Text != "" {
-			voice := "employer"
-			if e.Audience == "pa" {
-				voice = "pa"
-			}
-			qs = append(qs, match.Question{ID: e.ID, Text: e.Text, Voice: voice})
-		}
-	}
-	return qs, nil
 }
