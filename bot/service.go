@@ -176,6 +176,9 @@ func (s *Service) Handle(ctx context.Context, m Message) (Result, error) {
 	if m.Address.ChatID == "" {
 		m.Address.ChatID = m.Address.UserID
 	}
+	// Invalid UTF-8 and NUL characters never reach a store: PostgreSQL
+	// refuses them, and a refused message would be lost.
+	m.Text = support.CleanText(m.Text)
 	if n := utf8.RuneCountInString(m.Text); n > s.cfg.MaxMessageChars {
 		m.Text = string([]rune(m.Text)[:s.cfg.MaxMessageChars])
 	}

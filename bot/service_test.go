@@ -7,6 +7,7 @@ import (
 	"sync"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/askpa/askpa/bot"
 	"github.com/askpa/askpa/bot/bottest"
@@ -431,5 +432,19 @@ func TestLongMessageIsCut(t *testing.T) {
 	}
 	if n := len(turns[0].Text); n > 4000 {
 		t.Errorf("stored %d characters of one message", n)
+	}
+}
+
+// TestMessageWithNULIsKept checks that a message with a NUL character and
+// invalid UTF-8 is answered and recorded, cleaned, not refused.
+func TestMessageWithNULIsKept(t *testing.T) {
+	r := newRig(t)
+	res := r.say(t, "how much holiday does my PA get\x00 if she works \xff three days")
+	if len(res.Replies) == 0 {
+		t.Fatal("no reply")
+	}
+	turns, err := r.store.Turns(context.Background(), res.ConversationID, 10)
+	if err != nil || len(turns) == 0 || strings.ContainsRune(turns[0].Text, 0) || !utf8.ValidString(turns[0].Text) {
+		t.Errorf("recorded %+v, %v; want the message kept without NUL, valid UTF-8", turns, err)
 	}
 }

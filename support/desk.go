@@ -118,6 +118,11 @@ func (d *Desk) Targets() []Target { return append([]Target(nil), d.targets...) }
 // tells every target (escalation.created). It returns ErrInvalid naming the
 // field when n is incomplete.
 func (d *Desk) Escalate(ctx context.Context, n NewEscalation) (Escalation, error) {
+	n.Summary = CleanText(n.Summary)
+	n.Messages = append([]Message(nil), n.Messages...)
+	for i := range n.Messages {
+		n.Messages[i].Text = CleanText(n.Messages[i].Text)
+	}
 	if err := n.validate(); err != nil {
 		return Escalation{}, err
 	}
@@ -138,6 +143,7 @@ func (d *Desk) Escalate(ctx context.Context, n NewEscalation) (Escalation, error
 // targets (message.received). It returns ErrNotFound, ErrResolved once the
 // escalation is closed, or ErrInvalid for empty or oversized text.
 func (d *Desk) AddPersonMessage(ctx context.Context, escalationID, text string, at time.Time) error {
+	text = CleanText(text)
 	if err := checkText("text", text); err != nil {
 		return err
 	}
@@ -213,6 +219,7 @@ func (d *Desk) HelpdeskReply(ctx context.Context, deliveryID, id, author, text s
 }
 
 func (d *Desk) reply(ctx context.Context, id, key, staff, text string) (Escalation, error) {
+	staff, text = CleanText(staff), CleanText(text)
 	if err := checkStaff(staff); err != nil {
 		return Escalation{}, err
 	}

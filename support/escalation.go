@@ -284,6 +284,14 @@ func invalid(field, problem string) error {
 	return &InvalidError{Field: field, Problem: problem}
 }
 
+// CleanText returns s fit to keep: invalid UTF-8 replaced with U+FFFD and
+// NUL characters removed (PostgreSQL refuses them in text, and a message
+// refused is a message lost). Everything that enters askpa's stores as
+// text from outside goes through it first.
+func CleanText(s string) string {
+	return strings.ReplaceAll(strings.ToValidUTF8(s, "\uFFFD"), "\x00", "")
+}
+
 // checkText validates the text of a message from staff or the person.
 func checkText(field, text string) error {
 	switch {

@@ -56,6 +56,7 @@ func Run(t *testing.T, newDB NewDB) {
 		{"FirstDeliveryAcrossHandles", testFirstDelivery},
 		{"Mailbox", testMailbox},
 		{"QuietCautions", testQuietCautions},
+		{"TextFromOutside", testTextFromOutside},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) { tc.fn(t, newDB(t)) })
@@ -828,5 +829,41 @@ func testQuietCautions(t *testing.T, o Opener) {
 	}
 	if c, _ := s.ConversationByID(ctx, ids[0]); c.Caution != "" || !c.CautionAt.IsZero() {
 		t.Errorf("a taken conversation keeps its caution: %+v", c)
+	}
+}
+
+// testTextFromOutside checks that text with NUL characters and invalid
+// UTF-8, as a person or a helpdesk may send it, is kept (cleaned) rather
+// than refused: PostgreSQL refuses NUL in text, and a refused message is a
+// lost one.
+func testTextFromOutside(t *testing.T, o Opener) {
+	ctx := context.Background()
+	s := open(t, o)
+	desk, err := support.NewDesk(support.Config{Store: s})
+	if err != nil {
+		t.Fatal(err)
+	}
+	dirty := "help\x00 me \xff please"
+	e, err := desk.Escalate(ctx, support.NewEscalation{
+		Address: support.Address{Channel: "web", UserID: "nul"}, Reason: "crisis", Priority: support.PriorityUrgent,
+		Summary: dirty, Messages: []support.Message{{From: support.FromUser, Text: dirty}},
+	})
+	if err != nil {
+		t.Fatalf("escalating a message with NUL and invalid UTF-8: %v", err)
+	}
+	if err := desk.AddPersonMessage(ctx, e.ID, dirty, time.Time{}); err != nil {
+		t.Fatalf("adding a message with NUL: %v", err)
+	}
+	if _, err := desk.Reply(ctx, e.ID, "sam", dirty); err != nil {
+		t.Fatalf("a staff reply with NUL: %v", err)
+	}
+	got, err := desk.Get(ctx, e.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range got.Messages {
+		if m.Text != "help me \uFFFD please" {
+			t.Errorf("stored %q, want the text cleaned", m.Text)
+		}
 	}
 }
