@@ -9,7 +9,7 @@ import (
 	"github.com/askpa/askpa/knowledge"
 )
 
-//go:generate go run ../../cmd/askpa match train
+//go:generate go run ../../cmd/askpa match train --corpus corpus --out data/model.json --safety-corpus ../safety/testdata/corpus
 
 // builtIn holds the model and the questions the Matcher remembers: the
 // corpus's train split. The validation and test splits are not built in.

@@ -31,7 +31,7 @@ import (
 	"github.com/askpa/askpa/knowledge"
 )
 
-//go:generate go run ../../cmd/askpa safety train
+//go:generate go run ../../cmd/askpa safety train --corpus testdata/corpus --data data
 
 //go:embed data
 var builtIn embed.FS
