@@ -11,7 +11,9 @@
 package telegram
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -262,7 +264,8 @@ func (c *Channel) doer(ctx context.Context) tgbotapi.HTTPClient {
 
 // ctxDoer binds Bot API requests to a context, keeps the token out of
 // errors, and reports HTTP failures whose body is not a Bot API answer (a
-// proxy's error page) as a statusError.
+// proxy's error page, a gateway's own JSON) as a statusError, which is
+// retried when the status is temporary.
 type ctxDoer struct {
 	ctx   context.Context
 	c     *http.Client
@@ -278,12 +281,31 @@ func (d ctxDoer) Do(req *http.Request) (*http.Response, error) {
 		}
 		return nil, err
 	}
-	if resp.StatusCode != http.StatusOK && !strings.HasPrefix(resp.Header.Get("Content-Type"), "application/json") {
-		_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
-		resp.Body.Close()
+	if resp.StatusCode == http.StatusOK {
+		return resp, nil
+	}
+	body, err := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
+	resp.Body.Close()
+	if err != nil || !isBotAPIAnswer(resp.Header.Get("Content-Type"), body) {
+		// A proxy's error page, or JSON in another form: the library would
+		// read it as a Bot API error with no code and no description.
 		return nil, &statusError{Code: resp.StatusCode}
 	}
+	resp.Body = io.NopCloser(bytes.NewReader(body))
 	return resp, nil
+}
+
+// isBotAPIAnswer reports whether an error body is in the Bot API's form: JSON
+// with "ok" and an "error_code".
+func isBotAPIAnswer(contentType string, body []byte) bool {
+	if !strings.HasPrefix(contentType, "application/json") {
+		return false
+	}
+	var answer struct {
+		OK        *bool `json:"ok"`
+		ErrorCode int   `json:"error_code"`
+	}
+	return json.Unmarshal(body, &answer) == nil && answer.OK != nil && answer.ErrorCode != 0
 }
 
 // statusError is an HTTP failure without a Bot API error body.

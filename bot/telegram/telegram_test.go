@@ -504,6 +504,7 @@ func TestSendRetries(t *testing.T) {
 		{"429 twice", []telegramtest.Failure{{Code: 429, RetryAfter: 2}, {Code: 429, RetryAfter: 1}}, 3, nil, []time.Duration{2 * time.Second, time.Second}},
 		{"500 then success", []telegramtest.Failure{{Code: 500}, {Code: 502}}, 3, nil, nil},
 		{"proxy error page", []telegramtest.Failure{{Code: 502, Page: true}}, 2, nil, nil},
+		{"gateway JSON not in the Bot API's form", []telegramtest.Failure{{Code: 502, Foreign: true}}, 2, nil, nil},
 		{"dropped connection", []telegramtest.Failure{{Disconnect: true}}, 2, nil, nil},
 		{"gives up after MaxAttempts", []telegramtest.Failure{{Code: 500}, {Code: 500}, {Code: 500}, {Code: 500}}, 3, errAny, nil},
 		{"retry_after too long", []telegramtest.Failure{{Code: 429, RetryAfter: 3600}}, 1, errAny, nil},
@@ -684,14 +685,14 @@ func TestGetUpdatesFailureRetried(t *testing.T) {
 
 func TestRunWaitsForTheBotAPI(t *testing.T) {
 	f := newFixture(t)
-	f.srv.Fail("getMe", telegramtest.Failure{Code: 502, Page: true}, telegramtest.Failure{Disconnect: true})
+	f.srv.Fail("getMe", telegramtest.Failure{Code: 502, Page: true}, telegramtest.Failure{Disconnect: true}, telegramtest.Failure{Code: 502, Foreign: true})
 	f.run(t)
 	f.srv.Send(alice, telegramtest.Private(alice), "hello")
 	if got := f.handler.next(t); got.Text != "hello" {
 		t.Errorf("engine got %q", got.Text)
 	}
-	if n := f.srv.Calls("getMe"); n != 3 {
-		t.Errorf("getMe called %d times, want 3 (two failures, then success)", n)
+	if n := f.srv.Calls("getMe"); n != 4 {
+		t.Errorf("getMe called %d times, want 4 (an error page, a dropped connection, a gateway's own JSON, then success)", n)
 	}
 }
 

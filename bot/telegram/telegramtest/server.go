@@ -145,6 +145,9 @@ type Failure struct {
 	// Page answers with an HTML error page instead of a Bot API body, as a
 	// proxy in front of the Bot API would.
 	Page bool
+	// Foreign answers with a JSON body that is not in the Bot API's form
+	// (no "ok", no "error_code"), as some gateways and emulators do.
+	Foreign bool
 	// Disconnect closes the connection without an answer.
 	Disconnect bool
 }
@@ -657,6 +660,11 @@ func (s *Server) writeFailure(w http.ResponseWriter, f Failure) {
 		w.Header().Set("Content-Type", "text/html")
 		w.WriteHeader(f.Code)
 		fmt.Fprintf(w, "<html><body><h1>%d %s</h1></body></html>", f.Code, http.StatusText(f.Code))
+		return
+	case f.Foreign:
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(f.Code)
+		fmt.Fprintf(w, `{"message": %q}`, http.StatusText(f.Code))
 		return
 	}
 	d := f.Description
