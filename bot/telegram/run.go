@@ -119,8 +119,10 @@ func (c *Channel) poll(ctx context.Context, disp *dispatcher) error {
 	timeout := max(int(c.cfg.PollTimeout/time.Second), 1)
 	offset := 0
 	failures := 0
+	quick := 0 // empty answers in a row that came back long before the timeout
 	for ctx.Err() == nil {
 		var updates []tgbotapi.Update
+		start := c.cfg.Clock.Now()
 		err := func() error {
 			rctx, cancel := context.WithTimeout(ctx, c.cfg.PollTimeout+c.cfg.RequestTimeout)
 			defer cancel()
@@ -149,6 +151,20 @@ func (c *Channel) poll(ctx context.Context, disp *dispatcher) error {
 			continue
 		}
 		failures = 0
+		// A long poll that answers at once with nothing (a broken gateway)
+		// would otherwise be asked again at once, and again.
+		if len(updates) == 0 && c.cfg.Clock.Now().Sub(start) < c.cfg.PollTimeout/4 {
+			quick++
+			if quick == 1 {
+				c.log.Warn("telegram: getUpdates answered at once with nothing; waiting between polls")
+			}
+			select {
+			case <-ctx.Done():
+			case <-c.cfg.Clock.After(c.backoff(quick)):
+			}
+			continue
+		}
+		quick = 0
 		for _, u := range updates {
 			if u.UpdateID < offset {
 				continue

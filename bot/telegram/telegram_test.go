@@ -722,3 +722,26 @@ func TestWebhookQueueFullRefusesThenRedelivered(t *testing.T) {
 	}
 	f.srv.WaitMessages(alice.ID, 3)
 }
+
+// TestBrokenLongPollDoesNotSpin checks that a getUpdates that answers at
+// once with nothing (a broken gateway) is asked again only after growing
+// waits, and that updates still arrive.
+func TestBrokenLongPollDoesNotSpin(t *testing.T) {
+	f := newFixture(t)
+	f.srv.BreakLongPoll(true)
+	f.run(t)
+	for f.srv.Calls("getUpdates") < 6 {
+		time.Sleep(5 * time.Millisecond)
+	}
+	waits := f.clock.waited()
+	if len(waits) < 4 {
+		t.Fatalf("waited %v between %d empty polls; want a wait after each", waits, f.srv.Calls("getUpdates"))
+	}
+	if waits[3] <= waits[0] {
+		t.Errorf("waits %v do not grow", waits)
+	}
+	f.srv.Send(alice, telegramtest.Private(alice), "hello")
+	if got := f.handler.next(t); got.Text != "hello" {
+		t.Errorf("engine got %q", got.Text)
+	}
+}

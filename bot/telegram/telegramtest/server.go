@@ -184,6 +184,8 @@ type Server struct {
 	pending    []update // not yet confirmed (polling) or delivered (webhook)
 	all        map[int]update
 	pollGen    int
+	// brokenPoll makes getUpdates answer at once, ignoring its timeout.
+	brokenPoll bool
 	chats      map[int64]Chat
 	blocked    map[int64]bool
 	messages   map[int64][]*Message
@@ -521,6 +523,15 @@ func (s *Server) WaitCalls(method string, n int) {
 
 // Fail makes the next len(fs) calls of method fail, one failure each, in
 // order.
+// BreakLongPoll makes getUpdates answer at once when there is nothing to
+// send, ignoring its timeout, as a broken gateway in front of the Bot API
+// might; false restores the long poll.
+func (s *Server) BreakLongPoll(broken bool) {
+	s.mu.Lock()
+	s.brokenPoll = broken
+	s.mu.Unlock()
+}
+
 func (s *Server) Fail(method string, fs ...Failure) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -747,11 +758,13 @@ func (s *Server) getUpdates(ctx context.Context, p map[string]string) (any, *api
 			return nil, badRequest("can't parse allowed updates")
 		}
 	}
-	deadline := time.NewTimer(time.Duration(timeout) * time.Second)
-	defer deadline.Stop()
-
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if s.brokenPoll {
+		timeout = 0
+	}
+	deadline := time.NewTimer(time.Duration(timeout) * time.Second)
+	defer deadline.Stop()
 	if s.webhook.URL != "" {
 		return nil, &apiError{Code: 409, Description: "Conflict: can't use getUpdates method while webhook is active; use deleteWebhook to delete the webhook first"}
 	}
