@@ -62,6 +62,9 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer, gete
 	if err != nil {
 		return fmt.Errorf("ASKPA_STAFF_TOKENS: %w", err)
 	}
+	if len(staff) == 0 {
+		log.Warn("the staff API refuses every request: no support staff can see or answer escalations until ASKPA_STAFF_TOKENS is set (name:token,name:token)")
+	}
 	webhookURLs := splitList(getenv("ASKPA_WEBHOOK_URLS"))
 	webhookSecret := getenv("ASKPA_WEBHOOK_SECRET")
 	if len(webhookURLs) > 0 && webhookSecret == "" {

@@ -322,3 +322,44 @@ func readLine(r io.Reader) (string, error) {
 	line, err := bufio.NewReader(r).ReadString('\n')
 	return strings.TrimSpace(line), err
 }
+
+// TestServeSaysWhenTheStaffAPIIsClosed checks that serve with no staff
+// tokens says at start that no one can answer escalations.
+func TestServeSaysWhenTheStaffAPIIsClosed(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	var logs syncWriter
+	out := &lineWriter{line: make(chan string, 1)}
+	done := make(chan error, 1)
+	env := map[string]string{"ASKPA_ADDR": "127.0.0.1:0", "ASKPA_DATA_DIR": t.TempDir()}
+	go func() { done <- runServe(ctx, nil, out, &logs, func(k string) string { return env[k] }) }()
+	select {
+	case <-out.line:
+	case err := <-done:
+		t.Fatalf("serve failed to start: %v", err)
+	case <-time.After(20 * time.Second):
+		t.Fatal("serve did not start")
+	}
+	cancel()
+	<-done
+	if !strings.Contains(logs.String(), "ASKPA_STAFF_TOKENS is set") {
+		t.Errorf("no warning about the closed staff API in the logs:\n%s", logs.String())
+	}
+}
+
+// syncWriter collects what is written to it, from any goroutine.
+type syncWriter struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (w *syncWriter) Write(p []byte) (int, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.b.Write(p)
+}
+
+func (w *syncWriter) String() string {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.b.String()
+}
