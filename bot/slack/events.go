@@ -16,6 +16,7 @@ import (
 	"github.com/slack-go/slack/slackevents"
 
 	"github.com/askpa/askpa/bot"
+	"github.com/askpa/askpa/internal/httperr"
 )
 
 // maxBody bounds the request bodies the HTTP handlers read.
@@ -55,16 +56,16 @@ func (c *Channel) Handlers() map[string]http.Handler {
 func (c *Channel) verified(w http.ResponseWriter, r *http.Request) ([]byte, bool) {
 	if r.Method != http.MethodPost {
 		w.Header().Set("Allow", http.MethodPost)
-		http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
+		httperr.Write(w, http.StatusMethodNotAllowed, "Method not allowed.")
 		return nil, false
 	}
 	body, err := io.ReadAll(io.LimitReader(r.Body, maxBody+1))
 	if err != nil {
-		http.Error(w, "could not read the request", http.StatusBadRequest)
+		httperr.Write(w, http.StatusBadRequest, "Could not read the request.")
 		return nil, false
 	}
 	if len(body) > maxBody {
-		http.Error(w, "request too large", http.StatusRequestEntityTooLarge)
+		httperr.Write(w, http.StatusRequestEntityTooLarge, "Request too large.")
 		return nil, false
 	}
 	sv, err := slackapi.NewSecretsVerifier(r.Header, c.cfg.SigningSecret)
@@ -74,7 +75,7 @@ func (c *Channel) verified(w http.ResponseWriter, r *http.Request) ([]byte, bool
 	}
 	if err != nil {
 		c.log.Warn("slack request refused", "path", r.URL.Path, "reason", verifyReason(err))
-		http.Error(w, "invalid signature", http.StatusUnauthorized)
+		httperr.Write(w, http.StatusUnauthorized, "Invalid signature.")
 		return nil, false
 	}
 	return body, true
@@ -104,7 +105,7 @@ func (c *Channel) serveEvents(w http.ResponseWriter, r *http.Request) {
 		Challenge string `json:"challenge"`
 	}
 	if err := json.Unmarshal(body, &outer); err != nil {
-		http.Error(w, "malformed event", http.StatusBadRequest)
+		httperr.Write(w, http.StatusBadRequest, "Malformed event.")
 		return
 	}
 	switch outer.Type {
@@ -128,7 +129,7 @@ func (c *Channel) serveInteractions(w http.ResponseWriter, r *http.Request) {
 	}
 	form, err := url.ParseQuery(string(body))
 	if err != nil || form.Get("payload") == "" {
-		http.Error(w, "malformed interaction", http.StatusBadRequest)
+		httperr.Write(w, http.StatusBadRequest, "Malformed interaction.")
 		return
 	}
 	w.WriteHeader(c.acceptInteraction(r.Context(), []byte(form.Get("payload"))))
@@ -142,7 +143,7 @@ func (c *Channel) serveCommands(w http.ResponseWriter, r *http.Request) {
 	r.Body = io.NopCloser(bytes.NewReader(body))
 	cmd, err := slackapi.SlashCommandParse(r)
 	if err != nil {
-		http.Error(w, "malformed command", http.StatusBadRequest)
+		httperr.Write(w, http.StatusBadRequest, "Malformed command.")
 		return
 	}
 	w.WriteHeader(c.acceptCommand(r.Context(), cmd))

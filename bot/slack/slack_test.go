@@ -60,7 +60,12 @@ func TestSignaturesAreCheckedBeforeAnything(t *testing.T) {
 					resp.Body.Close()
 					status = resp.StatusCode
 				} else {
-					status, _ = h.post(t, rq.path, rq.contentType, body, tc.secret, tc.at)
+					var answer string
+					status, answer = h.post(t, rq.path, rq.contentType, body, tc.secret, tc.at)
+					var e struct{ Error string }
+					if status == http.StatusUnauthorized && (json.Unmarshal([]byte(answer), &e) != nil || e.Error == "") {
+						t.Errorf("refusal body %q: want a JSON error like the rest of the API", answer)
+					}
 				}
 				h.idle()
 				if status != tc.want {

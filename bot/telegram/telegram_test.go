@@ -2,6 +2,7 @@ package telegram
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"net/http"
 	"net/http/httptest"
@@ -367,6 +368,7 @@ func TestWebhookSecretToken(t *testing.T) {
 		{"wrong method", "GET", ptr("s3cret-Token_1"), "", http.StatusMethodNotAllowed},
 		{"not an update", "POST", ptr("s3cret-Token_1"), `{"hello": 1}`, http.StatusBadRequest},
 		{"not JSON", "POST", ptr("s3cret-Token_1"), `<xml/>`, http.StatusBadRequest},
+		{"over 1 MiB", "POST", ptr("s3cret-Token_1"), `{"update_id": 8, "message": {"text": "` + strings.Repeat("a", 1<<20) + `"}}`, http.StatusRequestEntityTooLarge},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -378,6 +380,10 @@ func TestWebhookSecretToken(t *testing.T) {
 			f.ch.WebhookHandler().ServeHTTP(rec, req)
 			if rec.Code != tt.want {
 				t.Errorf("status %d, want %d", rec.Code, tt.want)
+			}
+			var body struct{ Error string }
+			if err := json.Unmarshal(rec.Body.Bytes(), &body); err != nil || body.Error == "" || !strings.HasPrefix(rec.Header().Get("Content-Type"), "application/json") {
+				t.Errorf("body %q (%s): want a JSON error like the rest of the API", rec.Body.String(), rec.Header().Get("Content-Type"))
 			}
 		})
 	}

@@ -3,9 +3,13 @@ package telegram
 import (
 	"crypto/subtle"
 	"encoding/json"
+	"errors"
+	"fmt"
 	"net/http"
 
 	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
+
+	"github.com/askpa/askpa/internal/httperr"
 )
 
 // maxUpdateBytes bounds a webhook request body; updates are a few KB.
@@ -16,7 +20,9 @@ const maxUpdateBytes = 1 << 20
 // secret token in X-Telegram-Bot-Api-Secret-Token is refused with 401 and
 // has no effect. A valid update is queued and answered 200 at once; it is
 // handled afterwards by Run's workers. The handler answers 405 to other
-// methods, 400 to a body that is not an update, 404 when the channel is not
+// methods, 400 to a body that is not an update, 413 to one over 1 MiB, all
+// with a JSON body {"error": ...} like the rest of the API; 404 when the
+// channel is not
 // in webhook mode, and 503 while Run is not running or its queue is full
 // (Telegram then delivers the update again later).
 func (c *Channel) WebhookHandler() http.Handler {
@@ -30,18 +36,23 @@ func (c *Channel) serveWebhook(w http.ResponseWriter, r *http.Request) {
 	}
 	if r.Method != http.MethodPost {
 		w.Header().Set("Allow", http.MethodPost)
-		http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
+		httperr.Write(w, http.StatusMethodNotAllowed, "Method not allowed.")
 		return
 	}
 	got := r.Header.Get(SecretHeader)
 	if got == "" || subtle.ConstantTimeCompare([]byte(got), []byte(c.cfg.WebhookSecret)) != 1 {
-		http.Error(w, "unauthorized", http.StatusUnauthorized)
+		httperr.Write(w, http.StatusUnauthorized, "Unauthorized.")
 		return
 	}
 	var u tgbotapi.Update
 	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, maxUpdateBytes))
 	if err := dec.Decode(&u); err != nil || u.UpdateID == 0 {
-		http.Error(w, "not a Telegram update", http.StatusBadRequest)
+		var tooBig *http.MaxBytesError
+		if errors.As(err, &tooBig) {
+			httperr.Write(w, http.StatusRequestEntityTooLarge, fmt.Sprintf("The update is larger than %d bytes.", tooBig.Limit))
+			return
+		}
+		httperr.Write(w, http.StatusBadRequest, "Not a Telegram update.")
 		return
 	}
 	c.intakeMu.RLock()
@@ -50,7 +61,7 @@ func (c *Channel) serveWebhook(w http.ResponseWriter, r *http.Request) {
 	if disp == nil || !disp.offer(u) {
 		c.log.Warn("telegram: webhook update refused: not running or queue full", "update_id", u.UpdateID)
 		w.Header().Set("Retry-After", "1")
-		http.Error(w, "busy", http.StatusServiceUnavailable)
+		httperr.Write(w, http.StatusServiceUnavailable, "Busy.")
 		return
 	}
 	w.WriteHeader(http.StatusOK)
