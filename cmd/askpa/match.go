@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
 
 	"github.com/askpa/askpa/bot/match"
 	"github.com/askpa/askpa/knowledge"
@@ -78,19 +77,9 @@ func runMatch(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		if fs.NArg() == 0 {
 			return usageError{"match eval: name a split or files"}
 		}
-		var qs []match.Question
-		for _, name := range fs.Args() {
-			var q []match.Question
-			switch name {
-			case "train", "validation", "test":
-				q, err = match.ReadQuestions(os.DirFS(*corpus), name)
-			default:
-				q, err = match.ReadQuestions(os.DirFS(filepath.Dir(name)), filepath.Base(name))
-			}
-			if err != nil {
-				return err
-			}
-			qs = append(qs, q...)
+		qs, err := readSplits(*corpus, fs.Args(), match.ReadQuestions)
+		if err != nil {
+			return err
 		}
 		m, err := match.Default(a.base, a.index)
 		if err != nil {

@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"sort"
@@ -91,19 +92,9 @@ func evalSafety(ctx context.Context, corpus, data string, names []string, asJSON
 	if err != nil {
 		return err
 	}
-	var examples []safety.Example
-	for _, name := range names {
-		var ex []safety.Example
-		switch name {
-		case "train", "validation", "test":
-			ex, err = safety.ReadCorpus(os.DirFS(corpus), name)
-		default:
-			ex, err = safety.ReadCorpus(os.DirFS(filepath.Dir(name)), filepath.Base(name))
-		}
-		if err != nil {
-			return err
-		}
-		examples = append(examples, ex...)
+	examples, err := readSplits(corpus, names, safety.ReadCorpus)
+	if err != nil {
+		return err
 	}
 	r := c.Evaluate(ctx, examples)
 	if asJSON {
@@ -129,4 +120,25 @@ func checkSafety(ctx context.Context, data string, audience knowledge.Audience, 
 	}
 	fmt.Fprintf(stdout, "word lists: %s\n", strings.Join(x.Lists, ", "))
 	return nil
+}
+
+// readSplits reads each of names with read: a split of the corpus folder
+// ("train", "validation", "test"), or else a JSON Lines file.
+func readSplits[T any](corpus string, names []string, read func(fs.FS, string) ([]T, error)) ([]T, error) {
+	var out []T
+	for _, name := range names {
+		var got []T
+		var err error
+		switch name {
+		case "train", "validation", "test":
+			got, err = read(os.DirFS(corpus), name)
+		default:
+			got, err = read(os.DirFS(filepath.Dir(name)), filepath.Base(name))
+		}
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, got...)
+	}
+	return out, nil
 }
