@@ -9,9 +9,8 @@ import (
 	"time"
 
 	"github.com/askpa/askpa/bot"
+	"github.com/askpa/askpa/bot/bottest"
 	"github.com/askpa/askpa/bot/safety"
-	"github.com/askpa/askpa/content"
-	"github.com/askpa/askpa/index"
 	"github.com/askpa/askpa/knowledge"
 	"github.com/askpa/askpa/support"
 )
@@ -87,15 +86,7 @@ situation 0.99
 	if err != nil {
 		tb.Fatal(err)
 	}
-	base, err := knowledge.Load(content.FS)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	ix, err := index.Open(context.Background(), base, index.Config{})
-	if err != nil {
-		tb.Fatal(err)
-	}
-	tb.Cleanup(func() { ix.Close() })
+	base, ix := bottest.Index(tb)
 	e, err := bot.NewEngine(base, ix, bot.EngineConfig{Safety: c})
 	if err != nil {
 		tb.Fatal(err)

@@ -16,34 +16,48 @@ import (
 )
 
 var (
-	once   sync.Once
-	engine *bot.Engine
-	err    error
+	indexOnce sync.Once
+	base      *knowledge.Base
+	ix        *index.Index
+	indexErr  error
+
+	engineOnce sync.Once
+	engine     *bot.Engine
+	engineErr  error
 )
+
+// Index returns the built-in knowledge base and an in-memory index of it,
+// built once per test binary. It fails tb when the knowledge base does not
+// load.
+func Index(tb testing.TB) (*knowledge.Base, *index.Index) {
+	tb.Helper()
+	indexOnce.Do(func() {
+		if base, indexErr = knowledge.Load(content.FS); indexErr != nil {
+			return
+		}
+		ix, indexErr = index.Open(context.Background(), base, index.Config{})
+	})
+	if indexErr != nil {
+		tb.Fatalf("building the index: %v", indexErr)
+	}
+	return base, ix
+}
 
 // Engine returns the engine over the built-in knowledge base with an
 // in-memory index and the built-in matcher and safety layer, as askpa
-// serve answers. It fails tb when the knowledge base
-// does not load.
+// serve answers. It fails tb when they do not load.
 func Engine(tb testing.TB) *bot.Engine {
 	tb.Helper()
-	once.Do(func() {
-		var base *knowledge.Base
-		if base, err = knowledge.Load(content.FS); err != nil {
-			return
-		}
-		var ix *index.Index
-		if ix, err = index.Open(context.Background(), base, index.Config{}); err != nil {
-			return
-		}
+	b, x := Index(tb)
+	engineOnce.Do(func() {
 		var m *match.Matcher
-		if m, err = match.Default(base, ix); err != nil {
+		if m, engineErr = match.Default(b, x); engineErr != nil {
 			return
 		}
-		engine, err = bot.NewEngine(base, m, bot.EngineConfig{})
+		engine, engineErr = bot.NewEngine(b, m, bot.EngineConfig{})
 	})
-	if err != nil {
-		tb.Fatalf("building the answer engine: %v", err)
+	if engineErr != nil {
+		tb.Fatalf("building the answer engine: %v", engineErr)
 	}
 	return engine
 }

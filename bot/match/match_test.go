@@ -7,41 +7,17 @@ import (
 	"math"
 	"os"
 	"strings"
-	"sync"
 	"testing"
 	"testing/fstest"
 
+	"github.com/askpa/askpa/bot/bottest"
 	"github.com/askpa/askpa/bot/match"
-	"github.com/askpa/askpa/content"
-	"github.com/askpa/askpa/index"
 	"github.com/askpa/askpa/knowledge"
 )
 
-var (
-	once sync.Once
-	base *knowledge.Base
-	ix   *index.Index
-	err  error
-)
-
-// searchIndex returns the built-in knowledge base and an in-memory index.
-func searchIndex(tb testing.TB) (*knowledge.Base, *index.Index) {
-	tb.Helper()
-	once.Do(func() {
-		if base, err = knowledge.Load(content.FS); err != nil {
-			return
-		}
-		ix, err = index.Open(context.Background(), base, index.Config{})
-	})
-	if err != nil {
-		tb.Fatal(err)
-	}
-	return base, ix
-}
-
 func defaultMatcher(tb testing.TB) *match.Matcher {
 	tb.Helper()
-	b, x := searchIndex(tb)
+	b, x := bottest.Index(tb)
 	m, err := match.Default(b, x)
 	if err != nil {
 		tb.Fatalf("match.Default: %v", err)
@@ -106,7 +82,7 @@ func TestValidationSplit(t *testing.T) {
 }
 
 func TestNewRefusesAModelForOtherFeatures(t *testing.T) {
-	b, x := searchIndex(t)
+	b, x := bottest.Index(t)
 	if _, err := match.New(b, x, nil, match.Model{Features: []string{"x"}, Weights: []float64{1}}); err == nil {
 		t.Error("New accepted a model of other features")
 	}
@@ -137,7 +113,7 @@ func TestModelIsCurrent(t *testing.T) {
 	if testing.Short() {
 		t.Skip("retraining takes a while; skipped in -short mode")
 	}
-	b, x := searchIndex(t)
+	b, x := bottest.Index(t)
 	train, err := match.ReadQuestions(os.DirFS("corpus"), "train")
 	if err != nil {
 		t.Fatal(err)

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"math"
-	"strings"
 	"text/tabwriter"
 
 	"github.com/askpa/askpa/knowledge"
@@ -262,9 +261,3 @@ func (r Report) Write(w io.Writer) error {
 }
 
 func round6(x float64) float64 { return math.Round(x*1e6) / 1e6 }
-
-// docOf returns the document id of a section id ("doc#anchor").
-func docOf(section string) string {
-	doc, _, _ := strings.Cut(section, "#")
-	return doc
-}

@@ -42,30 +42,23 @@ type ref struct{ list, entry int }
 // messages are, with spellings.
 func parseLexicon(file string, data []byte, spellings map[string]string) (*lexicon, error) {
 	lx := &lexicon{first: map[string][]ref{}}
-	sc := bufio.NewScanner(bytes.NewReader(data))
-	line := 0
-	for sc.Scan() {
-		line++
-		text := strings.TrimSpace(sc.Text())
-		if text == "" || strings.HasPrefix(text, "#") {
-			continue
-		}
+	err := eachLine(file, data, func(text string) error {
 		if strings.HasPrefix(text, "[") {
 			end := strings.IndexByte(text, ']')
 			if end < 2 {
-				return nil, fmt.Errorf("%s:%d: a list starts with [name]", file, line)
+				return fmt.Errorf("a list starts with [name]")
 			}
 			name := strings.TrimSpace(text[1:end])
 			for _, l := range lx.lists {
 				if l.name == name {
-					return nil, fmt.Errorf("%s:%d: list [%s] is defined twice", file, line, name)
+					return fmt.Errorf("list [%s] is defined twice", name)
 				}
 			}
 			lx.lists = append(lx.lists, list{name: name, about: strings.TrimSpace(text[end+1:])})
-			continue
+			return nil
 		}
 		if len(lx.lists) == 0 {
-			return nil, fmt.Errorf("%s:%d: phrases before the first [list]", file, line)
+			return fmt.Errorf("phrases before the first [list]")
 		}
 		l := &lx.lists[len(lx.lists)-1]
 		for _, p := range strings.Split(text, ",") {
@@ -76,16 +69,20 @@ func parseLexicon(file string, data []byte, spellings map[string]string) (*lexic
 			e := entry{prefix: strings.HasSuffix(p, "*")}
 			e.words = strings.Fields(Normalise(strings.TrimSuffix(p, "*"), spellings))
 			if len(e.words) == 0 {
-				return nil, fmt.Errorf("%s:%d: %q has no words", file, line, p)
+				return fmt.Errorf("%q has no words", p)
 			}
 			if e.prefix && len(e.words[len(e.words)-1]) < 3 {
-				return nil, fmt.Errorf("%s:%d: %q: a word ending in * needs at least three letters", file, line, p)
+				return fmt.Errorf("%q: a word ending in * needs at least three letters", p)
 			}
 			l.entries = append(l.entries, e)
 			if len(l.entries) > maxEntries {
-				return nil, fmt.Errorf("%s:%d: list [%s] has more than %d entries; keep it short and general", file, line, l.name, maxEntries)
+				return fmt.Errorf("list [%s] has more than %d entries; keep it short and general", l.name, maxEntries)
 			}
 		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
 	}
 	for li, l := range lx.lists {
 		if len(l.entries) == 0 {
@@ -155,22 +152,36 @@ func (lx *lexicon) entryAt(r ref, words []string, i int) (int, bool) {
 // parseSpellings reads spellings.txt: one "typed meaning..." pair a line.
 func parseSpellings(file string, data []byte) (map[string]string, error) {
 	m := map[string]string{}
+	err := eachLine(file, data, func(text string) error {
+		f := strings.Fields(strings.ToLower(text))
+		if len(f) < 2 {
+			return fmt.Errorf("want a spelling and what it means")
+		}
+		if _, dup := m[f[0]]; dup {
+			return fmt.Errorf("%q is listed twice", f[0])
+		}
+		m[f[0]] = strings.Join(f[1:], " ")
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return m, nil
+}
+
+// eachLine calls fn with each line of data that is neither blank nor a
+// "#" comment, trimmed, and returns fn's first error prefixed with the file
+// and line.
+func eachLine(file string, data []byte, fn func(text string) error) error {
 	sc := bufio.NewScanner(bytes.NewReader(data))
-	line := 0
-	for sc.Scan() {
-		line++
+	for line := 1; sc.Scan(); line++ {
 		text := strings.TrimSpace(sc.Text())
 		if text == "" || strings.HasPrefix(text, "#") {
 			continue
 		}
-		f := strings.Fields(strings.ToLower(text))
-		if len(f) < 2 {
-			return nil, fmt.Errorf("%s:%d: want a spelling and what it means", file, line)
+		if err := fn(text); err != nil {
+			return fmt.Errorf("%s:%d: %w", file, line, err)
 		}
-		if _, dup := m[f[0]]; dup {
-			return nil, fmt.Errorf("%s:%d: %q is listed twice", file, line, f[0])
-		}
-		m[f[0]] = strings.Join(f[1:], " ")
 	}
-	return m, nil
+	return sc.Err()
 }
