@@ -89,8 +89,9 @@ func TestCheck(t *testing.T) {
 func TestCheckConversation(t *testing.T) {
 	c := defaultChecker(t)
 	ctx := context.Background()
-	// The first message alone is an ordinary question; the second adds
-	// what makes it urgent, but says little on its own.
+	// The first message alone is an ordinary question; the second makes
+	// the conversation urgent. (The second is urgent on its own too; how
+	// messages are weighed together is TestCombine's.)
 	adds := []string{"my mum's PA does her shopping, is that allowed from the direct payment", "the thing is mum's savings have gone and the PA has a new car and mum won't say why"}
 	if v := c.CheckConversation(ctx, adds, knowledge.Employer); !v.Urgent() || v.Group() != safety.GroupSafeguarding {
 		t.Errorf("a worrying second message: %s %s by %s, want urgent safeguarding", v.Level, v.Kind, v.By)
