@@ -30,7 +30,7 @@ var dialect = sqlstore.Dialect{
 	Lock:       "SELECT pg_advisory_xact_lock(4245910)",
 }
 
-// Store implements support.Store, bot.Store and bot.Mailbox.
+// Store implements support.Store, bot.Store, bot.Mailbox and bot.Intake.
 type Store struct {
 	*sqlstore.Store
 }

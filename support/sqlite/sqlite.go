@@ -30,7 +30,7 @@ import (
 //go:embed migrations/*.sql
 var migrations embed.FS
 
-// Store implements support.Store, bot.Store and bot.Mailbox.
+// Store implements support.Store, bot.Store, bot.Mailbox and bot.Intake.
 type Store struct {
 	*sqlstore.Store
 }

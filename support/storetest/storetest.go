@@ -1,6 +1,6 @@
 // Package storetest is the one conformance suite for askpa's stores. Every
-// implementation of support.Store (which also implements bot.Store and
-// bot.Mailbox) runs it from its own tests:
+// implementation of support.Store (which also implements bot.Store,
+// bot.Mailbox and bot.Intake) runs it from its own tests:
 //
 //	storetest.Run(t, func(t *testing.T) storetest.Opener { ... })
 //
@@ -28,6 +28,7 @@ type Store interface {
 	support.Store
 	bot.Store
 	bot.Mailbox
+	bot.Intake
 }
 
 // Opener opens a new handle on one database; each call returns another
@@ -57,6 +58,12 @@ func Run(t *testing.T, newDB NewDB) {
 		{"Mailbox", testMailbox},
 		{"QuietCautions", testQuietCautions},
 		{"TextFromOutside", testTextFromOutside},
+		{"IntakeDeduplicates", testIntakeDeduplicates},
+		{"IntakeOrderPerConversation", testIntakeOrderPerConversation},
+		{"IntakeLeaseRunsOut", testIntakeLeaseRunsOut},
+		{"IntakeRetry", testIntakeRetry},
+		{"IntakeSurvivesReopen", testIntakeSurvivesReopen},
+		{"IntakeConcurrentWorkers", testIntakeConcurrentWorkers},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) { tc.fn(t, newDB(t)) })

@@ -12,7 +12,7 @@ import (
 	"github.com/askpa/askpa/support"
 )
 
-// Store implements support.Store, bot.Store and bot.Mailbox on a DB.
+// Store implements support.Store, bot.Store, bot.Mailbox and bot.Intake on a DB.
 type Store struct {
 	db    DB
 	d     Dialect

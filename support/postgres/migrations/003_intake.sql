@@ -1,0 +1,18 @@
+-- The intake: deliveries from Telegram and Slack, written before they are
+-- acknowledged (in the same transaction as their row in seen) and removed
+-- once handled. One conversation's deliveries (source, conv) are handled
+-- in seq order. A person's message is kept here only until it is handled.
+CREATE TABLE intake (
+	seq         BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+	source      TEXT NOT NULL,
+	id          TEXT NOT NULL,
+	conv        TEXT NOT NULL,
+	payload     BYTEA NOT NULL,
+	attempts    INTEGER NOT NULL DEFAULT 0,
+	next_at     BIGINT NOT NULL,
+	lease_owner TEXT NOT NULL DEFAULT '',
+	lease_until BIGINT NOT NULL DEFAULT 0,
+	received_at BIGINT NOT NULL
+);
+CREATE INDEX intake_conv ON intake (source, conv, seq);
+CREATE INDEX intake_source ON intake (source, seq);
