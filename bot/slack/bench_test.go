@@ -24,7 +24,7 @@ func BenchmarkRenderTenThousandCharacters(b *testing.B) {
 // verifying, de-duplicating and accepting one event, while the bot takes
 // 5 ms to answer in the background.
 func BenchmarkEventAcknowledged(b *testing.B) {
-	h := newHarness(b, func(c *Config) { c.MaxQueued = 1 << 20 })
+	h := newHarness(b, nil)
 	h.handler.answer = func(bot.Message) []bot.Reply { time.Sleep(5 * time.Millisecond); return nil }
 	handler := h.ch.EventsHandler()
 	i := 0

@@ -58,7 +58,7 @@ func newService(t *testing.T) *service {
 		t.Fatal(err)
 	}
 	h := newHarness(t, func(c *Config) {
-		c.Handler, c.Store, c.SupportChannel = svc, store, supportChannel
+		c.Handler, c.SupportChannel = svc, supportChannel
 	})
 	h.peer.users[staffSam] = "Sam Staff"
 	relay, err := bot.NewRelay(bot.RelayConfig{Store: store, Channels: []bot.Channel{h.ch}})

@@ -3,6 +3,8 @@ package slack
 import (
 	"bytes"
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -113,7 +115,7 @@ func (c *Channel) serveEvents(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
 		_ = json.NewEncoder(w).Encode(map[string]string{"challenge": outer.Challenge})
 	case slackevents.CallbackEvent:
-		w.WriteHeader(c.acceptCallback(r.Context(), body))
+		writeStatus(w, c.acceptCallback(r.Context(), body), "Malformed event.")
 	case slackevents.AppRateLimited:
 		c.log.Warn("slack is rate limiting this app's events")
 		w.WriteHeader(http.StatusOK)
@@ -132,7 +134,7 @@ func (c *Channel) serveInteractions(w http.ResponseWriter, r *http.Request) {
 		httperr.Write(w, http.StatusBadRequest, "Malformed interaction.")
 		return
 	}
-	w.WriteHeader(c.acceptInteraction(r.Context(), []byte(form.Get("payload"))))
+	writeStatus(w, c.acceptInteraction(r.Context(), []byte(form.Get("payload"))), "Malformed interaction.")
 }
 
 func (c *Channel) serveCommands(w http.ResponseWriter, r *http.Request) {
@@ -146,46 +148,143 @@ func (c *Channel) serveCommands(w http.ResponseWriter, r *http.Request) {
 		httperr.Write(w, http.StatusBadRequest, "Malformed command.")
 		return
 	}
-	w.WriteHeader(c.acceptCommand(r.Context(), cmd))
+	writeStatus(w, c.acceptCommand(r.Context(), cmd), "Malformed command.")
 }
 
-// job is work done after Slack has been answered.
+// writeStatus answers Slack with status; an error with the JSON body the
+// rest of the API uses, malformed saying what a 400 is about.
+func writeStatus(w http.ResponseWriter, status int, malformed string) {
+	switch {
+	case status < 400:
+		w.WriteHeader(status)
+	case status == http.StatusBadRequest:
+		httperr.Write(w, status, malformed)
+	default:
+		httperr.Write(w, status, "Not stored; try again.")
+	}
+}
+
+// job is work done after Slack has been answered, when it cannot fail in
+// a way worth trying again.
 type job func(ctx context.Context)
 
-// accept de-duplicates a delivery by id and starts j in the background. It
-// returns the HTTP status to answer Slack with: 200 when accepted or a
-// repeat, 503 when closed or overloaded (Slack tries again later), 500 when
-// the store could not say whether it is a repeat.
-func (c *Channel) accept(ctx context.Context, kind, id string, j job) int {
-	if !c.work.reserve() {
-		c.log.Warn("slack delivery refused: closing or overloaded", "kind", kind)
-		return http.StatusServiceUnavailable
-	}
-	if id != "" {
-		first, err := c.cfg.Store.FirstDelivery(ctx, bot.ChannelSlack, id, c.now())
-		if err != nil {
-			c.work.release()
-			c.log.Error("slack delivery not de-duplicated", "kind", kind, "error", err)
-			return http.StatusInternalServerError
+// task is the work for one delivery from Slack.
+type task struct {
+	kind string // for logs
+	// key orders the work: tasks with the same key are done one at a time,
+	// in the order Slack sent them (one person's conversation, one support
+	// thread).
+	key string
+	// run does the work. It returns an error only when the work could not
+	// be done now and nothing has been said yet, to be tried again later.
+	run func(ctx context.Context) error
+	// out is where to apologise when run keeps failing; nil for none.
+	out reply
+}
+
+// ignore returns run for a job, which never asks to be tried again.
+func (j job) task(kind, key string) task {
+	return task{kind: kind, key: key, run: func(ctx context.Context) error { j(ctx); return nil }}
+}
+
+// Kinds of delivery kept in the intake.
+const (
+	kindEvent       = "event"       // an Events API event_callback body
+	kindCommand     = "command"     // a slash command, as slackapi.SlashCommand JSON
+	kindInteraction = "interaction" // an interaction payload
+)
+
+// delivery is what the intake keeps of a request from Slack: enough to
+// rebuild its task, in this process or another, after a restart.
+type delivery struct {
+	Kind string          `json:"kind"`
+	Body json.RawMessage `json:"body"`
+}
+
+// taskFor returns the task for d, or false for a delivery askpa ignores.
+func (c *Channel) taskFor(d delivery) (task, bool) {
+	switch d.Kind {
+	case kindEvent:
+		var cb slackevents.EventsAPICallbackEvent
+		if err := json.Unmarshal(d.Body, &cb); err != nil || cb.InnerEvent == nil {
+			return task{}, false
 		}
-		if !first {
-			c.work.release()
-			c.log.Info("slack delivery repeated, ignored", "kind", kind, "id", id)
-			return http.StatusOK
+		return c.eventTask(cb)
+	case kindCommand:
+		var cmd slackapi.SlashCommand
+		if err := json.Unmarshal(d.Body, &cmd); err != nil || cmd.UserID == "" || cmd.ChannelID == "" {
+			return task{}, false
 		}
+		return c.commandTask(cmd), true
+	case kindInteraction:
+		var cb slackapi.InteractionCallback
+		if err := json.Unmarshal(d.Body, &cb); err != nil {
+			return task{}, false
+		}
+		if cb.Type != slackapi.InteractionTypeBlockActions || len(cb.ActionCallback.BlockActions) == 0 || cb.User.ID == "" {
+			return task{}, false
+		}
+		return c.actionTask(cb, *cb.ActionCallback.BlockActions[0])
 	}
-	c.work.start(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), c.cfg.WorkTimeout)
-		defer cancel()
-		defer func() {
-			if p := recover(); p != nil {
-				c.log.Error("slack event handling panicked", "kind", kind, "panic", fmt.Sprint(p))
-			}
-		}()
-		j(ctx)
-	})
+	return task{}, false
+}
+
+// accept writes a delivery Slack sent under id to the intake, unless askpa
+// ignores it or has had it before. It returns the HTTP status to answer
+// Slack with: 200 once the intake has it (or it is ignored or a repeat),
+// 500 when the intake could not be written, so that Slack sends it again.
+func (c *Channel) accept(ctx context.Context, id string, d delivery) int {
+	t, ok := c.taskFor(d)
+	if !ok {
+		return http.StatusOK
+	}
+	payload, err := json.Marshal(d)
+	if err != nil {
+		return http.StatusBadRequest
+	}
+	if id == "" {
+		id = d.Kind + ":" + randomID()
+	}
+	fresh, err := c.intake.Receive(ctx, bot.Inbound{ID: id, Key: t.key, Payload: payload})
+	if err != nil {
+		c.log.Error("slack delivery not written to the intake", "kind", t.kind, "error", err)
+		return http.StatusInternalServerError
+	}
+	if !fresh {
+		c.log.Info("slack delivery repeated, ignored", "kind", t.kind, "id", id)
+	}
 	return http.StatusOK
 }
+
+// handleInbound does the task of a delivery from the intake.
+func (c *Channel) handleInbound(ctx context.Context, in bot.Inbound) error {
+	var d delivery
+	if err := json.Unmarshal(in.Payload, &d); err != nil {
+		c.log.Error("unreadable slack delivery in the intake; dropped", "seq", in.Seq, "error", err)
+		return nil
+	}
+	t, ok := c.taskFor(d)
+	if !ok {
+		return nil
+	}
+	return t.run(ctx)
+}
+
+// giveUp apologises for a delivery whose last attempt failed.
+func (c *Channel) giveUp(ctx context.Context, in bot.Inbound, _ error) {
+	var d delivery
+	if json.Unmarshal(in.Payload, &d) != nil {
+		return
+	}
+	if t, ok := c.taskFor(d); ok && t.out != nil {
+		if err := t.out(ctx, bot.Reply{Text: failedReply}); err != nil {
+			c.log.Error("slack reply not delivered", "error", errKind(err))
+		}
+	}
+}
+
+// failedReply tells a person that askpa could not handle their message.
+const failedReply = "Sorry, something went wrong on our side. Please try again in a few minutes."
 
 // acceptCallback handles an Events API event_callback body.
 func (c *Channel) acceptCallback(ctx context.Context, body []byte) int {
@@ -193,11 +292,7 @@ func (c *Channel) acceptCallback(ctx context.Context, body []byte) int {
 	if err := json.Unmarshal(body, &cb); err != nil || cb.InnerEvent == nil {
 		return http.StatusBadRequest
 	}
-	j, kind := c.eventJob(cb)
-	if j == nil {
-		return http.StatusOK
-	}
-	return c.accept(ctx, kind, "event:"+cb.EventID, j)
+	return c.accept(ctx, "event:"+cb.EventID, delivery{Kind: kindEvent, Body: body})
 }
 
 // botUserID returns the app's own bot user from an event's authorizations.
@@ -210,29 +305,29 @@ func botUserID(auths []slackapi.EventAuthorization) string {
 	return ""
 }
 
-// eventJob returns the work for an event and its kind for logs, or nil for
-// events askpa ignores: anything from a bot (its own messages included),
-// edits, joins and other non-text message subtypes, and channel messages
-// that do not mention it.
-func (c *Channel) eventJob(cb slackevents.EventsAPICallbackEvent) (job, string) {
+// eventTask returns the work for an event, or false for events askpa
+// ignores: anything from a bot (its own messages included), edits, joins
+// and other non-text message subtypes, and channel messages that do not
+// mention it.
+func (c *Channel) eventTask(cb slackevents.EventsAPICallbackEvent) (task, bool) {
 	var head struct {
 		Type string `json:"type"`
 	}
 	if err := json.Unmarshal(*cb.InnerEvent, &head); err != nil {
-		return nil, ""
+		return task{}, false
 	}
 	self := botUserID(cb.Authorizations)
 	switch head.Type {
 	case "app_mention":
 		var ev slackevents.AppMentionEvent
 		if err := json.Unmarshal(*cb.InnerEvent, &ev); err != nil {
-			return nil, ""
+			return task{}, false
 		}
 		if ev.BotID != "" || ev.User == "" || ev.User == self || ev.Edited != nil {
-			return nil, ""
+			return task{}, false
 		}
 		if c.cfg.SupportChannel != "" && ev.Channel == c.cfg.SupportChannel {
-			return nil, "" // staff talk to the person through the threads, not the bot
+			return task{}, false // staff talk to the person through the threads, not the bot
 		}
 		thread := ev.ThreadTimeStamp
 		if thread == "" {
@@ -243,37 +338,37 @@ func (c *Channel) eventJob(cb slackevents.EventsAPICallbackEvent) (job, string) 
 			Audience: audience,
 			Text:     commandText(plainText(ev.Text, self)),
 		}
-		return func(ctx context.Context) { c.converse(ctx, m, c.public(m.Address)) }, "mention"
+		return c.conversing("mention", m, c.public(m.Address)), true
 	case "message":
 		var ev slackevents.MessageEvent
 		if err := json.Unmarshal(*cb.InnerEvent, &ev); err != nil {
-			return nil, ""
+			return task{}, false
 		}
 		if ev.BotID != "" || ev.User == "" || ev.User == self {
-			return nil, ""
+			return task{}, false
 		}
 		switch ev.SubType {
 		case "", "thread_broadcast", "file_share":
 		default:
-			return nil, ""
+			return task{}, false
 		}
 		if c.cfg.SupportChannel != "" && ev.Channel == c.cfg.SupportChannel {
 			if ev.ThreadTimeStamp == "" || ev.ThreadTimeStamp == ev.TimeStamp {
-				return nil, ""
+				return task{}, false
 			}
-			return c.staffMessageJob(ev, self), "staff message"
+			return c.staffMessageJob(ev, self).task("staff message", "support-thread:"+ev.ThreadTimeStamp), true
 		}
 		if ev.ChannelType != "im" {
-			return nil, "" // in channels askpa answers mentions (app_mention) only
+			return task{}, false // in channels askpa answers mentions (app_mention) only
 		}
 		m := bot.Message{
 			Address:  bot.Address{Channel: bot.ChannelSlack, UserID: ev.User, ChatID: ev.Channel, ThreadID: ev.ThreadTimeStamp, Team: cb.TeamID},
 			Audience: audience,
 			Text:     commandText(plainText(ev.Text, self)),
 		}
-		return func(ctx context.Context) { c.converse(ctx, m, c.public(m.Address)) }, "direct message"
+		return c.conversing("direct message", m, c.public(m.Address)), true
 	}
-	return nil, ""
+	return task{}, false
 }
 
 // acceptCommand handles a slash command: the answer goes privately to the
@@ -282,6 +377,20 @@ func (c *Channel) acceptCommand(ctx context.Context, cmd slackapi.SlashCommand) 
 	if cmd.UserID == "" || cmd.ChannelID == "" {
 		return http.StatusBadRequest
 	}
+	id := ""
+	if cmd.TriggerID != "" {
+		id = "command:" + cmd.TriggerID
+	}
+	cmd.Token = "" // the legacy verification token is not kept
+	body, err := json.Marshal(cmd)
+	if err != nil {
+		return http.StatusBadRequest
+	}
+	return c.accept(ctx, id, delivery{Kind: kindCommand, Body: body})
+}
+
+// commandTask returns the work for a slash command.
+func (c *Channel) commandTask(cmd slackapi.SlashCommand) task {
 	m := bot.Message{
 		Address:  bot.Address{Channel: bot.ChannelSlack, UserID: cmd.UserID, ChatID: cmd.ChannelID, Team: cmd.TeamID},
 		Audience: audience,
@@ -289,11 +398,7 @@ func (c *Channel) acceptCommand(ctx context.Context, cmd slackapi.SlashCommand) 
 		Private:  true,
 	}
 	out := c.private(privateTarget{responseURL: cmd.ResponseURL, channel: cmd.ChannelID, user: cmd.UserID, offerShare: true})
-	id := ""
-	if cmd.TriggerID != "" {
-		id = "command:" + cmd.TriggerID
-	}
-	return c.accept(ctx, "command", id, func(ctx context.Context) { c.converse(ctx, m, out) })
+	return c.conversing("command", m, out)
 }
 
 // acceptInteraction handles an interaction payload (JSON). Only button
@@ -306,16 +411,11 @@ func (c *Channel) acceptInteraction(ctx context.Context, payload []byte) int {
 	if cb.Type != slackapi.InteractionTypeBlockActions || len(cb.ActionCallback.BlockActions) == 0 || cb.User.ID == "" {
 		return http.StatusOK
 	}
-	a := *cb.ActionCallback.BlockActions[0]
-	j, kind := c.actionJob(cb, a)
-	if j == nil {
-		return http.StatusOK
-	}
 	id := cb.TriggerID
 	if id == "" {
-		id = cb.User.ID + ":" + a.ActionTs
+		id = cb.User.ID + ":" + cb.ActionCallback.BlockActions[0].ActionTs
 	}
-	return c.accept(ctx, kind, "interaction:"+id, j)
+	return c.accept(ctx, "interaction:"+id, delivery{Kind: kindInteraction, Body: payload})
 }
 
 // interactionChannel returns the conversation a pressed button is in.
@@ -326,21 +426,23 @@ func interactionChannel(cb slackapi.InteractionCallback) string {
 	return cb.Container.ChannelID
 }
 
-// actionJob returns the work for a pressed button: claiming an escalation in
-// the support channel, sharing a private answer, or the bot action the
+// actionTask returns the work for a pressed button: claiming an escalation
+// in the support channel, sharing a private answer, or the bot action the
 // button carries, answered in the same conversation.
-func (c *Channel) actionJob(cb slackapi.InteractionCallback, a slackapi.BlockAction) (job, string) {
+func (c *Channel) actionTask(cb slackapi.InteractionCallback, a slackapi.BlockAction) (task, bool) {
 	channel := interactionChannel(cb)
 	switch {
 	case strings.HasPrefix(a.Value, claimPrefix):
 		if c.cfg.SupportChannel == "" || channel != c.cfg.SupportChannel {
-			return nil, ""
+			return task{}, false
 		}
-		return c.claimJob(cb, strings.TrimPrefix(a.Value, claimPrefix)), "claim"
+		id := strings.TrimPrefix(a.Value, claimPrefix)
+		return c.claimJob(cb, id).task("claim", "escalation:"+id), true
 	case a.Value == bot.ActionShare || strings.HasPrefix(a.Value, sharePrefix):
-		return func(ctx context.Context) { c.share(ctx, cb, a.Value) }, "share"
+		share := job(func(ctx context.Context) { c.share(ctx, cb, a.Value) })
+		return share.task("share", "share:"+cb.User.ID), true
 	case a.Value == "":
-		return nil, ""
+		return task{}, false
 	}
 	thread := cb.Container.ThreadTs
 	if thread == "" {
@@ -356,10 +458,12 @@ func (c *Channel) actionJob(cb slackapi.InteractionCallback, a slackapi.BlockAct
 	if m.Private {
 		out = c.private(privateTarget{responseURL: cb.ResponseURL, channel: channel, user: cb.User.ID, thread: thread, offerShare: true})
 	}
-	return func(ctx context.Context) {
-		c.acknowledgeButton(ctx, cb, a)
-		c.converse(ctx, m, out)
-	}, "button"
+	t := c.conversing("button", m, out)
+	t.run = func(ctx context.Context) error {
+		c.acknowledgeButton(ctx, cb, a) // the same again if this is tried again
+		return c.converse(ctx, m, out)
+	}
+	return t, true
 }
 
 // acknowledgeButton replaces the buttons of the message whose button was
@@ -401,24 +505,33 @@ func (c *Channel) public(addr bot.Address) reply {
 	return func(ctx context.Context, r bot.Reply) error { return c.Send(ctx, addr, r) }
 }
 
-// converse hands m to the bot and delivers its replies in order. Messages
-// from one person are handled one at a time. When the bot fails, the person
-// is told so; when a reply cannot be delivered the rest are not sent.
-func (c *Channel) converse(ctx context.Context, m bot.Message, out reply) {
-	unlock := c.locks.lock(m.Address.Key())
-	defer unlock()
+// conversing returns the task of handing m to the bot, in order with the
+// person's other messages, and delivering its replies through out.
+func (c *Channel) conversing(kind string, m bot.Message, out reply) task {
+	return task{
+		kind: kind,
+		key:  m.Address.Key(),
+		run:  func(ctx context.Context) error { return c.converse(ctx, m, out) },
+		out:  out,
+	}
+}
+
+// converse hands m to the bot and delivers its replies in order. It
+// returns an error, having sent nothing, when the bot fails; when a reply
+// cannot be delivered the rest are not sent (and that is logged).
+func (c *Channel) converse(ctx context.Context, m bot.Message, out reply) error {
 	m.At = c.now()
 	res, err := c.cfg.Handler.Handle(ctx, m)
 	if err != nil {
-		c.log.Error("bot could not handle a slack message", "error", err)
-		res.Replies = []bot.Reply{{Text: "Sorry, something went wrong on our side. Please try again in a few minutes."}}
+		return fmt.Errorf("slack: handler: %w", err)
 	}
 	for i, r := range res.Replies {
 		if err := out(ctx, r); err != nil {
 			c.log.Error("slack reply not delivered", "reply", i+1, "replies", len(res.Replies), "error", errKind(err))
-			return
+			return nil
 		}
 	}
+	return nil
 }
 
 // commands are the bot's commands a person may type as a bare word (Slack
@@ -488,3 +601,11 @@ func plainText(s, self string) string {
 
 // blankLines matches runs of blank lines.
 var blankLines = regexp.MustCompile(`\n{3,}`)
+
+// randomID returns a random identifier, for deliveries Slack sends without
+// one of their own.
+func randomID() string {
+	var b [12]byte
+	_, _ = rand.Read(b[:])
+	return hex.EncodeToString(b[:])
+}

@@ -7,7 +7,6 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -23,7 +22,7 @@ import (
 	"github.com/slack-go/slack/slacktest"
 
 	"github.com/askpa/askpa/bot"
-	"github.com/askpa/askpa/knowledge"
+	"github.com/askpa/askpa/bot/bottest"
 )
 
 const (
@@ -367,51 +366,12 @@ func answerWithButtons(m bot.Message) []bot.Reply {
 	}}
 }
 
-// fakeStore is a bot.Store that only remembers deliveries.
-type fakeStore struct {
-	mu   sync.Mutex
-	seen map[string]bool
-	err  error
-}
-
-func (s *fakeStore) TakeQuietCautions(context.Context, time.Time, int) ([]bot.Conversation, error) {
-	return nil, errors.New("fakeStore: not used by the channel")
-}
-
-func (s *fakeStore) FirstDelivery(_ context.Context, source, id string, _ time.Time) (bool, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.err != nil {
-		return false, s.err
-	}
-	if s.seen == nil {
-		s.seen = map[string]bool{}
-	}
-	k := source + "/" + id
-	if s.seen[k] {
-		return false, nil
-	}
-	s.seen[k] = true
-	return true, nil
-}
-
-func (s *fakeStore) Conversation(context.Context, bot.Address, knowledge.Audience, time.Time) (bot.Conversation, error) {
-	return bot.Conversation{}, bot.ErrNotFound
-}
-func (s *fakeStore) ConversationByID(context.Context, string) (bot.Conversation, error) {
-	return bot.Conversation{}, bot.ErrNotFound
-}
-func (s *fakeStore) SaveConversation(context.Context, bot.Conversation) error { return bot.ErrNotFound }
-func (s *fakeStore) AppendTurn(context.Context, string, bot.Turn) error       { return bot.ErrNotFound }
-func (s *fakeStore) Turns(context.Context, string, int) ([]bot.Turn, error)   { return nil, nil }
-func (s *fakeStore) RecordFeedback(context.Context, bot.Feedback) error       { return nil }
-
 // harness is a Channel wired to a Slack peer, served over real HTTP.
 type harness struct {
 	ch      *Channel
 	peer    *peer
 	handler *fakeHandler
-	store   *fakeStore
+	intake  *bottest.Intake
 	srv     *httptest.Server
 	logs    *bytes.Buffer
 	waits   []time.Duration // back-off waits asked for, instead of sleeping
@@ -426,13 +386,14 @@ func newHarness(tb testing.TB, modify func(*Config)) *harness {
 // newHarnessOn is newHarness talking to an existing Slack peer.
 func newHarnessOn(tb testing.TB, p *peer, modify func(*Config)) *harness {
 	tb.Helper()
-	h := &harness{peer: p, handler: &fakeHandler{}, store: &fakeStore{}, logs: &bytes.Buffer{}}
+	h := &harness{peer: p, handler: &fakeHandler{}, intake: bottest.NewIntake(), logs: &bytes.Buffer{}}
 	cfg := Config{
 		BotToken:      "xoxb-test-token",
 		SigningSecret: testSecret,
 		APIURL:        h.peer.apiURL(),
 		Handler:       h.handler,
-		Store:         h.store,
+		Intake:        h.intake,
+		Poll:          5 * time.Millisecond,
 		Logger:        slog.New(slog.NewTextHandler(&lockedWriter{w: h.logs}, &slog.HandlerOptions{Level: slog.LevelDebug})),
 	}
 	if modify != nil {
@@ -454,22 +415,28 @@ func newHarnessOn(tb testing.TB, p *peer, modify func(*Config)) *harness {
 		mux.Handle("POST "+path, hd)
 	}
 	h.srv = httptest.NewServer(mux)
+	ctx, cancel := context.WithCancel(context.Background())
+	ran := make(chan error, 1)
+	go func() { ran <- ch.Run(ctx) }()
 	tb.Cleanup(func() {
 		h.srv.Close()
-		_ = ch.Close()
+		cancel()
+		if err := <-ran; err != nil {
+			tb.Errorf("Run: %v", err)
+		}
 	})
 	return h
 }
 
-// closing reports whether the channel has stopped accepting events.
-func (h *harness) closing() bool {
-	h.ch.work.mu.Lock()
-	defer h.ch.work.mu.Unlock()
-	return h.ch.work.closed
-}
-
 // idle waits until all accepted work is done.
-func (h *harness) idle() { h.ch.work.wait() }
+func (h *harness) idle() {
+	for deadline := time.Now().Add(hangGuard); h.intake.Pending() > 0; {
+		if time.Now().After(deadline) {
+			panic("slack test: the intake did not empty")
+		}
+		time.Sleep(time.Millisecond)
+	}
+}
 
 func (h *harness) logText() string {
 	h.mu.Lock()

@@ -15,6 +15,7 @@ import (
 	"log/slog"
 	"math/rand/v2"
 	"net/http"
+	"net/url"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -34,7 +35,7 @@ const (
 )
 
 // Config configures a Channel. Zero values are sensible defaults, except
-// that BotToken, Handler and Store are required, and SigningSecret or
+// that BotToken, Handler and Intake are required, and SigningSecret or
 // AppToken.
 type Config struct {
 	// BotToken is the bot user OAuth token (xoxb-...). Required.
@@ -61,16 +62,20 @@ type Config struct {
 
 	// Handler answers people's messages. Required.
 	Handler bot.Handler
-	// Store de-duplicates deliveries (FirstDelivery). Required.
-	Store bot.Store
+	// Intake keeps each delivery from Slack, de-duplicated, from the moment
+	// it is acknowledged until it has been handled. Required.
+	Intake bot.Intake
 
-	// MaxConcurrent bounds how many events are worked on at once (default 8).
+	// MaxConcurrent bounds how many deliveries this process works on at
+	// once (default 8); one conversation's are always worked on in order.
 	MaxConcurrent int
-	// MaxQueued bounds events accepted but waiting for a worker (default
-	// 1000); beyond it the HTTP handlers answer 503 so Slack retries later.
-	MaxQueued int
-	// WorkTimeout bounds the work done for one event (default 2 minutes).
-	WorkTimeout time.Duration
+	// Lease is how long one process holds a delivery it is working on
+	// before another may take it over, after a crash (default 1 minute); the
+	// work for one delivery is cut short before then.
+	Lease time.Duration
+	// Poll is how often the intake is read for deliveries received by
+	// other processes and for retries (default 1 second).
+	Poll time.Duration
 	// MaxAttempts bounds the tries of one Web API call (default 5).
 	MaxAttempts int
 	// RetryBase is the first back-off delay after a transient failure
@@ -87,8 +92,7 @@ type Channel struct {
 	now   func() time.Time
 	sleep func(ctx context.Context, d time.Duration) error
 
-	work  workers
-	locks keyedLocks
+	intake *bot.IntakeWorker
 
 	namesMu sync.Mutex
 	names   map[string]string // Slack user ID -> display name, for staff
@@ -110,8 +114,8 @@ func New(cfg Config) (*Channel, error) {
 	if cfg.BotToken == "" {
 		return nil, errors.New("slack: BotToken is required")
 	}
-	if cfg.Handler == nil || cfg.Store == nil {
-		return nil, errors.New("slack: Handler and Store are required")
+	if cfg.Handler == nil || cfg.Intake == nil {
+		return nil, errors.New("slack: Handler and Intake are required")
 	}
 	if cfg.SigningSecret == "" && cfg.AppToken == "" {
 		return nil, errors.New("slack: SigningSecret (Events API over HTTP) or AppToken (Socket Mode) is required")
@@ -127,15 +131,6 @@ func New(cfg Config) (*Channel, error) {
 	}
 	if cfg.Clock == nil {
 		cfg.Clock = time.Now
-	}
-	if cfg.MaxConcurrent <= 0 {
-		cfg.MaxConcurrent = 8
-	}
-	if cfg.MaxQueued <= 0 {
-		cfg.MaxQueued = 1000
-	}
-	if cfg.WorkTimeout <= 0 {
-		cfg.WorkTimeout = 2 * time.Minute
 	}
 	if cfg.MaxAttempts <= 0 {
 		cfg.MaxAttempts = 5
@@ -164,7 +159,23 @@ func New(cfg Config) (*Channel, error) {
 		cards:   map[string]string{},
 		echoes:  map[string]bool{},
 	}
-	c.work.init(cfg.MaxConcurrent, cfg.MaxQueued)
+	var err error
+	c.intake, err = bot.NewIntakeWorker(bot.IntakeConfig{
+		Intake:    cfg.Intake,
+		Source:    bot.ChannelSlack,
+		Handle:    c.handleInbound,
+		GiveUp:    c.giveUp,
+		Workers:   cfg.MaxConcurrent,
+		Lease:     cfg.Lease,
+		Poll:      cfg.Poll,
+		RetryBase: cfg.RetryBase,
+		RetryMax:  cfg.RetryMax,
+		Now:       cfg.Clock,
+		Logger:    cfg.Logger,
+	})
+	if err != nil {
+		return nil, err
+	}
 	return c, nil
 }
 
@@ -204,31 +215,32 @@ func (c *Channel) Send(ctx context.Context, to bot.Address, r bot.Reply) error {
 	return nil
 }
 
-// Run blocks until ctx is done. With an AppToken it connects over Socket
-// Mode and handles events as they come; otherwise events come through the
-// HTTP handlers and Run only waits. Before returning, Run stops accepting
-// events, as Close does, and waits for work already accepted to finish. It returns an error when Socket Mode cannot
-// connect (an invalid token, for example), nil when ctx was cancelled.
+// Run blocks until ctx is done. It works on the deliveries in the intake
+// (with other processes sharing it) and, with an AppToken, receives them
+// over Socket Mode; otherwise they come through the HTTP handlers. When ctx
+// ends Run stops, lets the work in hand finish for a while (what does not
+// finish stays in the intake for the next process) and returns nil. It
+// returns an error when Socket Mode cannot connect (an invalid token, for
+// example).
 func (c *Channel) Run(ctx context.Context) error {
+	ctx, stop := context.WithCancel(ctx)
+	defer stop()
+	worked := make(chan error, 1)
+	go func() { worked <- c.intake.Run(ctx) }()
 	var err error
 	if c.cfg.AppToken != "" {
 		err = c.runSocketMode(ctx)
 	} else {
 		<-ctx.Done()
 	}
-	c.work.close()
-	c.work.wait()
-	if err != nil && ctx.Err() == nil {
+	failed := ctx.Err() == nil
+	stop()
+	if werr := <-worked; werr != nil {
+		return werr
+	}
+	if err != nil && failed {
 		return fmt.Errorf("slack: socket mode: %w", err)
 	}
-	return nil
-}
-
-// Close stops accepting new events (the HTTP handlers answer 503) and waits
-// for work already accepted to finish. It is safe to call more than once.
-func (c *Channel) Close() error {
-	c.work.close()
-	c.work.wait()
 	return nil
 }
 
@@ -330,4 +342,9 @@ func sleepCtx(ctx context.Context, d time.Duration) error {
 	case <-ctx.Done():
 		return ctx.Err()
 	}
+}
+
+func isURLError(err error) bool {
+	_, ok := errors.AsType[*url.Error](err)
+	return ok
 }

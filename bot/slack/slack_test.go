@@ -4,14 +4,17 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/askpa/askpa/bot"
+	"github.com/askpa/askpa/bot/bottest"
 )
 
 func TestSignaturesAreCheckedBeforeAnything(t *testing.T) {
@@ -73,9 +76,9 @@ func TestSignaturesAreCheckedBeforeAnything(t *testing.T) {
 				}
 				handled := len(h.handler.messages())
 				if tc.want == http.StatusUnauthorized {
-					if handled != 0 || len(h.peer.sent()) != 0 || len(h.store.seen) != 0 {
-						t.Fatalf("refused request had effects: handled %d, sent %d, deliveries recorded %d",
-							handled, len(h.peer.sent()), len(h.store.seen))
+					if handled != 0 || len(h.peer.sent()) != 0 || len(h.intake.Handled()) != 0 {
+						t.Fatalf("refused request had effects: handled %d, sent %d, deliveries taken in %d",
+							handled, len(h.peer.sent()), len(h.intake.Handled()))
 					}
 				} else if handled != 1 {
 					t.Fatalf("valid request handled %d times, want 1", handled)
@@ -418,11 +421,11 @@ func TestHandlerFailureIsApologisedFor(t *testing.T) {
 
 func TestStoreFailureAsksSlackToRetry(t *testing.T) {
 	h := newHarness(t, nil)
-	h.store.err = errors.New("database down")
+	h.intake.Fail(errors.New("database down"))
 	if status := h.event(t, "EvS", dm("U1", "hi", "1.1")); status != http.StatusInternalServerError {
 		t.Fatalf("status = %d, want 500", status)
 	}
-	h.store.err = nil
+	h.intake.Fail(nil)
 	if status := h.event(t, "EvS", dm("U1", "hi", "1.1")); status != http.StatusOK {
 		t.Fatalf("retry status = %d", status)
 	}
@@ -432,37 +435,36 @@ func TestStoreFailureAsksSlackToRetry(t *testing.T) {
 	}
 }
 
-func TestCloseFinishesAcceptedWorkAndRefusesNew(t *testing.T) {
-	h := newHarness(t, nil)
-	release := make(chan struct{})
-	h.handler.answer = func(m bot.Message) []bot.Reply {
-		<-release
-		return []bot.Reply{{Text: "done"}}
+// TestDeliveriesSurviveARestart checks that what was acknowledged to Slack
+// by a process that then stopped (or died) is worked on by the next one
+// sharing the intake, in order, once each.
+func TestDeliveriesSurviveARestart(t *testing.T) {
+	first := newHarness(t, func(c *Config) { c.MaxConcurrent = 1 })
+	release, stuck := make(chan struct{}), make(chan struct{}, 1)
+	first.handler.answer = func(m bot.Message) []bot.Reply {
+		stuck <- struct{}{}
+		<-release // this process stops before answering
+		return nil
 	}
-	h.event(t, "EvC1", dm("U1", "first", "1.1"))
-	closed := make(chan struct{})
-	go func() { _ = h.ch.Close(); close(closed) }()
-	for !h.closing() {
-		time.Sleep(time.Millisecond)
+	for i, text := range []string{"one", "two", "three"} {
+		if status := first.event(t, fmt.Sprint("EvR", i), dm("U1", text, fmt.Sprintf("1.%d", i))); status != http.StatusOK {
+			t.Fatalf("event %d: status %d", i, status)
+		}
 	}
-	// Close is waiting for the accepted event; new events are refused meanwhile.
-	if status := h.event(t, "EvC2", dm("U2", "second", "1.2")); status != http.StatusServiceUnavailable {
-		t.Fatalf("event during Close: status %d, want 503", status)
-	}
+	<-stuck
+	// The next process takes over the same intake once the first one's
+	// lease has run out.
+	later := func() time.Time { return time.Now().Add(2 * time.Minute) }
+	next := newHarnessOn(t, first.peer, func(c *Config) { c.Intake = first.intake; c.Clock = later })
+	next.intake = first.intake
+	next.idle()
 	close(release)
-	<-closed
-	if sent := h.peer.sent(); len(sent) != 1 || !strings.Contains(sent[0].sectionText(), "done") {
-		t.Fatalf("accepted work not finished: %+v", sent)
+	var got []string
+	for _, m := range next.handler.messages() {
+		got = append(got, m.Text)
 	}
-	if len(h.handler.messages()) != 1 {
-		t.Fatalf("refused event was handled")
-	}
-	if err := h.ch.Close(); err != nil {
-		t.Fatalf("second Close: %v", err)
-	}
-	// The refused event was not recorded, so Slack's retry to a running process is handled.
-	if h.store.seen["slack/event:EvC2"] {
-		t.Fatal("refused event recorded as delivered")
+	if !slices.Equal(got, []string{"one", "two", "three"}) {
+		t.Fatalf("the next process handled %q; want every acknowledged message, in order", got)
 	}
 }
 
@@ -509,11 +511,11 @@ func mustJSONString(v any) string {
 }
 
 func TestNewRefusesAnIncompleteConfig(t *testing.T) {
-	ok := Config{BotToken: "xoxb", SigningSecret: "s", Handler: &fakeHandler{}, Store: &fakeStore{}}
+	ok := Config{BotToken: "xoxb", SigningSecret: "s", Handler: &fakeHandler{}, Intake: bottest.NewIntake()}
 	cases := map[string]func(*Config){
 		"no bot token": func(c *Config) { c.BotToken = "" },
 		"no handler":   func(c *Config) { c.Handler = nil },
-		"no store":     func(c *Config) { c.Store = nil },
+		"no intake":    func(c *Config) { c.Intake = nil },
 		"no way in":    func(c *Config) { c.SigningSecret = "" },
 	}
 	if _, err := New(ok); err != nil {

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/askpa/askpa/bot"
+	"github.com/askpa/askpa/bot/bottest"
 )
 
 // hangGuard is how long a test waits for something that should happen at
@@ -23,8 +24,7 @@ func TestSocketModeRoutesLikeHTTP(t *testing.T) {
 		}
 	}()
 	h := &fakeHandler{answer: answerWithButtons}
-	store := &fakeStore{}
-	ch, err := New(Config{BotToken: "xoxb-test", AppToken: "xapp-test", APIURL: p.apiURL(), Handler: h, Store: store})
+	ch, err := New(Config{BotToken: "xoxb-test", AppToken: "xapp-test", APIURL: p.apiURL(), Handler: h, Intake: bottest.NewIntake(), Poll: 5 * time.Millisecond})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -435,8 +435,6 @@ func (c *Channel) tellStaff(ctx context.Context, user, ts, text string) {
 // internal note or the thread is not an escalation's.
 func (c *Channel) staffMessageJob(ev slackevents.MessageEvent, self string) job {
 	return func(ctx context.Context) {
-		unlock := c.locks.lock("support-thread:" + ev.ThreadTimeStamp)
-		defer unlock()
 		id, err := c.escalationOfThread(ctx, ev.ThreadTimeStamp)
 		if err != nil {
 			c.log.Error("support thread not identified", "error", errKind(err))

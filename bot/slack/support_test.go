@@ -39,7 +39,7 @@ func newStaffRoom(t *testing.T, store *sqlite.Store, p *peer) *staffRoom {
 	if p == nil {
 		p = newPeer(t)
 	}
-	h := newHarnessOn(t, p, func(c *Config) { c.SupportChannel = supportChannel; c.Store = store })
+	h := newHarnessOn(t, p, func(c *Config) { c.SupportChannel = supportChannel })
 	h.peer.users[staffSam] = "Sam Staff"
 	h.peer.users[staffAlex] = "Alex Other"
 	desk, err := support.NewDesk(support.Config{Store: store, Targets: []support.Target{h.ch.SupportTarget()}})

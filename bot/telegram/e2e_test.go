@@ -66,7 +66,7 @@ func newStack(t *testing.T, webhook bool) *stack {
 	s := &stack{tg: telegramtest.NewServer(t), desk: desk, disp: disp}
 	cfg := telegram.Config{
 		Token: s.tg.Token(), APIURL: s.tg.URL(),
-		Handler: svc, Store: store, Logger: log,
+		Handler: svc, Intake: store, Logger: log,
 	}
 	// The HTTP API mounts the webhook, which needs the channel; the
 	// channel's webhook URL needs the API's address.

@@ -3,7 +3,6 @@ package telegram
 import (
 	"bytes"
 	"context"
-	"errors"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -13,8 +12,8 @@ import (
 	"time"
 
 	"github.com/askpa/askpa/bot"
+	"github.com/askpa/askpa/bot/bottest"
 	"github.com/askpa/askpa/bot/telegram/telegramtest"
-	"github.com/askpa/askpa/knowledge"
 )
 
 // fakeHandler records the messages it is given and answers with reply.
@@ -65,51 +64,6 @@ func (h *fakeHandler) next(tb testing.TB) bot.Message {
 	}
 }
 
-// fakeStore implements bot.Store's de-duplication; the conversation methods
-// are not used by the channel.
-type fakeStore struct {
-	mu    sync.Mutex
-	seen  map[string]bool
-	calls int
-}
-
-func newFakeStore() *fakeStore { return &fakeStore{seen: map[string]bool{}} }
-
-var errUnused = errors.New("fakeStore: not used by the channel")
-
-func (s *fakeStore) TakeQuietCautions(context.Context, time.Time, int) ([]bot.Conversation, error) {
-	return nil, errUnused
-}
-
-func (s *fakeStore) FirstDelivery(_ context.Context, source, id string, _ time.Time) (bool, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.calls++
-	k := source + "/" + id
-	if s.seen[k] {
-		return false, nil
-	}
-	s.seen[k] = true
-	return true, nil
-}
-
-func (s *fakeStore) deliveries() int {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.calls
-}
-
-func (s *fakeStore) Conversation(context.Context, bot.Address, knowledge.Audience, time.Time) (bot.Conversation, error) {
-	return bot.Conversation{}, errUnused
-}
-func (s *fakeStore) ConversationByID(context.Context, string) (bot.Conversation, error) {
-	return bot.Conversation{}, errUnused
-}
-func (s *fakeStore) SaveConversation(context.Context, bot.Conversation) error { return errUnused }
-func (s *fakeStore) AppendTurn(context.Context, string, bot.Turn) error       { return errUnused }
-func (s *fakeStore) Turns(context.Context, string, int) ([]bot.Turn, error)   { return nil, errUnused }
-func (s *fakeStore) RecordFeedback(context.Context, bot.Feedback) error       { return errUnused }
-
 // fakeClock never waits: After fires at once and records what was asked.
 type fakeClock struct {
 	mu    sync.Mutex
@@ -156,7 +110,7 @@ type fixture struct {
 	srv     *telegramtest.Server
 	ch      *Channel
 	handler *fakeHandler
-	store   *fakeStore
+	intake  *bottest.Intake
 	clock   *fakeClock
 	logs    *syncBuffer
 	cfg     Config
@@ -169,7 +123,7 @@ func newFixture(tb testing.TB, mods ...func(*Config)) *fixture {
 	f := &fixture{
 		srv:     telegramtest.NewServer(tb),
 		handler: newFakeHandler(),
-		store:   newFakeStore(),
+		intake:  bottest.NewIntake(),
 		clock:   &fakeClock{},
 		logs:    &syncBuffer{},
 	}
@@ -178,8 +132,9 @@ func newFixture(tb testing.TB, mods ...func(*Config)) *fixture {
 		APIURL:  f.srv.URL(),
 		Logger:  slog.New(slog.NewTextHandler(f.logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
 		Clock:   f.clock,
+		Poll:    10 * time.Millisecond,
 		Handler: f.handler,
-		Store:   f.store,
+		Intake:  f.intake,
 	}
 	for _, m := range mods {
 		m(&f.cfg)

@@ -2,6 +2,8 @@ package telegram
 
 import (
 	"context"
+	"fmt"
+	"log/slog"
 	"strconv"
 	"strings"
 	"unicode/utf16"
@@ -30,49 +32,32 @@ type incoming struct {
 	noText  bool   // a private message with nothing to read
 }
 
-// handleUpdate acts on one update: it ignores updates not meant for the
-// bot and repeats, answers callback queries, calls the handler and sends its
-// replies. Failures are logged (without message text), never returned.
-func (c *Channel) handleUpdate(ctx context.Context, u tgbotapi.Update) {
-	self := c.self()
-	in, ok := c.parse(u, self)
+// handleUpdate acts on one update from the intake: it ignores updates not
+// meant for the bot, answers a callback query (on the first attempt only),
+// calls the handler and sends its replies. It returns an error only when
+// the handler failed, before anything was sent, so that the update is
+// tried again; other failures are logged (without message text).
+func (c *Channel) handleUpdate(ctx context.Context, u tgbotapi.Update, first bool) error {
+	in, ok := c.parse(u, c.self())
 	if !ok {
-		return
+		return nil
 	}
 	log := c.log.With("update_id", u.UpdateID)
-	first, err := c.cfg.Store.FirstDelivery(ctx, Name, strconv.Itoa(u.UpdateID), c.cfg.Clock.Now())
-	if err != nil {
-		// Handling twice is better than not at all.
-		log.Warn("telegram: de-duplication failed; handling the update anyway", "error", err)
-	} else if !first {
-		log.Debug("telegram: duplicate update ignored")
-		return
-	}
-	if in.query != "" {
-		err := c.call(ctx, "answerCallbackQuery", func(api *tgbotapi.BotAPI) error {
-			_, err := api.Request(tgbotapi.NewCallback(in.query, ""))
-			return err
-		})
-		if err != nil {
-			log.Warn("telegram: could not answer callback query", "error", err)
-		}
+	if first {
+		c.answerQuery(ctx, log, in.query)
 	}
 	if in.noText {
 		if err := c.sendReply(ctx, in.chatID, in.replyTo, bot.Reply{Text: textOnlyReply}); err != nil {
 			log.Error("telegram: reply not delivered", "error", err)
 		}
-		return
+		return nil
 	}
 	if in.msg.Action == "" && in.msg.Text == "" {
-		return
+		return nil
 	}
 	res, err := c.cfg.Handler.Handle(ctx, in.msg)
 	if err != nil {
-		log.Error("telegram: handler failed", "error", err)
-		if err := c.sendReply(ctx, in.chatID, in.replyTo, bot.Reply{Text: failedReply}); err != nil {
-			log.Error("telegram: reply not delivered", "error", err)
-		}
-		return
+		return fmt.Errorf("telegram: handler: %w", err)
 	}
 	for i, r := range res.Replies {
 		replyTo := 0
@@ -82,8 +67,24 @@ func (c *Channel) handleUpdate(ctx context.Context, u tgbotapi.Update) {
 		if err := c.sendReply(ctx, in.chatID, replyTo, r); err != nil {
 			log.Error("telegram: reply not delivered", "conversation", res.ConversationID,
 				"reply", i+1, "of", len(res.Replies), "error", err)
-			return
+			return nil
 		}
+	}
+	return nil
+}
+
+// answerQuery answers a callback query, so that the person's client stops
+// showing it as pending. Nothing happens for an empty id.
+func (c *Channel) answerQuery(ctx context.Context, log *slog.Logger, id string) {
+	if id == "" {
+		return
+	}
+	err := c.call(ctx, "answerCallbackQuery", func(api *tgbotapi.BotAPI) error {
+		_, err := api.Request(tgbotapi.NewCallback(id, ""))
+		return err
+	})
+	if err != nil {
+		log.Warn("telegram: could not answer callback query", "error", err)
 	}
 }
 

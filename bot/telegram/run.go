@@ -22,12 +22,14 @@ var commands = []tgbotapi.BotCommand{
 // Run receives updates until ctx ends, and blocks until then. It connects
 // (getMe, retried while the Bot API is unreachable), sets the command menu,
 // and then either registers the webhook (webhook mode: updates arrive at
-// WebhookHandler) or removes any webhook and long-polls getUpdates. Updates
-// are handled by Config.Workers workers, in order within each chat. When ctx
-// ends Run stops receiving, finishes the updates already received (for up
-// to Config.ShutdownTimeout) and returns nil. It returns an error at once
-// if the Bot API refuses the token or the webhook, or if Run is already
-// running.
+// WebhookHandler) or removes any webhook and long-polls getUpdates. Every
+// update is written to the intake before Telegram is told it arrived, and
+// handled from there by Config.Workers workers, in order within each chat,
+// together with other processes serving the same bot. When ctx ends Run
+// stops receiving, finishes the updates being handled (for up to
+// Config.ShutdownTimeout; the rest stay in the intake) and returns nil. It
+// returns an error at once if the Bot API refuses the token or the webhook,
+// or if Run is already running.
 func (c *Channel) Run(ctx context.Context) error {
 	if !c.running.CompareAndSwap(false, true) {
 		return errors.New("telegram: Run called twice")
@@ -47,27 +49,33 @@ func (c *Channel) Run(ctx context.Context) error {
 		c.log.Warn("telegram: could not set the command menu", "error", err)
 	}
 
-	work, cancelWork := context.WithCancel(context.WithoutCancel(ctx))
-	defer cancelWork()
-	disp := newDispatcher(work, c.cfg.Workers, c.cfg.QueueSize, c.handleUpdate)
-	defer c.drain(disp, cancelWork)
-
-	if c.WebhookMode() {
-		// Accept updates before registering, so none is refused in between.
-		c.intakeMu.Lock()
-		c.disp = disp
-		c.intakeMu.Unlock()
-		if err := c.setWebhook(ctx); err != nil {
-			if ctx.Err() != nil {
-				return nil
-			}
-			return fmt.Errorf("telegram: registering the webhook: %w", err)
-		}
-		c.log.Info("telegram: receiving updates by webhook")
-		<-ctx.Done()
-		return nil
+	receiving, stop := context.WithCancel(ctx)
+	defer stop()
+	worked := make(chan error, 1)
+	go func() { worked <- c.intake.Run(receiving) }()
+	err := c.receive(receiving)
+	stop()
+	if werr := <-worked; err == nil {
+		err = werr
 	}
-	return c.poll(ctx, disp)
+	return err
+}
+
+// receive takes updates from Telegram until ctx ends: by webhook
+// (WebhookHandler writes them to the intake) or by long polling.
+func (c *Channel) receive(ctx context.Context) error {
+	if !c.WebhookMode() {
+		return c.poll(ctx)
+	}
+	if err := c.setWebhook(ctx); err != nil {
+		if ctx.Err() != nil {
+			return nil
+		}
+		return fmt.Errorf("telegram: registering the webhook: %w", err)
+	}
+	c.log.Info("telegram: receiving updates by webhook")
+	<-ctx.Done()
+	return nil
 }
 
 // connect calls getMe until it succeeds, the Bot API refuses the token, or
@@ -105,10 +113,11 @@ func (c *Channel) setWebhook(ctx context.Context) error {
 	})
 }
 
-// poll long-polls getUpdates until ctx ends, queueing each new update.
-// Telegram forgets updates below the offset sent, so each batch is
-// confirmed by the next call.
-func (c *Channel) poll(ctx context.Context, disp *dispatcher) error {
+// poll long-polls getUpdates until ctx ends, writing each new update to
+// the intake. Telegram forgets updates below the offset sent, so each batch
+// is confirmed by the next call, and the offset moves past an update only
+// once the intake has it.
+func (c *Channel) poll(ctx context.Context) error {
 	if err := c.call(ctx, "deleteWebhook", func(api *tgbotapi.BotAPI) error {
 		_, err := api.Request(tgbotapi.DeleteWebhookConfig{})
 		return err
@@ -169,33 +178,24 @@ func (c *Channel) poll(ctx context.Context, disp *dispatcher) error {
 			if u.UpdateID < offset {
 				continue
 			}
-			offset = u.UpdateID + 1
-			if !disp.put(ctx, u) {
+			if err := c.saveUpdate(ctx, u); err != nil {
+				if ctx.Err() != nil {
+					break
+				}
+				// Not confirmed: Telegram gives it (and those after it)
+				// again on the next poll.
+				failures++
+				c.log.Error("telegram: update not written to the intake; polling it again", "update_id", u.UpdateID, "error", err)
+				select {
+				case <-ctx.Done():
+				case <-c.cfg.Clock.After(c.backoff(failures)):
+				}
 				break
 			}
+			offset = u.UpdateID + 1
 		}
 	}
 	return nil
-}
-
-// drain stops intake, lets the workers finish what was received, and
-// cancels their work if that takes longer than ShutdownTimeout.
-func (c *Channel) drain(disp *dispatcher, cancelWork context.CancelFunc) {
-	c.intakeMu.Lock()
-	c.disp = nil
-	c.intakeMu.Unlock()
-	disp.close()
-	done := make(chan struct{})
-	go func() { disp.wait(); close(done) }()
-	t := time.NewTimer(c.cfg.ShutdownTimeout)
-	defer t.Stop()
-	select {
-	case <-done:
-	case <-t.C:
-		c.log.Warn("telegram: shutdown timeout; abandoning updates still being handled")
-		cancelWork()
-		<-done
-	}
 }
 
 // isUnauthorized reports a 401 or 404 from the Bot API: the token is wrong

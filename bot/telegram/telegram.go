@@ -90,27 +90,34 @@ type Config struct {
 	MaxAttempts int
 	// BaseBackoff is the first wait after a transient failure; it doubles
 	// each attempt up to MaxBackoff, with jitter. Defaults 500ms and 30s.
+	// An update whose handling fails is tried again after the same waits,
+	// at most five times.
 	BaseBackoff time.Duration
 	MaxBackoff  time.Duration
 	// MaxRetryAfter is the longest 429 retry_after honoured by waiting; a
 	// longer one makes Send give up at once. Default 60s.
 	MaxRetryAfter time.Duration
-	// Workers bounds how many updates are handled at once; updates from one
-	// chat are always handled in order. Default 8.
+	// Workers bounds how many updates this process handles at once; updates
+	// from one chat are always handled in order. Default 8.
 	Workers int
-	// QueueSize is how many received updates each worker may hold before the
-	// webhook answers 503 (Telegram then delivers again later). Default 64.
-	QueueSize int
+	// Lease is how long one process holds an update it is handling before
+	// another may take it over (after a crash). Default 1 minute.
+	Lease time.Duration
+	// Poll is how often the intake is read for updates received by other
+	// processes and for retries. Default 1 second.
+	Poll time.Duration
 	// ShutdownTimeout bounds how long Run keeps handling updates already
-	// received after its context is cancelled. Default 10s.
+	// received after its context is cancelled; those not finished stay in
+	// the intake. Default 10s.
 	ShutdownTimeout time.Duration
 	// Audience is the audience of a new person on Telegram. Default
 	// knowledge.Employer.
 	Audience knowledge.Audience
 	// Handler answers messages; required.
 	Handler bot.Handler
-	// Store de-duplicates updates (FirstDelivery); required.
-	Store bot.Store
+	// Intake keeps each update, de-duplicated, from the moment it is
+	// received until it has been handled; required.
+	Intake bot.Intake
 }
 
 var secretRE = regexp.MustCompile(`^[A-Za-z0-9_-]{1,256}$`)
@@ -123,8 +130,8 @@ func (c Config) withDefaults() (Config, error) {
 	if c.Handler == nil {
 		return c, errors.New("telegram: Config.Handler is required")
 	}
-	if c.Store == nil {
-		return c, errors.New("telegram: Config.Store is required")
+	if c.Intake == nil {
+		return c, errors.New("telegram: Config.Intake is required")
 	}
 	if c.APIURL == "" {
 		c.APIURL = DefaultAPIURL
@@ -176,9 +183,6 @@ func (c Config) withDefaults() (Config, error) {
 	if c.Workers <= 0 {
 		c.Workers = 8
 	}
-	if c.QueueSize <= 0 {
-		c.QueueSize = 64
-	}
 	if c.ShutdownTimeout <= 0 {
 		c.ShutdownTimeout = 10 * time.Second
 	}
@@ -199,23 +203,39 @@ type Channel struct {
 	api *tgbotapi.BotAPI // connected lazily: creating it calls getMe
 
 	running atomic.Bool
-
-	intakeMu sync.RWMutex
-	disp     *dispatcher // non-nil while Run accepts updates
+	intake  *bot.IntakeWorker
 }
 
 var _ bot.Channel = (*Channel)(nil)
 
 // New returns a Channel for cfg. It checks the configuration but makes no
 // request and starts no goroutine: the bot connects (getMe) on the first
-// Run or Send. It returns an error when Token, Handler or Store is missing,
-// a URL is malformed, or webhook mode lacks a valid WebhookSecret.
+// Run or Send. It returns an error when Token, Handler or Intake is
+// missing, a URL is malformed, or webhook mode lacks a valid WebhookSecret.
 func New(cfg Config) (*Channel, error) {
 	cfg, err := cfg.withDefaults()
 	if err != nil {
 		return nil, err
 	}
-	return &Channel{cfg: cfg, log: cfg.Logger.With("channel", Name)}, nil
+	c := &Channel{cfg: cfg, log: cfg.Logger.With("channel", Name)}
+	c.intake, err = bot.NewIntakeWorker(bot.IntakeConfig{
+		Intake:          cfg.Intake,
+		Source:          Name,
+		Handle:          c.handleInbound,
+		GiveUp:          c.giveUp,
+		Workers:         cfg.Workers,
+		Lease:           cfg.Lease,
+		Poll:            cfg.Poll,
+		RetryBase:       cfg.BaseBackoff,
+		RetryMax:        cfg.MaxBackoff,
+		ShutdownTimeout: cfg.ShutdownTimeout,
+		Now:             cfg.Clock.Now,
+		Logger:          cfg.Logger,
+	})
+	if err != nil {
+		return nil, err
+	}
+	return c, nil
 }
 
 // Name returns "telegram".

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"reflect"
@@ -13,6 +14,7 @@ import (
 	"time"
 
 	"github.com/askpa/askpa/bot"
+	"github.com/askpa/askpa/bot/bottest"
 	"github.com/askpa/askpa/bot/telegram/telegramtest"
 	"github.com/askpa/askpa/knowledge"
 	"github.com/askpa/askpa/support"
@@ -387,8 +389,8 @@ func TestWebhookSecretToken(t *testing.T) {
 			}
 		})
 	}
-	if n := f.store.deliveries(); n != 0 {
-		t.Errorf("refused requests reached the store %d times", n)
+	if n := f.intake.Pending(); n != 0 {
+		t.Errorf("refused requests left %d updates in the intake", n)
 	}
 
 	// The right token is accepted and handled.
@@ -408,17 +410,6 @@ func TestWebhookSecretToken(t *testing.T) {
 }
 
 func ptr[T any](v T) *T { return &v }
-
-func TestWebhookRefusedWhileNotRunning(t *testing.T) {
-	f := newWebhookFixture(t)
-	req := httptest.NewRequest("POST", WebhookPath, strings.NewReader(`{"update_id": 9}`))
-	req.Header.Set(SecretHeader, "s3cret-Token_1")
-	rec := httptest.NewRecorder()
-	f.ch.WebhookHandler().ServeHTTP(rec, req)
-	if rec.Code != http.StatusServiceUnavailable {
-		t.Errorf("before Run: status %d, want 503 so that Telegram delivers again", rec.Code)
-	}
-}
 
 func TestWebhookHandlerOffInPollingMode(t *testing.T) {
 	f := newFixture(t)
@@ -465,17 +456,17 @@ func TestRunRefusesBadToken(t *testing.T) {
 }
 
 func TestNewValidatesConfig(t *testing.T) {
-	h, s := newFakeHandler(), newFakeStore()
+	h, s := newFakeHandler(), bottest.NewIntake()
 	tests := []struct {
 		name string
 		cfg  Config
 	}{
-		{"no token", Config{Handler: h, Store: s}},
-		{"no handler", Config{Token: "1:a", Store: s}},
-		{"no store", Config{Token: "1:a", Handler: h}},
-		{"bad API URL", Config{Token: "1:a", Handler: h, Store: s, APIURL: "ftp://x"}},
-		{"webhook without secret", Config{Token: "1:a", Handler: h, Store: s, WebhookURL: "https://askpa.example/webhooks/telegram"}},
-		{"webhook secret with bad characters", Config{Token: "1:a", Handler: h, Store: s, WebhookURL: "https://askpa.example/webhooks/telegram", WebhookSecret: "not allowed!"}},
+		{"no token", Config{Handler: h, Intake: s}},
+		{"no handler", Config{Token: "1:a", Intake: s}},
+		{"no intake", Config{Token: "1:a", Handler: h}},
+		{"bad API URL", Config{Token: "1:a", Handler: h, Intake: s, APIURL: "ftp://x"}},
+		{"webhook without secret", Config{Token: "1:a", Handler: h, Intake: s, WebhookURL: "https://askpa.example/webhooks/telegram"}},
+		{"webhook secret with bad characters", Config{Token: "1:a", Handler: h, Intake: s, WebhookURL: "https://askpa.example/webhooks/telegram", WebhookSecret: "not allowed!"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -484,7 +475,7 @@ func TestNewValidatesConfig(t *testing.T) {
 			}
 		})
 	}
-	if _, err := New(Config{Token: "1:a", Handler: h, Store: s}); err != nil {
+	if _, err := New(Config{Token: "1:a", Handler: h, Intake: s}); err != nil {
 		t.Errorf("minimal config refused: %v", err)
 	}
 }
@@ -702,31 +693,65 @@ func TestRunWaitsForTheBotAPI(t *testing.T) {
 	}
 }
 
-func TestWebhookQueueFullRefusesThenRedelivered(t *testing.T) {
-	f := newWebhookFixture(t, func(c *Config) { c.Workers = 1; c.QueueSize = 1 })
-	release := make(chan struct{})
-	f.handler.block = release
+// TestWebhookAcknowledgesOnlyWhatIsStored checks that an update is answered
+// 200 only once the intake has it: while the store is down the webhook
+// answers 503, and Telegram's later delivery is handled once.
+func TestWebhookAcknowledgesOnlyWhatIsStored(t *testing.T) {
+	f := newWebhookFixture(t)
 	f.run(t)
 	f.srv.WaitWebhook()
 	chat := telegramtest.Private(alice)
+	f.intake.Fail(errors.New("database is down"))
 	f.srv.Send(alice, chat, "one")
-	f.handler.next(t)                // the worker is busy with "one"
-	f.srv.Send(alice, chat, "two")   // queued
-	f.srv.Send(alice, chat, "three") // no room: refused, stays pending at Telegram
+	f.intake.Fail(nil)
 	var statuses []int
 	for _, d := range f.srv.Deliveries() {
 		statuses = append(statuses, d.Status)
 	}
-	if want := []int{200, 200, 503}; !reflect.DeepEqual(statuses, want) {
-		t.Fatalf("webhook answered %v, want %v", statuses, want)
+	if want := []int{503}; !reflect.DeepEqual(statuses, want) {
+		t.Fatalf("webhook answered %v while the store was down, want %v", statuses, want)
 	}
-	close(release)
-	f.handler.next(t)
 	f.srv.DeliverPending() // Telegram tries again
-	if got := f.handler.next(t); got.Text != "three" {
+	if got := f.handler.next(t); got.Text != "one" {
 		t.Errorf("redelivered update reached the engine as %q", got.Text)
 	}
-	f.srv.WaitMessages(alice.ID, 3)
+	f.srv.WaitMessages(alice.ID, 1)
+}
+
+// TestUpdatesSurviveARestart checks that updates acknowledged by a process
+// that then died are handled by the next one, in order, once each.
+func TestUpdatesSurviveARestart(t *testing.T) {
+	f := newWebhookFixture(t)
+	chat := telegramtest.Private(alice)
+	// Run is not running: the webhook still takes updates into the intake
+	// (as a process does that dies before handling them).
+	for i, text := range []string{"first", "second", "third"} {
+		u := fmt.Sprintf(`{"update_id": %d, "message": {"message_id": %d, "date": 1, "text": %q, "from": {"id": %d, "first_name": "Alice"}, "chat": {"id": %d, "type": "private"}}}`,
+			700+i, 10+i, text, alice.ID, chat.ID)
+		req := httptest.NewRequest("POST", WebhookPath, strings.NewReader(u))
+		req.Header.Set(SecretHeader, "s3cret-Token_1")
+		rec := httptest.NewRecorder()
+		f.ch.WebhookHandler().ServeHTTP(rec, req)
+		if rec.Code != http.StatusOK {
+			t.Fatalf("update %d: status %d", i, rec.Code)
+		}
+	}
+	next, err := New(f.cfg) // the next process, on the same store
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.ch = next
+	f.run(t)
+	for _, want := range []string{"first", "second", "third"} {
+		if got := f.handler.next(t); got.Text != want {
+			t.Fatalf("after the restart the engine got %q; want %q (in order)", got.Text, want)
+		}
+	}
+	select {
+	case m := <-f.handler.seen:
+		t.Errorf("the engine got %q a second time", m.Text)
+	case <-time.After(50 * time.Millisecond):
+	}
 }
 
 // TestBrokenLongPollDoesNotSpin checks that a getUpdates that answers at

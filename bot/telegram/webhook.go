@@ -18,13 +18,13 @@ const maxUpdateBytes = 1 << 20
 // WebhookHandler returns the handler to mount at POST WebhookPath
 // (/webhooks/telegram) in webhook mode. A request without the configured
 // secret token in X-Telegram-Bot-Api-Secret-Token is refused with 401 and
-// has no effect. A valid update is queued and answered 200 at once; it is
-// handled afterwards by Run's workers. The handler answers 405 to other
-// methods, 400 to a body that is not an update, 413 to one over 1 MiB, all
-// with a JSON body {"error": ...} like the rest of the API; 404 when the
-// channel is not
-// in webhook mode, and 503 while Run is not running or its queue is full
-// (Telegram then delivers the update again later).
+// has no effect. A valid update is written to the intake and only then
+// answered 200; it is handled afterwards by the workers of Run (in this
+// process or another sharing the store). The handler answers 405 to other
+// methods, 400 to a body that is not an update, 413 to one over 1 MiB, 503
+// when the intake cannot be written (Telegram then delivers the update
+// again later), all with a JSON body {"error": ...} like the rest of the
+// API, and 404 when the channel is not in webhook mode.
 func (c *Channel) WebhookHandler() http.Handler {
 	return http.HandlerFunc(c.serveWebhook)
 }
@@ -55,13 +55,11 @@ func (c *Channel) serveWebhook(w http.ResponseWriter, r *http.Request) {
 		httperr.Write(w, http.StatusBadRequest, "Not a Telegram update.")
 		return
 	}
-	c.intakeMu.RLock()
-	disp := c.disp
-	c.intakeMu.RUnlock()
-	if disp == nil || !disp.offer(u) {
-		c.log.Warn("telegram: webhook update refused: not running or queue full", "update_id", u.UpdateID)
+	if err := c.saveUpdate(r.Context(), u); err != nil {
+		// Not acknowledged: Telegram delivers it again later.
+		c.log.Error("telegram: webhook update not written to the intake", "update_id", u.UpdateID, "error", err)
 		w.Header().Set("Retry-After", "1")
-		httperr.Write(w, http.StatusServiceUnavailable, "Busy.")
+		httperr.Write(w, http.StatusServiceUnavailable, "Not stored; try again.")
 		return
 	}
 	w.WriteHeader(http.StatusOK)

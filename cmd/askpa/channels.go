@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"time"
 
 	"github.com/askpa/askpa/bot"
 	"github.com/askpa/askpa/bot/slack"
@@ -19,15 +20,25 @@ type chatChannels struct {
 }
 
 // newChannels builds Telegram when TELEGRAM_BOT_TOKEN is set and Slack when
-// SLACK_BOT_TOKEN is set with SLACK_SIGNING_SECRET or SLACK_APP_TOKEN. It
+// SLACK_BOT_TOKEN is set with SLACK_SIGNING_SECRET or SLACK_APP_TOKEN, both
+// taking their deliveries into intake. ASKPA_INTAKE_LEASE sets how long a
+// process holds a delivery before another takes it over after a crash. It
 // fails naming the variable when a setting is wrong.
-func newChannels(getenv env, h bot.Handler, store bot.Store, log *slog.Logger) (chatChannels, error) {
+func newChannels(getenv env, h bot.Handler, intake bot.Intake, log *slog.Logger) (chatChannels, error) {
 	var cs chatChannels
+	var lease time.Duration
+	if v := getenv("ASKPA_INTAKE_LEASE"); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil || d < time.Second {
+			return cs, fmt.Errorf("ASKPA_INTAKE_LEASE: %q is not a duration of at least 1s (such as 1m)", v)
+		}
+		lease = d
+	}
 	if token := getenv("TELEGRAM_BOT_TOKEN"); token != "" {
 		tg, err := telegram.New(telegram.Config{
 			Token: token, APIURL: getenv("TELEGRAM_API_URL"),
 			WebhookURL: getenv("TELEGRAM_WEBHOOK_URL"), WebhookSecret: getenv("TELEGRAM_WEBHOOK_SECRET"),
-			Handler: h, Store: store, Logger: log.With(slog.String("channel", bot.ChannelTelegram)),
+			Handler: h, Intake: intake, Lease: lease, Logger: log.With(slog.String("channel", bot.ChannelTelegram)),
 		})
 		if err != nil {
 			return cs, fmt.Errorf("TELEGRAM_*: %w", err)
@@ -40,7 +51,7 @@ func newChannels(getenv env, h bot.Handler, store bot.Store, log *slog.Logger) (
 		sl, err := slack.New(slack.Config{
 			BotToken: token, SigningSecret: secret, AppToken: app, APIURL: getenv("SLACK_API_URL"),
 			SupportChannel: getenv("ASKPA_SUPPORT_SLACK_CHANNEL"), InternalNotePrefix: getenv("ASKPA_SUPPORT_NOTE_PREFIX"),
-			Handler: h, Store: store, Logger: log.With(slog.String("channel", bot.ChannelSlack)),
+			Handler: h, Intake: intake, Lease: lease, Logger: log.With(slog.String("channel", bot.ChannelSlack)),
 		})
 		if err != nil {
 			return cs, fmt.Errorf("SLACK_*: %w", err)

@@ -31,6 +31,7 @@ type serveStore interface {
 	support.Store
 	bot.Store
 	bot.Mailbox
+	bot.Intake
 }
 
 // shutdownGrace is how long in-flight requests get after SIGTERM.
