@@ -52,9 +52,8 @@ type EngineConfig struct {
 	Threshold float64
 	// MaxAnswerChars bounds what a person sees first (Answer.Text): the
 	// section's opening paragraphs up to this many characters; the rest
-	// goes in Answer.More, behind a "More" button. Default 2,400. (900, a
-	// phone screen, is the aim once every section's key figures come
-	// within its first 900 characters.)
+	// goes in Answer.More, behind a "More" button. Default 900, about a
+	// phone screen: every section gives its answer and key figures first.
 	MaxAnswerChars int
 	// GuideURL, when set, returns the link to show for a passage (for
 	// example a page of the full guide). By default a source links to the
@@ -84,7 +83,7 @@ func NewEngine(base *knowledge.Base, s Searcher, cfg EngineConfig) (*Engine, err
 		cfg.Threshold = 0.35
 	}
 	if cfg.MaxAnswerChars == 0 {
-		cfg.MaxAnswerChars = 2400
+		cfg.MaxAnswerChars = 900
 	}
 	if cfg.Safety == nil {
 		c, err := safety.Default()

@@ -73,6 +73,9 @@ type Service struct {
 	now       func() time.Time
 	questions *prometheus.CounterVec
 	feedback  *prometheus.CounterVec
+	// convs orders each conversation's messages in this process, whatever
+	// channel they come from; across processes the channels' intake does.
+	convs keyedLocks
 }
 
 // NewService returns a Service for cfg, or an error when Engine or Store is
@@ -176,6 +179,7 @@ func (s *Service) Handle(ctx context.Context, m Message) (Result, error) {
 	if m.Address.ChatID == "" {
 		m.Address.ChatID = m.Address.UserID
 	}
+	defer s.convs.lock(m.Address.Key())()
 	// Invalid UTF-8 and NUL characters never reach a store: PostgreSQL
 	// refuses them, and a refused message would be lost.
 	m.Text = support.CleanText(m.Text)
@@ -725,37 +729,55 @@ func (s *Service) FollowUpQuiet(ctx context.Context) (int, error) {
 	}
 	n := 0
 	for _, c := range quiet {
-		if c.Mode != ModeBot {
-			continue // already with the support team
-		}
-		history, err := s.store.Turns(ctx, c.ID, s.cfg.HistoryTurns)
+		escalated, err := s.followUp(ctx, c)
 		if err != nil {
 			return n, fmt.Errorf("bot: following up: %w", err)
 		}
-		ne := support.NewEscalation{
-			ConversationID: c.ID,
-			Address:        supportAddress(c.Address),
-			Audience:       string(c.Audience),
-			Reason:         ReasonQuietAfterSignpost,
-			Priority:       support.PriorityUrgent,
-			Summary:        clip(fmt.Sprintf(msgQuietSummary, c.Caution, c.LastQuestion), support.MaxSummaryLen),
-			Safety:         &support.SafetyAssessment{Kind: c.Caution, Level: safety.LevelCaution.String(), By: "conversation"},
+		if escalated {
+			n++
 		}
-		for _, h := range history {
-			ne.Messages = append(ne.Messages, support.Message{From: h.From, Text: clip(h.Text, support.MaxTextLen), At: h.At})
-		}
-		e, err := s.desk.Escalate(ctx, ne)
-		if err != nil {
-			return n, fmt.Errorf("bot: following up: %w", err)
-		}
-		c.Mode, c.EscalationID, c.ToldWaiting, c.Misses = ModeWaiting, e.ID, false, 0
-		if err := s.store.SaveConversation(ctx, c); err != nil {
-			return n, fmt.Errorf("bot: following up: %w", err)
-		}
-		s.log.Info("escalated", "conversation", c.ID, "escalation", e.ID, "reason", ReasonQuietAfterSignpost, "urgent", true)
-		n++
 	}
 	return n, nil
+}
+
+// followUp hands one quiet conversation to the support team, unless it is
+// with them already. quiet is the conversation as TakeQuietCautions
+// returned it, with its Caution.
+func (s *Service) followUp(ctx context.Context, quiet Conversation) (bool, error) {
+	defer s.convs.lock(quiet.Address.Key())()
+	c, err := s.store.ConversationByID(ctx, quiet.ID) // as it is now, under the lock
+	if err != nil {
+		return false, err
+	}
+	if c.Mode != ModeBot {
+		return false, nil // already with the support team
+	}
+	history, err := s.store.Turns(ctx, c.ID, s.cfg.HistoryTurns)
+	if err != nil {
+		return false, err
+	}
+	ne := support.NewEscalation{
+		ConversationID: c.ID,
+		Address:        supportAddress(c.Address),
+		Audience:       string(c.Audience),
+		Reason:         ReasonQuietAfterSignpost,
+		Priority:       support.PriorityUrgent,
+		Summary:        clip(fmt.Sprintf(msgQuietSummary, quiet.Caution, c.LastQuestion), support.MaxSummaryLen),
+		Safety:         &support.SafetyAssessment{Kind: quiet.Caution, Level: safety.LevelCaution.String(), By: "conversation"},
+	}
+	for _, h := range history {
+		ne.Messages = append(ne.Messages, support.Message{From: h.From, Text: clip(h.Text, support.MaxTextLen), At: h.At})
+	}
+	e, err := s.desk.Escalate(ctx, ne)
+	if err != nil {
+		return false, err
+	}
+	c.Mode, c.EscalationID, c.ToldWaiting, c.Misses = ModeWaiting, e.ID, false, 0
+	if err := s.store.SaveConversation(ctx, c); err != nil {
+		return false, err
+	}
+	s.log.Info("escalated", "conversation", c.ID, "escalation", e.ID, "reason", ReasonQuietAfterSignpost, "urgent", true)
+	return true, nil
 }
 
 // RunFollowUps calls FollowUpQuiet every interval until ctx is done,

@@ -361,6 +361,40 @@ func TestRepeatedMissesOfferThenHandOver(t *testing.T) {
 	}
 }
 
+// TestMessagesSentTogetherAreHandledInTurn checks that three misses sent
+// at once by one person (two browser tabs, a double tap) are counted as
+// three, so that the conversation is handed over once, as if they came one
+// by one.
+func TestMessagesSentTogetherAreHandledInTurn(t *testing.T) {
+	r := newRig(t)
+	questions := []string{"does a PA need a zebra telescope for knitting", "can my PA bring volcano saxophone origami", "can my PA teach xylophone velvet origami"}
+	results := make(chan bot.Result, len(questions))
+	var wg sync.WaitGroup
+	for _, q := range questions {
+		wg.Go(func() {
+			res, err := r.svc.Handle(context.Background(), bot.Message{Address: r.addr, Text: q})
+			if err != nil {
+				t.Errorf("Handle(%q): %v", q, err)
+			}
+			results <- res
+		})
+	}
+	wg.Wait()
+	close(results)
+	var escalations []string
+	for res := range results {
+		if res.EscalationID != "" {
+			escalations = append(escalations, res.EscalationID)
+		}
+	}
+	if len(escalations) != 1 {
+		t.Fatalf("three misses sent together were handed over %d times; want once, on the third", len(escalations))
+	}
+	if c := r.conversation(t); c.Mode == bot.ModeBot {
+		t.Errorf("after three misses the conversation is still with the bot (%d misses counted)", c.Misses)
+	}
+}
+
 func TestGreetingIsNotAMiss(t *testing.T) {
 	r := newRig(t)
 	for _, m := range []string{"hello", "thanks", "hi there", "cheers"} {
