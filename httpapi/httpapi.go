@@ -1,9 +1,10 @@
 // Package httpapi is askpa's HTTP edge, and the only package that imports
-// gin: health and metrics for operators, the web channel (POST and GET
-// /v1/messages), the support staff API under /api/v1 (the queue, and
-// staff's labels of the safety layer's verdicts with their export for
-// training) with its OpenAPI description, and inbound helpdesk replies
-// (POST /webhooks/support).
+// gin: health and metrics for operators, the web channel (sessions at
+// /v1/sessions; POST and GET /v1/messages for a session's user or a user a
+// council's site asserts; CORS for listed origins), the support staff API
+// under /api/v1 (the queue, and staff's labels of the safety layer's
+// verdicts with their export for training) with its OpenAPI description,
+// and inbound helpdesk replies (POST /webhooks/support).
 // Channel adapters mount their own webhook handlers through Config.Mount.
 //
 // Errors from the desk are translated to HTTP statuses here and only here:
@@ -18,6 +19,7 @@ import (
 	"log/slog"
 	"net/http"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -44,12 +46,32 @@ type Route struct {
 }
 
 // Config configures the HTTP API. Desk is required for the staff API and
-// the helpdesk webhook, Handler and Mailbox for the web channel; zero
-// values of the rest are sensible defaults.
+// the helpdesk webhook, Handler, Mailbox and Sessions for the web channel;
+// zero values of the rest are sensible defaults.
 type Config struct {
 	Desk    *support.Desk
 	Handler bot.Handler
 	Mailbox bot.Mailbox
+	// Sessions keeps the web channel's sessions; nil answers 503 to POST
+	// /v1/sessions and to session tokens (site assertions still work).
+	Sessions bot.WebSessions
+	// SessionIdle ends a session not used for that long (default
+	// DefaultSessionIdle, 30 days); SessionMax ends every session that long
+	// after it was made (default DefaultSessionMax, 180 days).
+	SessionIdle, SessionMax time.Duration
+	// SessionRate and SessionBurst limit the sessions one client address
+	// may make, on top of RateLimit (default one a minute, bursts of 10;
+	// no limit when RateLimit is rate.Inf).
+	SessionRate  rate.Limit
+	SessionBurst int
+	// AssertionSecret is the HMAC key a council's own website signs
+	// X-Askpa-User-Assertion with (at least MinAssertionSecret bytes);
+	// empty turns assertions off.
+	AssertionSecret []byte
+	// AllowedOrigins are the web origins ("https://www.example.gov.uk")
+	// whose pages may call /v1/ from a browser (CORS); none sends no CORS
+	// headers at all.
+	AllowedOrigins []string
 	// Staff are the members of staff who may use the API; none means the
 	// API refuses everyone.
 	Staff []Staff
@@ -82,13 +104,19 @@ type Config struct {
 
 // server holds what the handlers need.
 type server struct {
-	cfg   Config
-	log   *slog.Logger
-	staff staffTokens
+	cfg          Config
+	log          *slog.Logger
+	staff        staffTokens
+	origins      map[string]bool // AllowedOrigins, normalised
+	sessionLimit *rateLimiter
+
+	pruneMu   sync.Mutex
+	lastPrune time.Time // when expired sessions were last deleted
 }
 
 // New returns the HTTP handler for cfg. It fails for a bad trusted proxy or
-// a collector that cannot be registered.
+// allowed origin, an assertion secret shorter than MinAssertionSecret, or a
+// collector that cannot be registered.
 func New(cfg Config) (http.Handler, error) {
 	if cfg.RateLimit == 0 {
 		cfg.RateLimit = 10
@@ -102,7 +130,31 @@ func New(cfg Config) (http.Handler, error) {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	s := &server{cfg: cfg, log: cfg.Logger, staff: newStaffTokens(cfg.Staff)}
+	if cfg.SessionIdle <= 0 {
+		cfg.SessionIdle = DefaultSessionIdle
+	}
+	if cfg.SessionMax <= 0 {
+		cfg.SessionMax = DefaultSessionMax
+	}
+	switch {
+	case cfg.SessionRate != 0:
+	case cfg.RateLimit == rate.Inf:
+		cfg.SessionRate = rate.Inf // rate limiting is off altogether
+	default:
+		cfg.SessionRate = rate.Every(time.Minute)
+	}
+	if cfg.SessionBurst == 0 {
+		cfg.SessionBurst = 10
+	}
+	if n := len(cfg.AssertionSecret); n > 0 && n < MinAssertionSecret {
+		return nil, fmt.Errorf("httpapi: the assertion secret must be at least %d bytes", MinAssertionSecret)
+	}
+	origins, err := parseOrigins(cfg.AllowedOrigins)
+	if err != nil {
+		return nil, err
+	}
+	s := &server{cfg: cfg, log: cfg.Logger, staff: newStaffTokens(cfg.Staff), origins: origins,
+		sessionLimit: newRateLimiter(cfg.SessionRate, cfg.SessionBurst, cfg.Now)}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}
@@ -121,7 +173,7 @@ func New(cfg Config) (http.Handler, error) {
 			return nil, fmt.Errorf("httpapi: register metrics: %w", err)
 		}
 	}
-	r.Use(s.accessLog(latency), s.recover, s.limitBody)
+	r.Use(s.accessLog(latency), s.recover, s.cors, s.limitBody)
 	r.NoRoute(func(c *gin.Context) { fail(c, http.StatusNotFound, "There is nothing at this address.") })
 
 	r.GET("/healthz", func(c *gin.Context) { c.JSON(http.StatusOK, gin.H{"status": "ok"}) })
@@ -129,9 +181,14 @@ func New(cfg Config) (http.Handler, error) {
 	if cfg.Gatherer != nil {
 		r.GET("/metrics", gin.WrapH(promhttp.HandlerFor(cfg.Gatherer, promhttp.HandlerOpts{})))
 	}
+	r.OPTIONS("/v1/sessions", preflight("POST"))
+	r.OPTIONS("/v1/sessions/current", preflight("DELETE"))
+	r.OPTIONS("/v1/messages", preflight("GET, POST"))
 	limited := r.Group("", newRateLimiter(cfg.RateLimit, cfg.Burst, cfg.Now).middleware)
-	limited.POST("/v1/messages", s.postMessage)
-	limited.GET("/v1/messages", s.getMessages)
+	limited.POST("/v1/sessions", s.limitSessions, s.createSession)
+	limited.DELETE("/v1/sessions/current", s.webAuth(false), s.deleteSession)
+	limited.POST("/v1/messages", s.webAuth(true), s.postMessage)
+	limited.GET("/v1/messages", s.webAuth(true), s.getMessages)
 	limited.POST("/webhooks/support", s.helpdeskReply)
 	limited.GET("/api/v1/openapi.json", func(c *gin.Context) { c.Data(http.StatusOK, "application/json", openAPI) })
 	if cfg.Guides != nil {

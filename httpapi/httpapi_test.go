@@ -37,6 +37,7 @@ const (
 	samToken    = "sam-token-0123456789"
 	readerToken = "reader-token-0123456789"
 	helpdeskKey = "helpdesk-secret"
+	siteKey     = "council-site-secret-0123456789"
 )
 
 // fakeBot escalates when asked for a person and answers nothing else.
@@ -87,7 +88,7 @@ func newTestAPI(t testing.TB, tweak func(*Config)) *testAPI {
 	reg := prometheus.NewRegistry()
 	ta := &testAPI{desk: desk, store: store, index: &togglePinger{}}
 	cfg := Config{
-		Desk: desk, Handler: fakeBot{desk}, Mailbox: store,
+		Desk: desk, Handler: fakeBot{desk}, Mailbox: store, Sessions: store, AssertionSecret: []byte(siteKey),
 		Staff:         []Staff{{Name: "alex", Token: alexToken}, {Name: "sam", Token: samToken}, {Name: "audit", Token: readerToken, ReadOnly: true}},
 		SupportSecret: []byte(helpdeskKey),
 		Ready:         map[string]Pinger{"store": store, "index": ta.index},
@@ -257,38 +258,55 @@ func TestAPIAgainstOpenAPI(t *testing.T) {
 	}})
 	c.do(req{name: "unknown guide", method: "GET", path: "/guides/no-such-guide", status: 404})
 
-	// The web channel.
-	c.do(req{name: "question", method: "POST", path: "/v1/messages", body: `{"user":"u1","audience":"pa","text":"how much holiday?"}`, status: 200,
+	// The web channel: a session, then messages as its user.
+	for _, p := range []string{"/v1/sessions", "/v1/sessions/current", "/v1/messages"} {
+		c.do(req{name: "preflight " + p, method: "OPTIONS", path: p, status: 204})
+	}
+	web := decodeInto[sessionOut](t, c.do(req{name: "session", method: "POST", path: "/v1/sessions", status: 201}))
+	u1, tok := web.User, web.Token
+	c.do(req{name: "question", method: "POST", path: "/v1/messages", token: tok, body: `{"audience":"pa","text":"how much holiday?"}`, status: 200,
 		check: func(t *testing.T, b []byte) {
 			a := decodeInto[messageOut](t, b)
-			if a.Answered || a.Escalate || a.Audience != "pa" || a.ConversationID == "" || a.EscalationID != "" {
+			if a.Answered || a.Escalate || a.Audience != "pa" || a.ConversationID != "c-"+u1 || a.EscalationID != "" {
 				t.Errorf("answer %+v", a)
 			}
 		}})
-	first := decodeInto[messageOut](t, c.do(req{name: "ask for a person", method: "POST", path: "/v1/messages",
-		body: `{"user":"u1","text":"I want to talk to a person"}`, status: 200}))
+	first := decodeInto[messageOut](t, c.do(req{name: "ask for a person", method: "POST", path: "/v1/messages", token: tok,
+		body: fmt.Sprintf(`{"user":%q,"text":"I want to talk to a person"}`, u1), status: 200}))
 	if !first.Escalate || first.EscalationID == "" {
 		t.Fatalf("asking for a person: %+v", first)
 	}
 	id := first.EscalationID
 	for _, bad := range []req{
-		{name: "no text", body: `{"user":"u1"}`, field: "text"},
-		{name: "blank text", body: `{"user":"u1","text":"   "}`, field: "text"},
-		{name: "no user", body: `{"user":"","text":"hi"}`, field: "user"},
-		{name: "user with spaces", body: `{"user":"a b","text":"hi"}`, field: "user"},
-		{name: "unknown audience", body: `{"user":"u1","audience":"boss","text":"hi"}`, field: "audience"},
-		{name: "unknown field", body: `{"user":"u1","text":"hi","colour":"red"}`, field: "colour"},
-		{name: "wrong type", body: `{"user":"u1","text":42}`, field: "text"},
+		{name: "no text", body: `{}`, field: "text"},
+		{name: "blank text", body: `{"text":"   "}`, field: "text"},
+		{name: "unknown audience", body: `{"audience":"boss","text":"hi"}`, field: "audience"},
+		{name: "unknown field", body: `{"text":"hi","colour":"red"}`, field: "colour"},
+		{name: "wrong type", body: `{"text":42}`, field: "text"},
 		{name: "not JSON", body: `{"user":`},
 		{name: "not an object", body: `["user"]`},
 	} {
-		bad.method, bad.path, bad.status, bad.invalid = "POST", "/v1/messages", 400, true
+		bad.method, bad.path, bad.status, bad.invalid, bad.token = "POST", "/v1/messages", 400, true, tok
 		c.do(bad)
 	}
-	c.do(req{name: "oversized", method: "POST", path: "/v1/messages", body: `{"user":"u1","text":"` + strings.Repeat("x", 9000) + `"}`, status: 413, invalid: true})
-	c.do(req{name: "mailbox", method: "GET", path: "/v1/messages?user=u1&after=0", status: 200})
-	c.do(req{name: "mailbox without user", method: "GET", path: "/v1/messages", status: 400, invalid: true, field: "user"})
-	c.do(req{name: "mailbox bad after", method: "GET", path: "/v1/messages?user=u1&after=-1", status: 400, invalid: true, field: "after"})
+	c.do(req{name: "oversized", method: "POST", path: "/v1/messages", token: tok, body: `{"text":"` + strings.Repeat("x", 9000) + `"}`, status: 413, invalid: true})
+	c.do(req{name: "mailbox", method: "GET", path: "/v1/messages?after=0", token: tok, status: 200})
+	c.do(req{name: "mailbox naming its user", method: "GET", path: "/v1/messages?user=" + u1, token: tok, status: 200})
+	c.do(req{name: "mailbox bad after", method: "GET", path: "/v1/messages?after=-1", token: tok, status: 400, invalid: true, field: "after"})
+	// Who may use it.
+	c.do(req{name: "message without a token", method: "POST", path: "/v1/messages", body: fmt.Sprintf(`{"user":%q,"text":"hi"}`, u1), status: 401})
+	c.do(req{name: "mailbox without a token", method: "GET", path: "/v1/messages?user=" + u1, status: 401})
+	c.do(req{name: "unknown session token", method: "GET", path: "/v1/messages", token: newToken(), status: 401})
+	c.do(req{name: "staff token as a session", method: "GET", path: "/v1/messages", token: alexToken, status: 401})
+	c.do(req{name: "message as another user", method: "POST", path: "/v1/messages", token: tok, body: `{"user":"u2","text":"hi"}`, status: 403, field: "user"})
+	c.do(req{name: "mailbox of another user", method: "GET", path: "/v1/messages?user=u2", token: tok, status: 403, field: "user"})
+	c.do(req{name: "site user", method: "POST", path: "/v1/messages", header: map[string]string{HeaderUserAssertion: assert(siteKey, "alice", time.Now().Add(time.Minute))},
+		body: `{"user":"site:alice","text":"how much holiday?"}`, status: 200})
+	c.do(req{name: "forged site user", method: "GET", path: "/v1/messages", header: map[string]string{HeaderUserAssertion: assert("guess-guess-guess", "alice", time.Now().Add(time.Minute))}, status: 401})
+	ended := decodeInto[sessionOut](t, c.do(req{name: "another session", method: "POST", path: "/v1/sessions", status: 201}))
+	c.do(req{name: "end a session", method: "DELETE", path: "/v1/sessions/current", token: ended.Token, status: 204})
+	c.do(req{name: "end it again", method: "DELETE", path: "/v1/sessions/current", token: ended.Token, status: 401})
+	c.do(req{name: "an ended session", method: "GET", path: "/v1/messages", token: ended.Token, status: 401})
 
 	// The staff API: authentication.
 	c.do(req{name: "no token", method: "GET", path: "/api/v1/escalations", status: 401})
@@ -342,8 +360,8 @@ func TestAPIAgainstOpenAPI(t *testing.T) {
 	c.do(req{name: "reopen", method: "POST", path: reopen, token: samToken, status: 200})
 
 	// Paging.
-	for i := range 3 {
-		c.do(req{name: "more", method: "POST", path: "/v1/messages", body: fmt.Sprintf(`{"user":"p%d","text":"a person please"}`, i), status: 200})
+	for range 3 {
+		c.do(req{name: "more", method: "POST", path: "/v1/messages", token: webSession(t, api.h).Token, body: `{"text":"a person please"}`, status: 200})
 	}
 	var all []string
 	next := "/api/v1/escalations?limit=3&status=open"
@@ -430,11 +448,13 @@ func TestRateLimit(t *testing.T) {
 	_, router := spec(t)
 	api := newTestAPI(t, func(c *Config) { c.RateLimit, c.Burst = 0.001, 2 })
 	c := &checker{t: t, h: api.h, router: router, seen: map[string]bool{}}
+	as := map[string]string{HeaderUserAssertion: assert(siteKey, "u1", time.Now().Add(time.Minute))}
 	for range 2 {
-		c.do(req{name: "within the burst", method: "GET", path: "/v1/messages?user=u1", status: 200})
+		c.do(req{name: "within the burst", method: "GET", path: "/v1/messages", header: as, status: 200})
 	}
-	c.do(req{name: "over the limit", method: "GET", path: "/v1/messages?user=u1", status: 429})
-	other := httptest.NewRequest("GET", "/v1/messages?user=u2", nil)
+	c.do(req{name: "over the limit", method: "GET", path: "/v1/messages", header: as, status: 429})
+	other := httptest.NewRequest("GET", "/v1/messages", nil)
+	other.Header.Set(HeaderUserAssertion, assert(siteKey, "u2", time.Now().Add(time.Minute)))
 	other.RemoteAddr = "192.0.2.7:1234"
 	rec := httptest.NewRecorder()
 	api.h.ServeHTTP(rec, other)
@@ -459,7 +479,8 @@ func TestTrustedProxies(t *testing.T) {
 			api := newTestAPI(t, func(c *Config) { c.RateLimit, c.Burst, c.TrustedProxies = 0.001, 2, tc.trusted })
 			code := 0
 			for i := range 3 {
-				r := httptest.NewRequest("GET", "/v1/messages?user=u1", nil)
+				r := httptest.NewRequest("GET", "/v1/messages", nil)
+				r.Header.Set(HeaderUserAssertion, assert(siteKey, "u1", time.Now().Add(time.Minute)))
 				r.RemoteAddr = "192.0.2.1:5555"
 				r.Header.Set("X-Forwarded-For", fmt.Sprintf("198.51.100.%d", i))
 				rec := httptest.NewRecorder()
@@ -495,7 +516,8 @@ func TestWebChannelSend(t *testing.T) {
 	api := newTestAPI(t, nil)
 	w := WebChannel{Mailbox: api.store}
 	ctx := context.Background()
-	to := bot.Address{Channel: "web", UserID: "u9", ChatID: "u9"}
+	web := webSession(t, api.h)
+	to := bot.Address{Channel: "web", UserID: web.User, ChatID: web.User}
 	if err := w.Send(ctx, to, bot.Reply{Text: "from Alex", FromStaff: true}); err != nil {
 		t.Fatal(err)
 	}
@@ -503,7 +525,9 @@ func TestWebChannelSend(t *testing.T) {
 		t.Fatal(err)
 	}
 	rec := httptest.NewRecorder()
-	api.h.ServeHTTP(rec, httptest.NewRequest("GET", "/v1/messages?user=u9&after=1", nil))
+	r := httptest.NewRequest("GET", "/v1/messages?after=1", nil)
+	r.Header.Set("Authorization", "Bearer "+web.Token)
+	api.h.ServeHTTP(rec, r)
 	box := decodeInto[mailbox](t, rec.Body.Bytes())
 	if len(box.Messages) != 1 || box.Messages[0].Seq != 2 || box.Messages[0].From != "bot" || box.Messages[0].Text != "closed" {
 		t.Errorf("after 1: %+v", box.Messages)
@@ -523,26 +547,44 @@ func (s *syncBuffer) Write(p []byte) (int, error) {
 }
 func (s *syncBuffer) String() string { s.mu.Lock(); defer s.mu.Unlock(); return s.b.String() }
 
-// TestLogsHoldNoPersonalDetails sends a message with a user id, a phone
-// number and an email through the web channel and the staff API, and checks
-// that the logs have a line per request but none of those details.
+// TestLogsHoldNoPersonalDetails sends a message with a phone number and an
+// email through the web channel and the staff API, as a session's user and
+// as a site's user (with a forged assertion too), and checks that the logs
+// have a line per request but none of those details, no user id, and no
+// session token, assertion or secret.
 func TestLogsHoldNoPersonalDetails(t *testing.T) {
 	var logs syncBuffer
 	log := slog.New(slog.NewJSONHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	api := newTestAPI(t, func(c *Config) { c.Logger = log })
-	const user, text, reply = "user-7f3a9", "I need a person, call me on 07700 900123 or jo@example.org", "Hello Jo Bloggs"
-	rec := httptest.NewRecorder()
-	api.h.ServeHTTP(rec, httptest.NewRequest("POST", "/v1/messages", strings.NewReader(fmt.Sprintf(`{"user":%q,"text":%q}`, user, text))))
+	const text, reply = "I need a person, call me on 07700 900123 or jo@example.org", "Hello Jo Bloggs"
+	web := webSession(t, api.h)
+	send := func(method, path, body string, header ...string) *httptest.ResponseRecorder {
+		r := httptest.NewRequest(method, path, strings.NewReader(body))
+		for i := 0; i+1 < len(header); i += 2 {
+			r.Header.Set(header[i], header[i+1])
+		}
+		rec := httptest.NewRecorder()
+		api.h.ServeHTTP(rec, r)
+		return rec
+	}
+	rec := send("POST", "/v1/messages", fmt.Sprintf(`{"user":%q,"text":%q}`, web.User, text), "Authorization", "Bearer "+web.Token)
 	a := decodeInto[messageOut](t, rec.Body.Bytes())
-	r := httptest.NewRequest("POST", "/api/v1/escalations/"+a.EscalationID+"/replies", strings.NewReader(fmt.Sprintf(`{"text":%q}`, reply)))
-	r.Header.Set("Authorization", "Bearer "+alexToken)
-	api.h.ServeHTTP(httptest.NewRecorder(), r)
-	api.h.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest("GET", "/v1/messages?user="+user, nil))
+	send("POST", "/api/v1/escalations/"+a.EscalationID+"/replies", fmt.Sprintf(`{"text":%q}`, reply), "Authorization", "Bearer "+alexToken)
+	send("GET", "/v1/messages?user="+web.User, "", "Authorization", "Bearer "+web.Token)
+	site := assert(siteKey, "jo.bloggs", time.Now().Add(time.Minute))
+	forged := assert("not-the-site-secret", "jo.bloggs", time.Now().Add(time.Minute))
+	send("POST", "/v1/messages", fmt.Sprintf(`{"text":%q}`, text), HeaderUserAssertion, site)
+	send("GET", "/v1/messages", "", HeaderUserAssertion, forged)
+	send("DELETE", "/v1/sessions/current", "", "Authorization", "Bearer "+web.Token)
+	send("GET", "/v1/messages", "", "Authorization", "Bearer "+web.Token)
 	out := logs.String()
-	if strings.Count(out, `"msg":"http request"`) != 3 {
+	if strings.Count(out, `"msg":"http request"`) != 8 {
 		t.Errorf("want one access log line per request, got:\n%s", out)
 	}
-	for _, secret := range []string{user, "07700", "jo@example.org", "Jo Bloggs", "call me", alexToken} {
+	if !strings.Contains(out, "user assertion refused") {
+		t.Errorf("the forged assertion was not logged as refused:\n%s", out)
+	}
+	for _, secret := range []string{web.User, web.Token, bot.WebTokenHash(web.Token), "jo.bloggs", site, forged, siteKey, "07700", "jo@example.org", "Jo Bloggs", "call me", alexToken} {
 		if strings.Contains(out, secret) {
 			t.Errorf("the logs contain %q:\n%s", secret, out)
 		}

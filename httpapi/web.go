@@ -40,7 +40,8 @@ func (w WebChannel) Send(ctx context.Context, to bot.Address, r bot.Reply) error
 	return err
 }
 
-// messageIn is the body of POST /v1/messages.
+// messageIn is the body of POST /v1/messages. User is optional: the user
+// comes from the session or assertion, and a different one is refused.
 type messageIn struct {
 	User     string `json:"user"`
 	Audience string `json:"audience"`
@@ -66,7 +67,8 @@ func badField(c *gin.Context, field, msg string) {
 	c.AbortWithStatusJSON(http.StatusBadRequest, errorBody{Error: msg, Field: field})
 }
 
-// validUser reports whether u is usable as a web user id.
+// validUser reports whether u is usable as a web user id (as a site's
+// asserted user is, with SiteUserPrefix).
 func validUser(u string) bool {
 	if u == "" || len(u) > maxUserLen {
 		return false
@@ -79,16 +81,16 @@ func validUser(u string) bool {
 	return true
 }
 
+// postMessage sends one message from the user webAuth found: a "user" in
+// the body that is not that user is answered 403.
 func (s *server) postMessage(c *gin.Context) {
 	var in messageIn
-	if !s.decode(c, &in) {
+	if !s.decode(c, &in) || !sameUser(c, in.User) {
 		return
 	}
+	user := webUserOf(c)
 	aud := knowledge.Employer
 	switch {
-	case !validUser(in.User):
-		badField(c, "user", "User must be an id of 1 to 128 characters with no spaces.")
-		return
 	case in.Audience == "employer", in.Audience == "":
 	case in.Audience == "pa":
 		aud = knowledge.PA
@@ -104,7 +106,7 @@ func (s *server) postMessage(c *gin.Context) {
 		fail(c, http.StatusServiceUnavailable, "The web channel is not running.")
 		return
 	}
-	addr := bot.Address{Channel: bot.ChannelWeb, UserID: in.User, ChatID: in.User}
+	addr := bot.Address{Channel: bot.ChannelWeb, UserID: user, ChatID: user}
 	res, err := s.cfg.Handler.Handle(c.Request.Context(), bot.Message{Address: addr, Audience: aud, Text: in.Text, At: s.cfg.Now().UTC()})
 	if err != nil {
 		s.failErr(c, err)
@@ -143,12 +145,13 @@ type mailbox struct {
 	Messages []bot.MailMessage `json:"messages"`
 }
 
+// getMessages returns the mailbox of the user webAuth found: a "user" in
+// the query that is not that user is answered 403.
 func (s *server) getMessages(c *gin.Context) {
-	user := c.Query("user")
-	if !validUser(user) {
-		badField(c, "user", "User must be an id of 1 to 128 characters with no spaces.")
+	if !sameUser(c, c.Query("user")) {
 		return
 	}
+	user := webUserOf(c)
 	var after int64
 	if a := c.Query("after"); a != "" {
 		n, err := strconv.ParseInt(a, 10, 64)

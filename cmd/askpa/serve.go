@@ -32,6 +32,7 @@ type serveStore interface {
 	bot.Store
 	bot.Mailbox
 	bot.Intake
+	bot.WebSessions
 }
 
 // shutdownGrace is how long in-flight requests get after SIGTERM.
@@ -146,7 +147,8 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer, gete
 		limit = rate.Inf
 	}
 	api, err := httpapi.New(httpapi.Config{
-		Desk: desk, Handler: svc, Mailbox: store, Staff: staff,
+		Desk: desk, Handler: svc, Mailbox: store, Sessions: store, Staff: staff,
+		AllowedOrigins: splitList(getenv("ASKPA_WEB_ORIGINS")), AssertionSecret: []byte(getenv("ASKPA_WEB_ASSERTION_SECRET")),
 		SupportSecret:  []byte(getenv("ASKPA_SUPPORT_WEBHOOK_SECRET")),
 		Ready:          map[string]httpapi.Pinger{"store": store, "index": answers.index},
 		Mount:          chans.routes(),
@@ -156,7 +158,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer, gete
 		Gatherer:       reg, Registerer: reg, Logger: log,
 	})
 	if err != nil {
-		return err
+		return fmt.Errorf("HTTP API (check ASKPA_TRUSTED_PROXIES, ASKPA_WEB_ORIGINS, ASKPA_WEB_ASSERTION_SECRET): %w", err)
 	}
 
 	addr := getenv("ASKPA_ADDR")

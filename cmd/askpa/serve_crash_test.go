@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"os/signal"
+	"strings"
 	"sync"
 	"syscall"
 	"testing"
@@ -28,6 +29,17 @@ func TestServeChild(t *testing.T) {
 	}
 }
 
+// warningLines returns the lines of a JSON log above INFO.
+func warningLines(log string) string {
+	var out []string
+	for _, l := range strings.Split(log, "\n") {
+		if l != "" && !strings.Contains(l, `"level":"INFO"`) && !strings.Contains(l, `"level":"DEBUG"`) {
+			out = append(out, l)
+		}
+	}
+	return strings.Join(out, "\n")
+}
+
 // child is one askpa serve process.
 type child struct {
 	cmd  *exec.Cmd
@@ -38,6 +50,13 @@ func startChild(t *testing.T, env []string) *child {
 	t.Helper()
 	cmd := exec.Command(os.Args[0], "-test.run=^TestServeChild$", "-test.v=false")
 	cmd.Env = append(os.Environ(), append(env, "ASKPA_CRASH_CHILD=1")...)
+	logs := &syncWriter{}
+	cmd.Stderr = logs
+	t.Cleanup(func() {
+		if t.Failed() {
+			t.Logf("the server's warnings and errors:\n%s", warningLines(logs.String()))
+		}
+	})
 	out, err := cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -103,8 +122,11 @@ func TestServeCrash(t *testing.T) {
 				var ans struct {
 					EscalationID string `json:"escalation_id"`
 				}
-				body := map[string]string{"user": fmt.Sprintf("crash-%d", i), "text": "I need to speak to a person"}
-				st, err := tryCall("POST", first.base+"/v1/messages", body, &ans)
+				web, err := tryWebSession(first.base) // a new person each time
+				if err != nil {
+					continue // the server died under this request
+				}
+				st, err := tryCallAs("POST", first.base+"/v1/messages", web.Token, map[string]string{"text": "I need to speak to a person"}, &ans)
 				if err != nil || st/100 != 2 {
 					continue // the server died under this request: no promise was made
 				}

@@ -4,11 +4,15 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -136,6 +140,11 @@ func startServe(t *testing.T, env map[string]string) string {
 // tryCall makes one request with the staff token and decodes the JSON
 // answer into out; it returns the status, or the transport error.
 func tryCall(method, url string, body any, out any) (int, error) {
+	return tryCallAs(method, url, testStaffToken, body, out)
+}
+
+// tryCallAs is tryCall with another bearer token (none when empty).
+func tryCallAs(method, url, token string, body any, out any) (int, error) {
 	var rd io.Reader
 	if body != nil {
 		b, _ := json.Marshal(body)
@@ -143,7 +152,9 @@ func tryCall(method, url string, body any, out any) (int, error) {
 	}
 	req, _ := http.NewRequest(method, url, rd)
 	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("Authorization", "Bearer "+testStaffToken)
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		return 0, err
@@ -189,6 +200,35 @@ func call(t testing.TB, method, url, token string, body any, out any) int {
 	return resp.StatusCode
 }
 
+// webSession is a web-channel session: the token to send and the user it
+// acts as.
+type webSession struct {
+	Token string `json:"token"`
+	User  string `json:"user"`
+}
+
+// tryWebSession starts a web-channel session on the server at base, as a
+// web page does before its first message; it fails without a test, for
+// servers that may die under the request.
+func tryWebSession(base string) (webSession, error) {
+	var s webSession
+	st, err := tryCallAs("POST", base+"/v1/sessions", "", nil, &s)
+	if err == nil && (st != http.StatusCreated || s.Token == "") {
+		err = fmt.Errorf("POST /v1/sessions: %d", st)
+	}
+	return s, err
+}
+
+// newWebSession is tryWebSession that fails the test.
+func newWebSession(t testing.TB, base string) webSession {
+	t.Helper()
+	s, err := tryWebSession(base)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
 // eventually polls cond until it holds or the time runs out.
 func eventually(t testing.TB, within time.Duration, what string, cond func() bool) {
 	t.Helper()
@@ -231,7 +271,8 @@ func testEndToEnd(t *testing.T, databaseURL string) {
 		ConversationID string `json:"conversation_id"`
 		EscalationID   string `json:"escalation_id"`
 	}
-	st := call(t, "POST", base+"/v1/messages", "", map[string]string{"user": "web-user-1", "audience": "employer", "text": "I'd like to talk to a person please"}, &ans)
+	web := newWebSession(t, base)
+	st := call(t, "POST", base+"/v1/messages", web.Token, map[string]string{"user": web.User, "audience": "employer", "text": "I'd like to talk to a person please"}, &ans)
 	if st != http.StatusOK || !ans.Escalate || ans.EscalationID == "" || ans.ConversationID == "" || ans.Reason != "requested" {
 		t.Fatalf("asking for a person: %d %+v", st, ans)
 	}
@@ -246,6 +287,13 @@ func testEndToEnd(t *testing.T, databaseURL string) {
 	if st := call(t, "POST", base+"/api/v1/escalations/"+id+"/replies", testStaffToken, map[string]string{"text": replyText}, &e); st != http.StatusCreated {
 		t.Fatalf("reply: %d", st)
 	}
+	// Knowing the person's user id is not enough to read the reply.
+	other := newWebSession(t, base)
+	for _, token := range []string{"", other.Token} {
+		if st := call(t, "GET", base+"/v1/messages?user="+web.User, token, nil, nil); st != http.StatusUnauthorized && st != http.StatusForbidden {
+			t.Errorf("reading the person's mailbox with token %q: %d, want 401 or 403", token, st)
+		}
+	}
 	var box struct {
 		Messages []struct {
 			Seq  int64  `json:"seq"`
@@ -254,7 +302,7 @@ func testEndToEnd(t *testing.T, databaseURL string) {
 		} `json:"messages"`
 	}
 	eventually(t, 10*time.Second, "the web user to see the staff reply", func() bool {
-		call(t, "GET", base+"/v1/messages?user=web-user-1&after=0", "", nil, &box)
+		call(t, "GET", base+"/v1/messages?after=0", web.Token, nil, &box)
 		for _, m := range box.Messages {
 			if m.From == "staff" && m.Text == replyText {
 				return true
@@ -277,7 +325,7 @@ func testEndToEnd(t *testing.T, databaseURL string) {
 		t.Errorf("%d webhook requests failed signature checks", hook.bad)
 	}
 	// The person is back with the bot: a new question is not relayed.
-	call(t, "POST", base+"/v1/messages", "", map[string]string{"user": "web-user-1", "text": "what is holiday pay?"}, &ans)
+	call(t, "POST", base+"/v1/messages", web.Token, map[string]string{"text": "what is holiday pay?"}, &ans)
 	if ans.EscalationID != "" {
 		t.Errorf("after resolution the next question still went to escalation %s", ans.EscalationID)
 	}
@@ -305,6 +353,9 @@ func TestServeRefusesBadConfiguration(t *testing.T) {
 		{"bad webhook URL", map[string]string{"ASKPA_WEBHOOK_URLS": "ftp://x", "ASKPA_WEBHOOK_SECRET": "s"}, "ASKPA_WEBHOOK_URLS"},
 		{"bad staff tokens", map[string]string{"ASKPA_STAFF_TOKENS": "alex"}, "ASKPA_STAFF_TOKENS"},
 		{"short staff token", map[string]string{"ASKPA_STAFF_TOKENS": "alex:short"}, "ASKPA_STAFF_TOKENS"},
+		{"wildcard web origin", map[string]string{"ASKPA_WEB_ORIGINS": "*"}, "ASKPA_WEB_ORIGINS"},
+		{"web origin with a path", map[string]string{"ASKPA_WEB_ORIGINS": "https://www.example.gov.uk/askpa"}, "ASKPA_WEB_ORIGINS"},
+		{"short assertion secret", map[string]string{"ASKPA_WEB_ASSERTION_SECRET": "s3cr3t-x"}, "ASKPA_WEB_ASSERTION_SECRET"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			tc.env["ASKPA_DATA_DIR"] = t.TempDir()
@@ -312,6 +363,9 @@ func TestServeRefusesBadConfiguration(t *testing.T) {
 			err := runServe(context.Background(), nil, io.Discard, io.Discard, func(k string) string { return tc.env[k] })
 			if err == nil || !strings.Contains(err.Error(), tc.want) {
 				t.Errorf("runServe: %v, want an error naming %s", err, tc.want)
+			}
+			if secret := tc.env["ASKPA_WEB_ASSERTION_SECRET"]; secret != "" && strings.Contains(err.Error(), secret) {
+				t.Errorf("the error repeats the secret: %v", err)
 			}
 		})
 	}
@@ -362,4 +416,89 @@ func (w *syncWriter) String() string {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	return w.b.String()
+}
+
+// TestServeWebChannelSettings checks ASKPA_WEB_ORIGINS and
+// ASKPA_WEB_ASSERTION_SECRET end to end: a listed origin's preflight is
+// allowed and another's is not, a site's signed user may post and read,
+// and neither the secret, an assertion nor a session token reaches the
+// logs.
+func TestServeWebChannelSettings(t *testing.T) {
+	const origin, secret = "https://www.example.gov.uk", "council-site-secret-0123456789"
+	ctx, cancel := context.WithCancel(context.Background())
+	var logs syncWriter
+	out := &lineWriter{line: make(chan string, 1)}
+	first := out.line
+	done := make(chan error, 1)
+	env := map[string]string{"ASKPA_ADDR": "127.0.0.1:0", "ASKPA_DATA_DIR": t.TempDir(),
+		"ASKPA_WEB_ORIGINS": origin + ",http://localhost:3000", "ASKPA_WEB_ASSERTION_SECRET": secret}
+	go func() { done <- runServe(ctx, []string{"-debug"}, out, &logs, func(k string) string { return env[k] }) }()
+	var base string
+	select {
+	case line := <-first:
+		base = strings.TrimPrefix(line, "askpa: listening on ")
+	case err := <-done:
+		t.Fatalf("serve failed to start: %v", err)
+	case <-time.After(20 * time.Second):
+		t.Fatal("serve did not start")
+	}
+	defer func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("serve stopped with %v", err)
+		}
+	}()
+
+	for _, tc := range []struct{ origin, allow string }{{origin, origin}, {"https://evil.example", ""}} {
+		req, _ := http.NewRequest("OPTIONS", base+"/v1/messages", nil)
+		req.Header.Set("Origin", tc.origin)
+		req.Header.Set("Access-Control-Request-Method", "POST")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusNoContent || resp.Header.Get("Access-Control-Allow-Origin") != tc.allow {
+			t.Errorf("preflight from %s: %d, allowed origin %q; want 204, %q", tc.origin, resp.StatusCode, resp.Header.Get("Access-Control-Allow-Origin"), tc.allow)
+		}
+	}
+
+	signed := "jo-7f3a9." + strconv.FormatInt(time.Now().Add(5*time.Minute).Unix(), 10)
+	mac := hmac.New(sha256.New, []byte(secret))
+	mac.Write([]byte(signed))
+	assertion := signed + "." + hex.EncodeToString(mac.Sum(nil))
+	for _, r := range []struct {
+		method, path, body string
+	}{{"POST", "/v1/messages", `{"text":"how much holiday does my PA get?"}`}, {"GET", "/v1/messages", ""}} {
+		req, _ := http.NewRequest(r.method, base+r.path, strings.NewReader(r.body))
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("X-Askpa-User-Assertion", assertion)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK {
+			t.Errorf("%s %s as the site's user: %d %s", r.method, r.path, resp.StatusCode, b)
+		}
+		if r.method == "GET" && !strings.Contains(string(b), `"user":"site:jo-7f3a9"`) {
+			t.Errorf("the site's user's mailbox: %s", b)
+		}
+	}
+	web := newWebSession(t, base)
+	if st := call(t, "POST", base+"/v1/messages", web.Token, map[string]string{"text": "what is holiday pay?"}, nil); st != http.StatusOK {
+		t.Errorf("a session's message: %d", st)
+	}
+	if st := call(t, "DELETE", base+"/v1/sessions/current", web.Token, nil, nil); st != http.StatusNoContent {
+		t.Errorf("ending the session: %d", st)
+	}
+	if st := call(t, "GET", base+"/v1/messages", web.Token, nil, nil); st != http.StatusUnauthorized {
+		t.Errorf("an ended session: %d, want 401", st)
+	}
+	for _, leak := range []string{secret, assertion, web.Token, web.User, "jo-7f3a9"} {
+		if strings.Contains(logs.String(), leak) {
+			t.Errorf("the logs contain %q", leak)
+		}
+	}
 }

@@ -30,7 +30,8 @@ var dialect = sqlstore.Dialect{
 	Lock:       "SELECT pg_advisory_xact_lock(4245910)",
 }
 
-// Store implements support.Store, bot.Store, bot.Mailbox and bot.Intake.
+// Store implements support.Store, bot.Store, bot.Mailbox, bot.Intake and
+// bot.WebSessions.
 type Store struct {
 	*sqlstore.Store
 }

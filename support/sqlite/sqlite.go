@@ -30,7 +30,8 @@ import (
 //go:embed migrations/*.sql
 var migrations embed.FS
 
-// Store implements support.Store, bot.Store, bot.Mailbox and bot.Intake.
+// Store implements support.Store, bot.Store, bot.Mailbox, bot.Intake and
+// bot.WebSessions.
 type Store struct {
 	*sqlstore.Store
 }

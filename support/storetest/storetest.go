@@ -28,6 +28,7 @@ type Store interface {
 	support.Store
 	bot.Store
 	bot.Mailbox
+	bot.WebSessions
 	bot.Intake
 }
 
@@ -56,6 +57,7 @@ func Run(t *testing.T, newDB NewDB) {
 		{"Conversations", testConversations},
 		{"FirstDeliveryAcrossHandles", testFirstDelivery},
 		{"Mailbox", testMailbox},
+		{"WebSessions", testWebSessions},
 		{"QuietCautions", testQuietCautions},
 		{"TextFromOutside", testTextFromOutside},
 		{"IntakeDeduplicates", testIntakeDeduplicates},

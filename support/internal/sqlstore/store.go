@@ -12,7 +12,8 @@ import (
 	"github.com/askpa/askpa/support"
 )
 
-// Store implements support.Store, bot.Store, bot.Mailbox and bot.Intake on a DB.
+// Store implements support.Store, bot.Store, bot.Mailbox, bot.Intake and
+// bot.WebSessions on a DB.
 type Store struct {
 	db    DB
 	d     Dialect
