@@ -1,0 +1,67 @@
+package telegram
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/askpa/askpa/bot"
+	"github.com/askpa/askpa/bot/bottest"
+	"github.com/askpa/askpa/support/postgres"
+	"github.com/askpa/askpa/support/postgres/pgtest"
+	"github.com/askpa/askpa/support/sqlite"
+)
+
+// BenchmarkWebhookAcknowledged measures how long Telegram waits for the
+// webhook's 200: checking the secret, reading the update and writing it to
+// the intake, in memory (everything but the store), SQLite on disk, or
+// PostgreSQL when ASKPA_TEST_DATABASE_URL is set.
+func BenchmarkWebhookAcknowledged(b *testing.B) {
+	ctx := context.Background()
+	lite, err := sqlite.Open(ctx, filepath.Join(b.TempDir(), "askpa.db"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { lite.Close() })
+	intakes := []struct {
+		name   string
+		intake bot.Intake
+	}{{"memory", bottest.NewIntake()}, {"sqlite", lite}}
+	if os.Getenv(pgtest.EnvVar) != "" {
+		pg, err := postgres.Open(ctx, pgtest.URL(b))
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.Cleanup(func() { pg.Close() })
+		intakes = append(intakes, struct {
+			name   string
+			intake bot.Intake
+		}{"postgres", pg})
+	}
+	for _, in := range intakes {
+		b.Run(in.name, func(b *testing.B) {
+			f := newWebhookFixture(b, func(c *Config) { c.Intake = in.intake })
+			handler := f.ch.WebhookHandler()
+			var lat bottest.Latencies
+			id := 0
+			for b.Loop() {
+				id++
+				body := fmt.Sprintf(`{"update_id": %d, "message": {"message_id": %d, "date": 1, "text": "how much holiday does my PA get", "from": {"id": %d, "first_name": "Ann"}, "chat": {"id": %d, "type": "private"}}}`,
+					id, id, 1000+id%50, 1000+id%50)
+				req := httptest.NewRequest(http.MethodPost, WebhookPath, strings.NewReader(body))
+				req.Header.Set(SecretHeader, "s3cret-Token_1")
+				rec := httptest.NewRecorder()
+				lat.Time(func() { handler.ServeHTTP(rec, req) })
+				if rec.Code != http.StatusOK {
+					b.Fatalf("status %d: %s", rec.Code, rec.Body)
+				}
+			}
+			lat.Report(b)
+		})
+	}
+}
