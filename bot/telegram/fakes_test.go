@@ -186,3 +186,35 @@ var (
 	alice = telegramtest.User{ID: 501, FirstName: "Alice"}
 	bob   = telegramtest.User{ID: 502, FirstName: "Bob", Username: "bob_smith"}
 )
+
+// fakeLeader is a bot.Leader shared by the channels of one test, as the
+// database is by processes.
+type fakeLeader struct {
+	mu       sync.Mutex
+	held     bool
+	refusals int
+}
+
+func (l *fakeLeader) Lead(context.Context, string) (<-chan struct{}, func(), bool, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.held {
+		l.refusals++
+		return nil, nil, false, nil
+	}
+	l.held = true
+	var once sync.Once
+	return make(chan struct{}), func() {
+		once.Do(func() {
+			l.mu.Lock()
+			defer l.mu.Unlock()
+			l.held = false
+		})
+	}, true, nil
+}
+
+func (l *fakeLeader) refused() int {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.refusals
+}

@@ -65,7 +65,7 @@ func (c *Channel) Run(ctx context.Context) error {
 // (WebhookHandler writes them to the intake) or by long polling.
 func (c *Channel) receive(ctx context.Context) error {
 	if !c.WebhookMode() {
-		return c.poll(ctx)
+		return c.pollAsLeader(ctx)
 	}
 	if err := c.setWebhook(ctx); err != nil {
 		if ctx.Err() != nil {
@@ -111,6 +111,55 @@ func (c *Channel) setWebhook(ctx context.Context) error {
 		})
 		return err
 	})
+}
+
+// pollerRole is the name of the role of the process that long-polls.
+const pollerRole = "telegram-poller"
+
+// pollAsLeader long-polls while this process is the elected poller (or
+// always, without a Leader), and otherwise tries every LeaderRetry to
+// become it, until ctx ends.
+func (c *Channel) pollAsLeader(ctx context.Context) error {
+	if c.cfg.Leader == nil {
+		return c.poll(ctx)
+	}
+	waiting := false
+	for ctx.Err() == nil {
+		lost, release, ok, err := c.cfg.Leader.Lead(ctx, pollerRole)
+		switch {
+		case err != nil && ctx.Err() == nil:
+			c.log.Warn("telegram: could not ask to become the poller; trying again", "error", err)
+		case ok:
+			c.log.Info("telegram: this process is the poller")
+			waiting = false
+			pctx, cancel := context.WithCancel(ctx)
+			go func() {
+				select {
+				case <-lost:
+					c.log.Warn("telegram: lost the poller's role; polling stops")
+					cancel()
+				case <-pctx.Done():
+				}
+			}()
+			err := c.poll(pctx)
+			cancel()
+			release()
+			if err != nil {
+				return err
+			}
+			continue
+		case !waiting:
+			c.log.Info("telegram: another process polls; this one handles updates and stands by")
+			waiting = true
+		}
+		t := time.NewTimer(c.cfg.LeaderRetry)
+		select {
+		case <-ctx.Done():
+		case <-t.C:
+		}
+		t.Stop()
+	}
+	return nil
 }
 
 // poll long-polls getUpdates until ctx ends, writing each new update to

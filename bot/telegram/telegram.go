@@ -118,6 +118,14 @@ type Config struct {
 	// Intake keeps each update, de-duplicated, from the moment it is
 	// received until it has been handled; required.
 	Intake bot.Intake
+	// Leader, when set, elects the one process that long-polls among
+	// several serving the bot (the Bot API refuses two pollers); the others
+	// try to take over every LeaderRetry. Nil means this process polls.
+	// Webhook mode needs no election.
+	Leader bot.Leader
+	// LeaderRetry is how often a process that does not poll tries to
+	// become the poller. Default 5s.
+	LeaderRetry time.Duration
 }
 
 var secretRE = regexp.MustCompile(`^[A-Za-z0-9_-]{1,256}$`)
@@ -185,6 +193,9 @@ func (c Config) withDefaults() (Config, error) {
 	}
 	if c.ShutdownTimeout <= 0 {
 		c.ShutdownTimeout = 10 * time.Second
+	}
+	if c.LeaderRetry <= 0 {
+		c.LeaderRetry = 5 * time.Second
 	}
 	if c.Audience == "" {
 		c.Audience = knowledge.Employer

@@ -776,3 +776,32 @@ func TestBrokenLongPollDoesNotSpin(t *testing.T) {
 		t.Errorf("engine got %q", got.Text)
 	}
 }
+
+// TestOnlyTheElectedProcessPolls checks that of two processes polling one
+// bot, only the elected one polls, and that the other takes over when it
+// stops.
+func TestOnlyTheElectedProcessPolls(t *testing.T) {
+	leader := &fakeLeader{}
+	f := newFixture(t, func(c *Config) { c.Leader = leader; c.LeaderRetry = 5 * time.Millisecond })
+	stopFirst := f.run(t)
+	f.srv.Send(alice, telegramtest.Private(alice), "one")
+	if got := f.handler.next(t); got.Text != "one" {
+		t.Fatalf("engine got %q", got.Text)
+	}
+	second, err := New(f.cfg) // another process serving the same bot
+	if err != nil {
+		t.Fatal(err)
+	}
+	first := f.ch
+	f.ch = second
+	f.run(t)
+	for leader.refused() < 2 {
+		time.Sleep(time.Millisecond)
+	}
+	f.ch = first
+	stopFirst()
+	f.srv.Send(alice, telegramtest.Private(alice), "two")
+	if got := f.handler.next(t); got.Text != "two" {
+		t.Fatalf("after the poller stopped, the engine got %q; want the other process to take over", got.Text)
+	}
+}

@@ -19,12 +19,19 @@ type chatChannels struct {
 	slack    *slack.Channel
 }
 
+// channelStore is what the chat channels keep: their intake, and the
+// election of the one process that long-polls Telegram.
+type channelStore interface {
+	bot.Intake
+	bot.Leader
+}
+
 // newChannels builds Telegram when TELEGRAM_BOT_TOKEN is set and Slack when
 // SLACK_BOT_TOKEN is set with SLACK_SIGNING_SECRET or SLACK_APP_TOKEN, both
 // taking their deliveries into intake. ASKPA_INTAKE_LEASE sets how long a
 // process holds a delivery before another takes it over after a crash. It
 // fails naming the variable when a setting is wrong.
-func newChannels(getenv env, h bot.Handler, intake bot.Intake, log *slog.Logger) (chatChannels, error) {
+func newChannels(getenv env, h bot.Handler, store channelStore, log *slog.Logger) (chatChannels, error) {
 	var cs chatChannels
 	var lease time.Duration
 	if v := getenv("ASKPA_INTAKE_LEASE"); v != "" {
@@ -38,7 +45,7 @@ func newChannels(getenv env, h bot.Handler, intake bot.Intake, log *slog.Logger)
 		tg, err := telegram.New(telegram.Config{
 			Token: token, APIURL: getenv("TELEGRAM_API_URL"),
 			WebhookURL: getenv("TELEGRAM_WEBHOOK_URL"), WebhookSecret: getenv("TELEGRAM_WEBHOOK_SECRET"),
-			Handler: h, Intake: intake, Lease: lease, Logger: log.With(slog.String("channel", bot.ChannelTelegram)),
+			Handler: h, Intake: store, Leader: store, Lease: lease, Logger: log.With(slog.String("channel", bot.ChannelTelegram)),
 		})
 		if err != nil {
 			return cs, fmt.Errorf("TELEGRAM_*: %w", err)
@@ -51,7 +58,7 @@ func newChannels(getenv env, h bot.Handler, intake bot.Intake, log *slog.Logger)
 		sl, err := slack.New(slack.Config{
 			BotToken: token, SigningSecret: secret, AppToken: app, APIURL: getenv("SLACK_API_URL"),
 			SupportChannel: getenv("ASKPA_SUPPORT_SLACK_CHANNEL"), InternalNotePrefix: getenv("ASKPA_SUPPORT_NOTE_PREFIX"),
-			Handler: h, Intake: intake, Lease: lease, Logger: log.With(slog.String("channel", bot.ChannelSlack)),
+			Handler: h, Intake: store, Lease: lease, Logger: log.With(slog.String("channel", bot.ChannelSlack)),
 		})
 		if err != nil {
 			return cs, fmt.Errorf("SLACK_*: %w", err)

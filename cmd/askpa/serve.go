@@ -32,6 +32,7 @@ type serveStore interface {
 	bot.Store
 	bot.Mailbox
 	bot.Intake
+	bot.Leader
 	bot.WebSessions
 }
 

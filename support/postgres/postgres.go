@@ -34,6 +34,15 @@ var dialect = sqlstore.Dialect{
 // bot.WebSessions.
 type Store struct {
 	*sqlstore.Store
+	pool *pgxpool.Pool
+	held leads // roles held (Lead), given up by Close
+}
+
+// Close gives up the roles this store holds and closes the database. It is
+// idempotent.
+func (s *Store) Close() error {
+	s.held.releaseAll()
+	return s.Store.Close()
 }
 
 // Open connects to the database at url (postgres://...), applies the
@@ -58,7 +67,7 @@ func Open(ctx context.Context, url string) (*Store, error) {
 		pool.Close()
 		return nil, fmt.Errorf("postgres: %w", err)
 	}
-	return &Store{sqlstore.New(d, dialect)}, nil
+	return &Store{Store: sqlstore.New(d, dialect), pool: pool}, nil
 }
 
 // conn adapts a pgx pool to sqlstore.DB.

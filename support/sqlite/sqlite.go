@@ -34,6 +34,7 @@ var migrations embed.FS
 // bot.WebSessions.
 type Store struct {
 	*sqlstore.Store
+	roles roles
 }
 
 // Open opens (creating when needed) the SQLite database at path, applies
@@ -59,7 +60,7 @@ func Open(ctx context.Context, path string) (*Store, error) {
 		db.Close()
 		return nil, fmt.Errorf("open %s: %w", path, err)
 	}
-	return &Store{sqlstore.New(d, sqlstore.Dialect{})}, nil
+	return &Store{Store: sqlstore.New(d, sqlstore.Dialect{})}, nil
 }
 
 // conn adapts database/sql to sqlstore.DB. Write transactions of one

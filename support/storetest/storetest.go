@@ -30,6 +30,7 @@ type Store interface {
 	bot.Mailbox
 	bot.WebSessions
 	bot.Intake
+	bot.Leader
 }
 
 // Opener opens a new handle on one database; each call returns another
@@ -66,6 +67,7 @@ func Run(t *testing.T, newDB NewDB) {
 		{"IntakeRetry", testIntakeRetry},
 		{"IntakeSurvivesReopen", testIntakeSurvivesReopen},
 		{"IntakeConcurrentWorkers", testIntakeConcurrentWorkers},
+		{"Leader", testLeader},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) { tc.fn(t, newDB(t)) })
