@@ -233,9 +233,7 @@ func (w *IntakeWorker) handle(ctx context.Context, in Inbound) {
 		return
 	default:
 		log.Error("intake: delivery not handled; giving up", "error", err)
-		if w.cfg.GiveUp != nil {
-			w.cfg.GiveUp(ctx, in, err)
-		}
+		w.giveUp(ctx, in, err)
 	}
 	if err := w.cfg.Intake.Done(ctx, in.Seq, w.cfg.Owner); err != nil {
 		log.Error("intake: handled delivery not removed; it may be handled again", "error", err)
@@ -250,6 +248,20 @@ func (w *IntakeWorker) call(ctx context.Context, in Inbound) (err error) {
 		}
 	}()
 	return w.cfg.Handle(ctx, in)
+}
+
+// giveUp calls GiveUp, if set, turning a panic into a log line: a
+// delivery that makes it panic must still leave the intake.
+func (w *IntakeWorker) giveUp(ctx context.Context, in Inbound, err error) {
+	if w.cfg.GiveUp == nil {
+		return
+	}
+	defer func() {
+		if p := recover(); p != nil {
+			w.log.Error("intake: giving up on a delivery panicked", "seq", in.Seq, "panic", fmt.Sprint(p))
+		}
+	}()
+	w.cfg.GiveUp(ctx, in, err)
 }
 
 // backoff is the wait after the given number of failures in a row.

@@ -500,7 +500,9 @@ func TestParseStaff(t *testing.T) {
 	if err != nil || len(got) != 2 || got[0] != (Staff{Name: "alex", Token: alexToken}) || !got[1].ReadOnly {
 		t.Errorf("ParseStaff: %+v, %v", got, err)
 	}
-	for _, bad := range []string{"alex", "alex:short", ":" + alexToken, "alex:" + alexToken + ":write", "alex:" + alexToken + ",alex:" + samToken} {
+	for _, bad := range []string{"alex", "alex:short", ":" + alexToken, "alex:" + alexToken + ":write", "alex:" + alexToken + ",alex:" + samToken,
+		"audit:" + alexToken + ":read,alex:" + alexToken, // one token twice: the read-only entry would be shadowed
+	} {
 		if _, err := ParseStaff(bad); err == nil || strings.Contains(err.Error(), alexToken) {
 			t.Errorf("ParseStaff(%q): %v; want an error that does not repeat the token", bad, err)
 		}

@@ -32,7 +32,7 @@ type Staff struct {
 // error naming the entry (but not the token) that is malformed or repeated.
 func ParseStaff(s string) ([]Staff, error) {
 	var out []Staff
-	names := map[string]bool{}
+	names, tokens := map[string]bool{}, map[string]bool{}
 	for i, entry := range strings.Split(s, ",") {
 		entry = strings.TrimSpace(entry)
 		if entry == "" {
@@ -54,7 +54,12 @@ func ParseStaff(s string) ([]Staff, error) {
 		if names[st.Name] {
 			return nil, fmt.Errorf("staff name %q appears twice", st.Name)
 		}
-		names[st.Name] = true
+		if tokens[st.Token] {
+			// One token under two names would act as whichever came last:
+			// a read-only entry could be shadowed by a full one.
+			return nil, fmt.Errorf("staff token %d is the same token as an earlier one", i+1)
+		}
+		names[st.Name], tokens[st.Token] = true, true
 		out = append(out, st)
 	}
 	return out, nil

@@ -211,7 +211,8 @@ func stripMentions(text string, entities []tgbotapi.MessageEntity, self tgbotapi
 	var segs []string // the text between mentions of the bot
 	pos := 0
 	for _, e := range entities {
-		if e.Offset < pos || e.Offset+e.Length > len(units) || e.Length <= 0 {
+		// Written so that no offset or length, however large, overflows.
+		if e.Offset < pos || e.Length <= 0 || e.Length > len(units)-e.Offset {
 			continue
 		}
 		ours := false
