@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/askpa/askpa/knowledge"
+	"github.com/askpa/askpa/support"
 )
 
 // Channel names used in addresses.
@@ -23,24 +24,9 @@ const (
 	ChannelWeb      = "web"
 )
 
-// Address says where a person is and where replies to them go.
-type Address struct {
-	Channel string `json:"channel"` // telegram, slack or web
-	// UserID identifies the person on the channel (Telegram user id, Slack
-	// user id, web user id). A conversation belongs to one person on one
-	// channel.
-	UserID string `json:"user_id"`
-	// ChatID is where replies are posted: the Telegram chat, the Slack
-	// conversation (DM or channel). For the web channel it equals UserID.
-	ChatID string `json:"chat_id"`
-	// ThreadID is the Slack thread to answer in, when there is one.
-	ThreadID string `json:"thread_id,omitempty"`
-	// Team is the Slack workspace, when known.
-	Team string `json:"team,omitempty"`
-}
-
-// Key returns the identity of the person's conversation: channel and user.
-func (a Address) Key() string { return a.Channel + ":" + a.UserID }
+// Address says where a person is and where replies to them go; it is the
+// support desk's Address, which escalations carry.
+type Address = support.Address
 
 // Message is something a person did: typed text, a command, or a button
 // pressed.

@@ -60,7 +60,7 @@ func (r *Relay) AddChannel(c Channel) { r.channels[c.Name()] = c }
 // they last wrote from, and adds it to their conversation's history. An
 // unknown channel is a permanent failure; a channel's own error is retried.
 func (r *Relay) DeliverReply(ctx context.Context, e support.Escalation, m support.Message) error {
-	addr := botAddress(e.Address)
+	addr := e.Address
 	conv, err := r.store.ConversationByID(ctx, e.ConversationID)
 	switch {
 	case err == nil:

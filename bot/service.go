@@ -395,7 +395,7 @@ func (s *Service) escalate(ctx context.Context, t *turn, text, reason string, ur
 	}
 	n := support.NewEscalation{
 		ConversationID: t.conv.ID,
-		Address:        supportAddress(t.msg.Address),
+		Address:        t.msg.Address,
 		Audience:       string(t.conv.Audience),
 		Reason:         reason,
 		Priority:       support.PriorityNormal,
@@ -675,14 +675,6 @@ func hasTopic(d *knowledge.Document, id string) bool {
 	return false
 }
 
-func supportAddress(a Address) support.Address {
-	return support.Address{Channel: a.Channel, UserID: a.UserID, ChatID: a.ChatID, ThreadID: a.ThreadID, Team: a.Team}
-}
-
-func botAddress(a support.Address) Address {
-	return Address{Channel: a.Channel, UserID: a.UserID, ChatID: a.ChatID, ThreadID: a.ThreadID, Team: a.Team}
-}
-
 // summary says in one line why the person was handed over, for the queue.
 func summary(reason, lastQuestion string) string {
 	what := map[string]string{
@@ -758,7 +750,7 @@ func (s *Service) followUp(ctx context.Context, quiet Conversation) (bool, error
 	}
 	ne := support.NewEscalation{
 		ConversationID: c.ID,
-		Address:        supportAddress(c.Address),
+		Address:        c.Address,
 		Audience:       string(c.Audience),
 		Reason:         ReasonQuietAfterSignpost,
 		Priority:       support.PriorityUrgent,

@@ -75,16 +75,27 @@ func (p Priority) Rank() int {
 	return 1
 }
 
-// Address says where the person who was handed over is, so that staff
-// replies reach them on their own channel. It mirrors bot.Address field for
-// field; support does not import bot.
+// Address says where a person is and where replies to them go: the bot's
+// conversations and the escalations handed over from them share it (it is
+// bot.Address), so that staff replies reach the person on their own
+// channel.
 type Address struct {
-	Channel  string `json:"channel"`
-	UserID   string `json:"user_id"`
-	ChatID   string `json:"chat_id"`
+	Channel string `json:"channel"` // telegram, slack or web
+	// UserID identifies the person on the channel (Telegram user id, Slack
+	// user id, web user id). A conversation belongs to one person on one
+	// channel.
+	UserID string `json:"user_id"`
+	// ChatID is where replies are posted: the Telegram chat, the Slack
+	// conversation (DM or channel). For the web channel it equals UserID.
+	ChatID string `json:"chat_id"`
+	// ThreadID is the Slack thread to answer in, when there is one.
 	ThreadID string `json:"thread_id,omitempty"`
-	Team     string `json:"team,omitempty"`
+	// Team is the Slack workspace, when known.
+	Team string `json:"team,omitempty"`
 }
+
+// Key returns the identity of the person's conversation: channel and user.
+func (a Address) Key() string { return a.Channel + ":" + a.UserID }
 
 // Who wrote a message.
 const (
