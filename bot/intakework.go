@@ -10,6 +10,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/askpa/askpa/internal/backoff"
 )
 
 // IntakeConfig configures an IntakeWorker. Intake, Source and Handle are
@@ -266,9 +268,5 @@ func (w *IntakeWorker) giveUp(ctx context.Context, in Inbound, err error) {
 
 // backoff is the wait after the given number of failures in a row.
 func (w *IntakeWorker) backoff(failures int) time.Duration {
-	d := w.cfg.RetryBase << min(failures-1, 16)
-	if d <= 0 || d > w.cfg.RetryMax {
-		d = w.cfg.RetryMax
-	}
-	return d
+	return backoff.Policy{Base: w.cfg.RetryBase, Max: w.cfg.RetryMax}.Next(failures)
 }

@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"time"
+
+	"github.com/askpa/askpa/internal/backoff"
 )
 
 // Relay carries the desk's news back to the person, on their own channel.
@@ -96,16 +98,7 @@ var DefaultBackoff = Backoff{Base: 2 * time.Second, Max: 30 * time.Minute, GiveU
 // Delay returns the wait after failed attempt n (1, 2, ...), given a random
 // number in [0, 1) for the jitter.
 func (b Backoff) Delay(n int, rnd float64) time.Duration {
-	if n < 1 {
-		n = 1
-	}
-	d := b.Max
-	if n < 40 {
-		if x := b.Base << (n - 1); x > 0 && x < b.Max {
-			d = x
-		}
-	}
-	return d/2 + time.Duration(rnd*float64(d/2))
+	return backoff.Policy{Base: b.Base, Max: b.Max}.Delay(n, rnd)
 }
 
 // Retrier is implemented by a Target that wants its own Backoff.

@@ -13,7 +13,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"math/rand/v2"
 	"net/http"
 	"net/url"
 	"sync"
@@ -23,6 +22,7 @@ import (
 	slackapi "github.com/slack-go/slack"
 
 	"github.com/askpa/askpa/bot"
+	"github.com/askpa/askpa/internal/backoff"
 	"github.com/askpa/askpa/knowledge"
 	"github.com/askpa/askpa/support"
 )
@@ -274,16 +274,12 @@ func (c *Channel) retryDelay(err error, attempt int) (time.Duration, bool) {
 	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
 		return 0, false
 	}
-	backoff := c.cfg.RetryBase << min(attempt-1, 20)
-	if backoff > c.cfg.RetryMax || backoff <= 0 {
-		backoff = c.cfg.RetryMax
-	}
-	backoff = backoff/2 + rand.N(backoff/2+1) // #nosec G404 -- jitter only
+	wait := backoff.Policy{Base: c.cfg.RetryBase, Max: c.cfg.RetryMax}.Next(attempt)
 	if rl, ok := errors.AsType[*slackapi.RateLimitedError](err); ok {
 		return max(rl.RetryAfter, time.Second), true
 	}
 	if transient(err) {
-		return backoff, true
+		return wait, true
 	}
 	return 0, false
 }

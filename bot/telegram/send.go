@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"math/rand/v2"
 	"net/http"
 	"strconv"
 	"time"
@@ -12,6 +11,7 @@ import (
 	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
 
 	"github.com/askpa/askpa/bot"
+	"github.com/askpa/askpa/internal/backoff"
 	"github.com/askpa/askpa/support"
 )
 
@@ -149,13 +149,7 @@ func (c *Channel) retryDelay(err error, attempt int) (time.Duration, bool) {
 // backoff is BaseBackoff doubled per attempt, capped at MaxBackoff, with
 // jitter: a random wait between half and all of it.
 func (c *Channel) backoff(attempt int) time.Duration {
-	d := c.cfg.BaseBackoff
-	for i := 1; i < attempt && d < c.cfg.MaxBackoff; i++ {
-		d *= 2
-	}
-	d = min(d, c.cfg.MaxBackoff)
-	half := d / 2
-	return half + rand.N(half+1)
+	return backoff.Policy{Base: c.cfg.BaseBackoff, Max: c.cfg.MaxBackoff}.Next(attempt)
 }
 
 // isForbidden reports whether err is Telegram's 403.
