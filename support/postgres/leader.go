@@ -10,8 +10,9 @@ import (
 // leaderCheck is how often a held role checks its connection.
 const leaderCheck = 2 * time.Second
 
-// Lead takes the role called name with a session advisory lock on a
-// connection of its own, held until release or until the connection
+// Lead takes the role called name in the store's schema (so that askpa
+// deployments, or tests, sharing one server in different schemas do not
+// meet) with a session advisory lock on a connection of its own, held until release or until the connection
 // breaks (PostgreSQL releases the lock when the process dies); see
 // bot.Leader.
 func (s *Store) Lead(ctx context.Context, name string) (<-chan struct{}, func(), bool, error) {
@@ -20,7 +21,7 @@ func (s *Store) Lead(ctx context.Context, name string) (<-chan struct{}, func(),
 		return nil, nil, false, fmt.Errorf("postgres: lead %s: %w", name, err)
 	}
 	var ok bool
-	if err := c.QueryRow(ctx, `SELECT pg_try_advisory_lock(4245911, hashtext($1))`, name).Scan(&ok); err != nil {
+	if err := c.QueryRow(ctx, `SELECT pg_try_advisory_lock(4245911, hashtext(current_schema() || ':' || $1))`, name).Scan(&ok); err != nil {
 		c.Release()
 		return nil, nil, false, fmt.Errorf("postgres: lead %s: %w", name, err)
 	}
@@ -57,7 +58,7 @@ func (s *Store) Lead(ctx context.Context, name string) (<-chan struct{}, func(),
 			wg.Wait()
 			uctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 			defer cancel()
-			if _, err := c.Exec(uctx, `SELECT pg_advisory_unlock(4245911, hashtext($1))`, name); err != nil {
+			if _, err := c.Exec(uctx, `SELECT pg_advisory_unlock(4245911, hashtext(current_schema() || ':' || $1))`, name); err != nil {
 				c.Conn().Close(uctx) // closing the session releases the lock
 			}
 			c.Release()
