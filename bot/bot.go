@@ -43,6 +43,11 @@ type Message struct {
 	// slash command), so a reply may offer to share the answer.
 	Private bool
 	At      time.Time
+	// ID is the platform's own id for the delivery that carried the
+	// message (a Telegram update_id, a Slack event_id), when it has one. A
+	// message handled twice with the same ID (after a crash, from the
+	// intake) hands over to the support team once.
+	ID string
 }
 
 // Button is a choice offered with a reply. Action comes back in
@@ -66,6 +71,8 @@ const (
 	ActionPassage    = "p:"        // + a short reference to a suggested passage
 	ActionMore       = "m:"        // + a short reference: the rest of that passage
 	ActionShare      = "share"     // Slack: post a private answer in the channel
+	ActionErase      = "erase"     // confirm /forget: erase everything held about me
+	ActionKeepData   = "keep"      // decline /forget
 )
 
 // Source names a document a reply was drawn from.

@@ -91,8 +91,12 @@ type Conversation struct {
 	// quiet after one is followed up (see Service.FollowUpQuiet).
 	Caution   string
 	CautionAt time.Time
-	CreatedAt time.Time
-	UpdatedAt time.Time
+	// LastMessageID is the platform's id (Message.ID) of the last message
+	// handled, saved with the rest: the same message handled again (after
+	// a crash) is recognised.
+	LastMessageID string
+	CreatedAt     time.Time
+	UpdatedAt     time.Time
 }
 
 // Turn is one message in a conversation.

@@ -7,7 +7,7 @@ const (
 
 What I cannot do: I am not a person, I cannot look at your own case or give legal advice, and I only know about England. I will say when I am not sure, and I can pass you to a person on the support team at any time (type /human).
 
-Privacy: your messages are kept so that support staff can help you if you ask for a person. Please do not send bank details or National Insurance numbers.
+Privacy: your messages are kept for a while so that support staff can help you if you ask for a person. Please do not send bank details or National Insurance numbers. Type /privacy to see what is kept and for how long, and /forget to erase it.
 
 Are you an employer or a PA?`
 
@@ -17,6 +17,8 @@ Are you an employer or a PA?`
 /human - talk to a person on the support team
 /cancel - go back to askpa after asking for a person
 /start - who I am, and change between employer and PA
+/privacy - what askpa keeps about you, and for how long
+/forget - erase everything askpa holds about you
 
 If an answer was not right, press "Not helpful" and I will try again or find you a person.`
 
@@ -53,6 +55,29 @@ If an answer was not right, press "Not helpful" and I will try again or find you
 	msgDispute       = "That sounds like a decision or disagreement I should not advise on alone, so I am asking someone from the support team to get in touch. Most decisions can be challenged by asking for a review or complaining in writing, and Acas (0300 123 1100) gives free advice on problems at work."
 	msgOffTopic      = "Sorry, I can only help with questions about employing a personal assistant (PA) or working as one, in England. Try asking about {topics}, or type /topics to browse."
 
+	// msgPrivacy is the reply to /privacy: the periods conversations,
+	// escalations and web mailboxes are kept (see privacyNotice).
+	msgPrivacy = `What askpa keeps about you, and for how long:
+
+• Your conversation with askpa: your messages (with phone numbers, email addresses and National Insurance numbers taken out) and its replies. Deleted %s after your last message.
+• If you are passed to a person: the support team get your conversation as you wrote it, and keep it for %s after they close it.
+• On a web page: askpa's replies waiting for you there, for %s.
+
+Who can see it: the support team, and the people who run askpa for them. Your messages go nowhere else, except to the support team's own tools (their helpdesk or chat) when you are passed to a person.
+
+Type /forget to erase everything askpa holds about you. To get a copy of it, ask the support team (type /human).`
+
+	msgForgetIntro        = "This erases everything askpa holds about you, for good:"
+	msgForgetConversation = "your conversation with askpa (%s from you, and its replies) and any feedback you gave"
+	msgForgetEscalations  = "what you wrote to the support team (%s): they keep only a note that it was erased, not what you said."
+	msgForgetWithdraw     = "Your open request to them is withdrawn."
+	msgForgetMailbox      = "%s waiting for you on the web page"
+	msgForgetApp          = "Messages already in this chat stay in your app: you can delete them there. Erase your data?"
+	msgForgetTyped        = "To erase it, send /forget erase."
+	msgForgotten          = "Done: everything askpa held about you has been erased. If you write again, you start a new conversation."
+	msgKeptData           = "OK, nothing has been erased."
+	msgNoForget           = "Sorry, I cannot erase your data from here. Please ask the support team (type /human) or your council's direct payments team."
+
 	// msgQuietSummary is the summary of a follow-up escalation: the kind
 	// of caution shown, and the person's last message.
 	msgQuietSummary = "No reply since askpa showed a signposting line (%s) after: %s"
@@ -73,4 +98,6 @@ const (
 	labelTopics     = "Browse topics"
 	labelEmployer   = "I employ a PA"
 	labelPA         = "I am a PA"
+	labelErase      = "Erase my data"
+	labelKeepData   = "Keep it"
 )

@@ -13,6 +13,7 @@ import (
 
 	"github.com/askpa/askpa/bot/safety"
 	"github.com/askpa/askpa/knowledge"
+	"github.com/askpa/askpa/retention"
 	"github.com/askpa/askpa/support"
 )
 
@@ -52,6 +53,14 @@ type ServiceConfig struct {
 	// before the conversation is handed to the support team to check on
 	// them (default 30 minutes). See FollowUpQuiet.
 	QuietAfter time.Duration
+	// Privacy erases a person's data when they confirm /forget (and serves
+	// Service.Forget and Service.Export); without it /forget tells them to
+	// ask the support team.
+	Privacy *Privacy
+	// Retention is what /privacy tells people about how long their data
+	// is kept; zero periods are the defaults. It should be the policy the
+	// purge applies.
+	Retention retention.Policy
 	// Registerer, when set, gets the service's collectors:
 	// askpa_questions_total by audience and outcome (answered, unanswered,
 	// escalated, small_talk) and askpa_feedback_total by verdict.
@@ -165,6 +174,12 @@ type turn struct {
 	now    time.Time
 	dirty  bool // conv changed and must be saved
 	logged bool // the person's message is already in the history
+	// forgotten: the person's data was erased; nothing of this exchange
+	// is kept.
+	forgotten bool
+	// again marks a message handled before, whose replies may not have
+	// reached the person (the process died after saving, before sending).
+	again bool
 }
 
 func (t *turn) reply(r Reply) { t.res.Replies = append(t.res.Replies, r) }
@@ -195,7 +210,10 @@ func (s *Service) Handle(ctx context.Context, m Message) (Result, error) {
 	if err != nil {
 		return Result{}, fmt.Errorf("bot: loading conversation: %w", err)
 	}
-	t := &turn{conv: conv, msg: m, now: now}
+	t := &turn{conv: conv, msg: m, now: now, again: m.ID != "" && m.ID == conv.LastMessageID}
+	if m.ID != "" {
+		t.conv.LastMessageID = m.ID
+	}
 	t.res.ConversationID = conv.ID
 	// Whatever they sent, the person has not gone quiet.
 	t.conv.Caution, t.conv.CautionAt = "", time.Time{}
@@ -213,6 +231,9 @@ func (s *Service) Handle(ctx context.Context, m Message) (Result, error) {
 	if err != nil {
 		return Result{}, err
 	}
+	if t.forgotten {
+		return Result{Replies: t.res.Replies}, nil
+	}
 	if err := s.finish(ctx, t); err != nil {
 		return Result{}, err
 	}
@@ -223,9 +244,17 @@ func (s *Service) Handle(ctx context.Context, m Message) (Result, error) {
 }
 
 // finish records the exchange in the conversation's history and saves it.
+// While the bot has the conversation, the person's words are kept redacted
+// (see Redact); once it is with the support team they are kept as written,
+// as staff need them.
 func (s *Service) finish(ctx context.Context, t *turn) error {
+	redact := func(s string) string { return s }
+	if t.conv.Mode == ModeBot {
+		redact = Redact
+		t.conv.LastQuestion = Redact(t.conv.LastQuestion)
+	}
 	if !t.logged && t.msg.Text != "" {
-		if err := s.store.AppendTurn(ctx, t.conv.ID, Turn{From: FromUser, Text: t.msg.Text, At: t.now}); err != nil {
+		if err := s.store.AppendTurn(ctx, t.conv.ID, Turn{From: FromUser, Text: redact(t.msg.Text), At: t.now}); err != nil {
 			return fmt.Errorf("bot: recording message: %w", err)
 		}
 	}
@@ -401,6 +430,9 @@ func (s *Service) escalate(ctx context.Context, t *turn, text, reason string, ur
 		Priority:       support.PriorityNormal,
 		Summary:        summary(reason, t.conv.LastQuestion),
 	}
+	if t.msg.ID != "" {
+		n.Key = t.msg.Address.Key() + "/" + t.msg.ID + "/" + reason
+	}
 	if urgent {
 		n.Priority = support.PriorityUrgent
 	}
@@ -456,6 +488,14 @@ func (s *Service) relayToStaff(ctx context.Context, t *turn) error {
 			t.reply(Reply{Text: a.Text, Sources: a.Sources, Answer: &a})
 		}
 	}
+	if t.again && t.conv.Mode == ModeWaiting {
+		// Handled before: it reached the support team then (it may be the
+		// message that handed over); say so again, as the first reply may
+		// never have been sent.
+		t.logged = true
+		t.reply(Reply{Text: fmt.Sprintf(msgStillWaiting, s.cfg.ResponseTime), Buttons: [][]Button{{{Label: labelCancel, Action: ActionCancel}}}})
+		return nil
+	}
 	if s.desk != nil && t.conv.EscalationID != "" {
 		err := s.desk.AddPersonMessage(ctx, t.conv.EscalationID, clip(t.msg.Text, support.MaxTextLen), t.now)
 		switch {
@@ -492,6 +532,13 @@ func (s *Service) command(ctx context.Context, t *turn) error {
 		}}})
 	case "help":
 		t.reply(Reply{Text: msgHelp})
+	case "privacy":
+		t.reply(Reply{Text: privacyNotice(s.cfg.Retention)})
+	case "forget":
+		if strings.EqualFold(strings.TrimSpace(arg), "erase") {
+			return s.forget(ctx, t) // typed confirmation, for channels without buttons
+		}
+		return s.askForget(ctx, t)
 	case "topics":
 		t.reply(s.topicsReply(t.conv.Audience))
 	case "human", "person", "agent":
@@ -574,6 +621,10 @@ func (s *Service) action(ctx context.Context, t *turn, action string) error {
 		}
 		t.conv.Mode, t.conv.EscalationID, t.conv.ToldWaiting, t.conv.Misses = ModeBot, "", false, 0
 		t.reply(Reply{Text: msgCancelled})
+	case action == ActionErase:
+		return s.forget(ctx, t)
+	case action == ActionKeepData:
+		t.reply(Reply{Text: msgKeptData})
 	case action == ActionTopics:
 		t.reply(s.topicsReply(t.conv.Audience))
 	case strings.HasPrefix(action, ActionTopic):

@@ -482,3 +482,40 @@ func TestMessageWithNULIsKept(t *testing.T) {
 		t.Errorf("recorded %+v, %v; want the message kept without NUL, valid UTF-8", turns, err)
 	}
 }
+
+// TestMessageHandledAgainAfterACrash checks that a message handed over
+// once and then handled again (its process died after saving, before
+// sending the reply) is neither handed over nor passed to staff twice, and
+// that the person is told again that a person will reply.
+func TestMessageHandledAgainAfterACrash(t *testing.T) {
+	r := newRig(t)
+	m := bot.Message{Address: r.addr, Text: "I need to speak to a person please", ID: "100170"}
+	first, err := r.svc.Handle(context.Background(), m)
+	if err != nil || first.EscalationID == "" {
+		t.Fatalf("first handling: %+v, %v; want a hand-over", first, err)
+	}
+	again, err := r.svc.Handle(context.Background(), m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(again.Replies) != 1 || !strings.Contains(again.Replies[0].Text, "person") {
+		t.Errorf("handled again, the person was told %+v; want the hand-over confirmed again", again.Replies)
+	}
+	e, err := r.desk.Get(context.Background(), first.EscalationID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	list, _ := r.sqlite.List(context.Background(), support.ListQuery{Limit: 10})
+	if len(list) != 1 {
+		t.Errorf("%d escalations; want the one", len(list))
+	}
+	n := 0
+	for _, msg := range e.Messages {
+		if msg.Text == m.Text {
+			n++
+		}
+	}
+	if n != 1 {
+		t.Errorf("the message reached staff %d times; want once", n)
+	}
+}

@@ -3,7 +3,8 @@
 // /v1/sessions; POST and GET /v1/messages for a session's user or a user a
 // council's site asserts; CORS for listed origins), the support staff API
 // under /api/v1 (the queue, and staff's labels of the safety layer's
-// verdicts with their export for training) with its OpenAPI description,
+// verdicts with their export for training; erasure and export of one
+// person's data) with its OpenAPI description,
 // and inbound helpdesk replies (POST /webhooks/support).
 // Channel adapters mount their own webhook handlers through Config.Mount.
 //
@@ -28,6 +29,7 @@ import (
 	"golang.org/x/time/rate"
 
 	"github.com/askpa/askpa/bot"
+	"github.com/askpa/askpa/directory"
 	"github.com/askpa/askpa/support"
 )
 
@@ -52,6 +54,12 @@ type Config struct {
 	Desk    *support.Desk
 	Handler bot.Handler
 	Mailbox bot.Mailbox
+	// Directory, when set, serves the PA network: staff moderation under
+	// /api/v1/listings and the public search at GET /v1/listings.
+	Directory *directory.Network
+	// People erases and exports one person's data for staff
+	// (/api/v1/people/...); nil answers 503 there.
+	People People
 	// Sessions keeps the web channel's sessions; nil answers 503 to POST
 	// /v1/sessions and to session tokens (site assertions still work).
 	Sessions bot.WebSessions
@@ -203,6 +211,8 @@ func New(cfg Config) (http.Handler, error) {
 	api.POST("/:id/replies", s.mayAct, s.reply)
 	api.POST("/:id/safety-label", s.mayAct, s.labelSafety)
 	limited.GET("/api/v1/safety-labels", s.authenticate, s.safetyLabels)
+	s.mountPeople(limited)
+	s.mountListings(limited)
 	for _, m := range cfg.Mount {
 		r.Handle(m.Method, m.Path, gin.WrapH(m.Handler))
 	}

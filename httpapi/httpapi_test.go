@@ -27,6 +27,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/askpa/askpa/bot"
+	"github.com/askpa/askpa/directory"
 	"github.com/askpa/askpa/knowledge"
 	"github.com/askpa/askpa/support"
 	"github.com/askpa/askpa/support/sqlite"
@@ -72,6 +73,7 @@ type testAPI struct {
 	desk  *support.Desk
 	store *sqlite.Store
 	index *togglePinger
+	dir   *directory.Network
 }
 
 func newTestAPI(t testing.TB, tweak func(*Config)) *testAPI {
@@ -86,9 +88,9 @@ func newTestAPI(t testing.TB, tweak func(*Config)) *testAPI {
 		t.Fatal(err)
 	}
 	reg := prometheus.NewRegistry()
-	ta := &testAPI{desk: desk, store: store, index: &togglePinger{}}
+	ta := &testAPI{desk: desk, store: store, index: &togglePinger{}, dir: newTestDirectory(t, store)}
 	cfg := Config{
-		Desk: desk, Handler: fakeBot{desk}, Mailbox: store, Sessions: store, AssertionSecret: []byte(siteKey),
+		Desk: desk, Directory: ta.dir, Handler: fakeBot{desk}, Mailbox: store, Sessions: store, AssertionSecret: []byte(siteKey),
 		Staff:         []Staff{{Name: "alex", Token: alexToken}, {Name: "sam", Token: samToken}, {Name: "audit", Token: readerToken, ReadOnly: true}},
 		SupportSecret: []byte(helpdeskKey),
 		Ready:         map[string]Pinger{"store": store, "index": ta.index},
@@ -97,6 +99,11 @@ func newTestAPI(t testing.TB, tweak func(*Config)) *testAPI {
 		MaxBody:   8 << 10,
 		RateLimit: 1000, Burst: 1000,
 	}
+	people, err := bot.NewPrivacy(bot.PrivacyConfig{Store: store, Desk: desk})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.People = people
 	if tweak != nil {
 		tweak(&cfg)
 	}
@@ -408,6 +415,8 @@ func TestAPIAgainstOpenAPI(t *testing.T) {
 	noID := `{"text":"x","delivery_id":"hd-3"}`
 	c.do(req{name: "helpdesk without id", method: "POST", path: "/webhooks/support", body: noID, header: signed(helpdeskKey, noID, now), status: 400, invalid: true, field: "escalation_id"})
 	walkSafetyLabels(t, c, api, id)
+	walkPeople(t, c, api)
+	walkListings(t, c, api)
 	c.do(req{name: "metrics", method: "GET", path: "/metrics", status: 200, check: func(t *testing.T, b []byte) {
 		if !strings.Contains(string(b), `askpa_http_request_duration_seconds_count{method="POST",route="/api/v1/escalations/:id/claim",status="409"} 1`) {
 			t.Errorf("/metrics lacks the latency of the conflicting claim")

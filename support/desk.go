@@ -115,8 +115,10 @@ func NewDesk(cfg Config) (*Desk, error) {
 func (d *Desk) Targets() []Target { return append([]Target(nil), d.targets...) }
 
 // Escalate opens an escalation for a conversation the bot hands over and
-// tells every target (escalation.created). It returns ErrInvalid naming the
-// field when n is incomplete.
+// tells every target (escalation.created). With n.Key set it is
+// idempotent: the escalation an earlier call with the same Key made is
+// returned as it is now, and nothing is told again. It returns ErrInvalid
+// naming the field when n is incomplete.
 func (d *Desk) Escalate(ctx context.Context, n NewEscalation) (Escalation, error) {
 	n.Summary = CleanText(n.Summary)
 	n.Messages = append([]Message(nil), n.Messages...)
@@ -127,8 +129,20 @@ func (d *Desk) Escalate(ctx context.Context, n NewEscalation) (Escalation, error
 		return Escalation{}, err
 	}
 	now := d.now().UTC()
-	e, evs := open(d.newID(), n, now)
+	id := d.newID()
+	if n.Key != "" {
+		id = keyedID(n.Key)
+		if e, err := d.store.Get(ctx, id); err == nil {
+			return e, nil // escalated already
+		}
+	}
+	e, evs := open(id, n, now)
 	if err := d.store.Create(ctx, e, d.fanOut(evs, now)); err != nil {
+		if n.Key != "" {
+			if e, gerr := d.store.Get(ctx, id); gerr == nil {
+				return e, nil // escalated at the same moment elsewhere
+			}
+		}
 		return Escalation{}, fmt.Errorf("escalate: %w", err)
 	}
 	d.created.WithLabelValues(metricReason(e.Reason), string(e.Priority)).Inc()
@@ -312,7 +326,8 @@ var labelPage = MaxListLimit
 
 // SafetyLabels walks every escalation, whatever its status, in the queue's
 // order (urgent first, then oldest first) and yields those whose safety
-// assessment staff have labelled. It reads the store a page at a time and
+// assessment staff have labelled, except those whose person's messages were
+// erased at their request (see ErasePerson). It reads the store a page at a time and
 // holds nothing open while it yields, so the consumer may be slow; an
 // escalation labelled during the walk is yielded only if the walk has not
 // passed it. On a store error it yields the error once and stops.
@@ -326,8 +341,8 @@ func (d *Desk) SafetyLabels(ctx context.Context) iter.Seq2[LabelledConversation,
 				return
 			}
 			for _, e := range es {
-				if e.Safety == nil || e.Safety.Label == nil {
-					continue
+				if e.Safety == nil || e.Safety.Label == nil || erased(e) {
+					continue // an erased person's words are not training data
 				}
 				l := LabelledConversation{EscalationID: e.ID, Audience: e.Audience, Assessment: *e.Safety}
 				for _, m := range e.Messages {
@@ -517,3 +532,10 @@ func metricReason(r string) string {
 }
 
 func newUUID() string { return uuid.Must(uuid.NewV7()).String() }
+
+// keyNamespace derives escalation ids from idempotency keys.
+var keyNamespace = uuid.MustParse("6f1d7c52-4a9e-4f1b-9d3e-2a8b5c7e0f11")
+
+// keyedID is the escalation id for an idempotency key: the same key, the
+// same id.
+func keyedID(key string) string { return uuid.NewSHA1(keyNamespace, []byte(key)).String() }

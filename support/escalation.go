@@ -242,6 +242,11 @@ type NewEscalation struct {
 	// Messages is the conversation so far, oldest first; Seq is assigned by
 	// the desk.
 	Messages []Message
+	// Key, when set, makes escalating idempotent: a second Escalate with
+	// the same Key returns the escalation the first made (the bot uses the
+	// platform's id of the message that asked, so that a message handled
+	// again after a crash is not handed over twice).
+	Key string
 }
 
 // Limits on what an escalation holds, so that one request cannot fill the

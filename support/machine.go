@@ -157,6 +157,28 @@ func withdraw(e *Escalation, note string, now time.Time) []Event {
 	return []Event{event(EventResolved, ByPerson, *e, nil, now)}
 }
 
+// erase replaces the text the person wrote (their messages and the
+// summary, which quotes their last question) with ErasedText, and
+// withdraws e if it is still open or claimed, so that staff keep the audit
+// trail without the content. It returns the events to tell (a resolution
+// by the person, which the relay does not pass back to the bot) and how
+// many messages it erased. Erasing an erased escalation changes nothing.
+func erase(e *Escalation, now time.Time) ([]Event, int) {
+	n := eraseText(e)
+	summary := e.Summary != "" && e.Summary != ErasedText
+	if n == 0 && !summary && e.Status == StatusResolved {
+		return nil, 0
+	}
+	if summary {
+		e.Summary = ErasedText
+	}
+	if e.Status != StatusResolved {
+		return withdraw(e, "the person's messages were erased at their request", now), n
+	}
+	touch(e, ByPerson, "the person's messages were erased at their request", now)
+	return nil, n
+}
+
 // labelSafety records the verdict of who, a member of staff, on e's safety
 // assessment, replacing any earlier one; the caller has checked kind and
 // note. It works in every state and tells no one: a label changes nothing

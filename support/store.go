@@ -41,6 +41,15 @@ type Store interface {
 	// Settling a delivery whose lease another owner holds returns
 	// ErrConflict and changes nothing.
 	Settle(ctx context.Context, s Settlement) error
+	// EscalationsOf returns every escalation of the person at channel with
+	// userID (Address.Channel and Address.UserID), whatever its status,
+	// oldest first; none is not an error.
+	EscalationsOf(ctx context.Context, channel, userID string) ([]Escalation, error)
+	// RewriteDeliveries calls rewrite with the event of every outbox row
+	// of escalation id that still has its payload, in one transaction, and
+	// saves the events rewrite reports it changed. It returns how many it
+	// saved. Rows keep their id, target, status and place in the queue.
+	RewriteDeliveries(ctx context.Context, escalationID string, rewrite func(*Event) bool) (int, error)
 	// Ping reports whether the store is reachable.
 	Ping(ctx context.Context) error
 	// Close releases the store. It is idempotent.

@@ -337,6 +337,7 @@ func (c *Channel) eventTask(cb slackevents.EventsAPICallbackEvent) (task, bool) 
 			Address:  bot.Address{Channel: bot.ChannelSlack, UserID: ev.User, ChatID: ev.Channel, ThreadID: thread, Team: cb.TeamID},
 			Audience: audience,
 			Text:     commandText(plainText(ev.Text, self)),
+			ID:       cb.EventID,
 		}
 		return c.conversing("mention", m, c.public(m.Address)), true
 	case "message":
@@ -365,6 +366,7 @@ func (c *Channel) eventTask(cb slackevents.EventsAPICallbackEvent) (task, bool) 
 			Address:  bot.Address{Channel: bot.ChannelSlack, UserID: ev.User, ChatID: ev.Channel, ThreadID: ev.ThreadTimeStamp, Team: cb.TeamID},
 			Audience: audience,
 			Text:     commandText(plainText(ev.Text, self)),
+			ID:       cb.EventID,
 		}
 		return c.conversing("direct message", m, c.public(m.Address)), true
 	}
@@ -396,6 +398,7 @@ func (c *Channel) commandTask(cmd slackapi.SlashCommand) task {
 		Audience: audience,
 		Text:     commandText(plainText(cmd.Text, "")),
 		Private:  true,
+		ID:       cmd.TriggerID,
 	}
 	out := c.private(privateTarget{responseURL: cmd.ResponseURL, channel: cmd.ChannelID, user: cmd.UserID, offerShare: true})
 	return c.conversing("command", m, out)
@@ -453,6 +456,7 @@ func (c *Channel) actionTask(cb slackapi.InteractionCallback, a slackapi.BlockAc
 		Audience: audience,
 		Action:   a.Value,
 		Private:  cb.Container.IsEphemeral,
+		ID:       cb.TriggerID,
 	}
 	out := c.public(m.Address)
 	if m.Private {
@@ -536,7 +540,8 @@ func (c *Channel) converse(ctx context.Context, m bot.Message, out reply) error 
 
 // commands are the bot's commands a person may type as a bare word (Slack
 // keeps a leading "/" for its own slash commands).
-var commands = map[string]bool{"start": true, "help": true, "topics": true, "human": true, "cancel": true, "feedback": true}
+var commands = map[string]bool{"start": true, "help": true, "topics": true, "human": true, "cancel": true, "feedback": true,
+	"privacy": true, "forget": true}
 
 // commandText turns what a person typed into the bot's message text: empty
 // text asks for help, and a known command word ("help", "topics",

@@ -493,6 +493,9 @@ func TestCommandText(t *testing.T) {
 		"feedback it was good": "/feedback it was good",
 		"help me with holiday": "help me with holiday",
 		"how much is SSP":      "how much is SSP",
+		"forget":               "/forget",
+		"Privacy":              "/privacy",
+		"forget the last one":  "forget the last one",
 	}
 	for in, want := range cases {
 		if got := commandText(in); got != want {

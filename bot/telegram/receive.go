@@ -42,6 +42,7 @@ func (c *Channel) handleUpdate(ctx context.Context, u tgbotapi.Update, first boo
 	if !ok {
 		return nil
 	}
+	in.msg.ID = strconv.Itoa(u.UpdateID)
 	log := c.log.With("update_id", u.UpdateID)
 	if first {
 		c.answerQuery(ctx, log, in.query)

@@ -17,6 +17,8 @@ var commands = []tgbotapi.BotCommand{
 	{Command: "topics", Description: "Browse topics"},
 	{Command: "human", Description: "Talk to a person from the support team"},
 	{Command: "cancel", Description: "Stop waiting for a person; back to the bot"},
+	{Command: "privacy", Description: "What askpa keeps about you, and for how long"},
+	{Command: "forget", Description: "Erase everything askpa holds about you"},
 }
 
 // Run receives updates until ctx ends, and blocks until then. It connects

@@ -60,14 +60,14 @@ func TestReplicasShareTheWorkAndLoseNothing(t *testing.T) {
 
 	const each = 340 // of web messages, Telegram updates and Slack events: 1,020 in all
 	var (
-		webAnswered, webAsked  atomic.Int64
-		slackAcked             sync.Map // event id -> the DM channel it came from
-		askedForPerson         sync.Map // who asked for a person -> true
-		killed                 = make(chan struct{})
-		wg                     sync.WaitGroup
-		telegramUser           = func(i int) telegramtest.User { return telegramtest.User{ID: int64(90000 + i), FirstName: "T"} }
-		needsPerson            = func(i int) bool { return i%10 == 0 }
-		question               = func(i int) string {
+		webAnswered, webAsked atomic.Int64
+		slackAcked            sync.Map // event id -> the DM channel it came from
+		askedForPerson        sync.Map // who asked for a person -> true
+		killed                = make(chan struct{})
+		wg                    sync.WaitGroup
+		telegramUser          = func(i int) telegramtest.User { return telegramtest.User{ID: int64(90000 + i), FirstName: "T"} }
+		needsPerson           = func(i int) bool { return i%10 == 0 }
+		question              = func(i int) string {
 			if needsPerson(i) {
 				return "I need to speak to a person please"
 			}

@@ -20,7 +20,9 @@ import (
 	"golang.org/x/time/rate"
 
 	"github.com/askpa/askpa/bot"
+	"github.com/askpa/askpa/directory"
 	"github.com/askpa/askpa/httpapi"
+	"github.com/askpa/askpa/retention"
 	"github.com/askpa/askpa/support"
 	"github.com/askpa/askpa/support/postgres"
 	"github.com/askpa/askpa/support/sqlite"
@@ -29,11 +31,15 @@ import (
 // serveStore is what askpa serve keeps everything in.
 type serveStore interface {
 	support.Store
+	support.StatsSource
 	bot.Store
 	bot.Mailbox
 	bot.Intake
 	bot.Leader
 	bot.WebSessions
+	bot.PersonStore
+	retention.Store
+	directory.Store
 }
 
 // shutdownGrace is how long in-flight requests get after SIGTERM.
@@ -61,6 +67,10 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer, gete
 	}
 	log := slog.New(slog.NewJSONHandler(stderr, &slog.HandlerOptions{Level: level}))
 
+	policy, err := retentionPolicy(getenv)
+	if err != nil {
+		return err
+	}
 	staff, err := httpapi.ParseStaff(getenv("ASKPA_STAFF_TOKENS"))
 	if err != nil {
 		return fmt.Errorf("ASKPA_STAFF_TOKENS: %w", err)
@@ -99,6 +109,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer, gete
 
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	reg.MustRegister(support.NewOnCallCollector(support.OnCallConfig{Source: store, IntakeSources: []string{"telegram", "slack"}, Logger: log}))
 
 	// The channels call the service, and the service needs the desk, which
 	// needs the channels' targets: the channels get a handler that reaches
@@ -132,7 +143,17 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer, gete
 	if chans.slack != nil {
 		chans.slack.SetDesk(desk)
 	}
-	svc, err = bot.NewService(bot.ServiceConfig{Engine: answers.engine, Store: store, Desk: desk, Logger: log, Registerer: reg})
+	privacy, err := bot.NewPrivacy(bot.PrivacyConfig{Store: store, Desk: desk, Logger: log})
+	if err != nil {
+		return err
+	}
+	svc, err = bot.NewService(bot.ServiceConfig{Engine: answers.engine, Store: store, Desk: desk, Privacy: privacy, Retention: policy,
+		Logger: log, Registerer: reg})
+	if err != nil {
+		return err
+	}
+	// The purge keeps to the retention policy, one replica at a time.
+	purge, err := retention.NewRunner(retention.Config{Store: store, Leader: store, Policy: policy, Logger: log, Registerer: reg})
 	if err != nil {
 		return err
 	}
@@ -143,13 +164,20 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer, gete
 	if err != nil {
 		return err
 	}
+	// The PA network: staff moderate it through the API, employers search
+	// it; search reads the store, so every replica sees every approval.
+	network, err := directory.NewNetwork(directory.Config{Store: store, Logger: log})
+	if err != nil {
+		return err
+	}
 	limit := rate.Limit(*rateLimit)
 	if *rateLimit <= 0 {
 		limit = rate.Inf
 	}
 	api, err := httpapi.New(httpapi.Config{
-		Desk: desk, Handler: svc, Mailbox: store, Sessions: store, Staff: staff,
+		Desk: desk, Directory: network, Handler: svc, Mailbox: store, Sessions: store, Staff: staff,
 		AllowedOrigins: splitList(getenv("ASKPA_WEB_ORIGINS")), AssertionSecret: []byte(getenv("ASKPA_WEB_ASSERTION_SECRET")),
+		People:         svc,
 		SupportSecret:  []byte(getenv("ASKPA_SUPPORT_WEBHOOK_SECRET")),
 		Ready:          map[string]httpapi.Pinger{"store": store, "index": answers.index},
 		Mount:          chans.routes(),
@@ -186,6 +214,8 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer, gete
 	})
 	g.Go(func() error { return disp.Run(gctx) })
 	g.Go(func() error { return svc.RunFollowUps(gctx, time.Minute) })
+	g.Go(func() error { return purge.Run(gctx) })
+	g.Go(func() error { return network.Run(gctx) })
 	for _, run := range chans.runners() {
 		g.Go(func() error { return run(gctx) })
 	}

@@ -356,6 +356,8 @@ func TestServeRefusesBadConfiguration(t *testing.T) {
 		{"wildcard web origin", map[string]string{"ASKPA_WEB_ORIGINS": "*"}, "ASKPA_WEB_ORIGINS"},
 		{"web origin with a path", map[string]string{"ASKPA_WEB_ORIGINS": "https://www.example.gov.uk/askpa"}, "ASKPA_WEB_ORIGINS"},
 		{"short assertion secret", map[string]string{"ASKPA_WEB_ASSERTION_SECRET": "s3cr3t-x"}, "ASKPA_WEB_ASSERTION_SECRET"},
+		{"de-duplication kept under a day", map[string]string{"ASKPA_RETAIN_DEDUP": "6h"}, "ASKPA_RETAIN_DEDUP"},
+		{"retention that is not a duration", map[string]string{"ASKPA_RETAIN_CONVERSATIONS": "a month"}, "ASKPA_RETAIN_CONVERSATIONS"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			tc.env["ASKPA_DATA_DIR"] = t.TempDir()

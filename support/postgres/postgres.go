@@ -28,6 +28,7 @@ var dialect = sqlstore.Dialect{
 	ForUpdate:  " FOR UPDATE",
 	SkipLocked: " FOR UPDATE SKIP LOCKED",
 	Lock:       "SELECT pg_advisory_xact_lock(4245910)",
+	RowID:      "ctid",
 }
 
 // Store implements support.Store, bot.Store, bot.Mailbox, bot.Intake and

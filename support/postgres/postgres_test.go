@@ -61,3 +61,8 @@ func TestLeaderPassesToAnotherProcess(t *testing.T) {
 		rel()
 	}
 }
+
+// BenchmarkDirectorySearch searches 10,000 listings; see storetest.BenchSearch.
+func BenchmarkDirectorySearch(b *testing.B) {
+	storetest.BenchSearch(b, func(b *testing.B) storetest.Opener { return newSchema(b) })
+}

@@ -36,3 +36,17 @@ func BenchmarkStore(b *testing.B) {
 		}
 	})
 }
+
+// BenchmarkDirectorySearch searches 10,000 listings; see storetest.BenchSearch.
+func BenchmarkDirectorySearch(b *testing.B) {
+	storetest.BenchSearch(b, func(b *testing.B) storetest.Opener {
+		path := filepath.Join(b.TempDir(), "askpa.db")
+		return func(t testing.TB) storetest.Store {
+			s, err := sqlite.Open(context.Background(), path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return s
+		}
+	})
+}

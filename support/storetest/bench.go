@@ -21,7 +21,7 @@ func (nopTarget) Deliver(context.Context, support.Event) error { return nil }
 
 // Bench runs the store benchmarks: creating escalations (one by one and
 // from several goroutines), listing a page of 50 from 100,000, and
-// delivering the outbox.
+// delivering the outbox, and purging a retention backlog.
 func Bench(b *testing.B, newDB BenchNewDB) {
 	b.Run("Escalate", func(b *testing.B) {
 		s := open(b, newDB(b))
@@ -68,6 +68,7 @@ func Bench(b *testing.B, newDB BenchNewDB) {
 			}
 		}
 	})
+	b.Run("Purge", func(b *testing.B) { benchPurge(b, newDB) })
 	b.Run("Deliver", func(b *testing.B) {
 		s := open(b, newDB(b))
 		desk, _ := support.NewDesk(support.Config{Store: s, Targets: []support.Target{nopTarget{}}})

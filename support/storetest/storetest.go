@@ -20,17 +20,23 @@ import (
 	"time"
 
 	"github.com/askpa/askpa/bot"
+	"github.com/askpa/askpa/directory"
+	"github.com/askpa/askpa/retention"
 	"github.com/askpa/askpa/support"
 )
 
 // Store is what an implementation provides.
 type Store interface {
 	support.Store
+	support.StatsSource
 	bot.Store
 	bot.Mailbox
 	bot.WebSessions
 	bot.Intake
 	bot.Leader
+	bot.PersonStore
+	retention.Store
+	directory.Store
 }
 
 // Opener opens a new handle on one database; each call returns another
@@ -60,6 +66,7 @@ func Run(t *testing.T, newDB NewDB) {
 		{"Mailbox", testMailbox},
 		{"WebSessions", testWebSessions},
 		{"QuietCautions", testQuietCautions},
+		{"OnCallStats", testStats},
 		{"TextFromOutside", testTextFromOutside},
 		{"IntakeDeduplicates", testIntakeDeduplicates},
 		{"IntakeOrderPerConversation", testIntakeOrderPerConversation},
@@ -68,6 +75,16 @@ func Run(t *testing.T, newDB NewDB) {
 		{"IntakeSurvivesReopen", testIntakeSurvivesReopen},
 		{"IntakeConcurrentWorkers", testIntakeConcurrentWorkers},
 		{"Leader", testLeader},
+		{"ListingStateMachine", testListingStateMachine},
+		{"ListingModerationQueue", testListingModerationQueue},
+		{"ListingSearchOrder", testListingSearchOrder},
+		{"ListingExpiry", testListingExpiry},
+		{"ListingConcurrentApprovals", testListingConcurrentApprovals},
+		{"ListingSurvivesReopen", testListingSurvivesReopen},
+		{"Introductions", testIntroductions},
+		{"Purge", testPurge},
+		{"Forget", testForget},
+		{"Export", testExport},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) { tc.fn(t, newDB(t)) })

@@ -29,17 +29,19 @@ type conversationDoc struct {
 	Caution        string             `json:"caution,omitempty"`
 	CautionAt      time.Time          `json:"caution_at,omitzero"`
 	UpdatedAt      time.Time          `json:"updated_at"`
+	LastMessageID  string             `json:"last_message_id,omitempty"`
 }
 
 func toDoc(c bot.Conversation) conversationDoc {
 	return conversationDoc{c.Address, c.Audience, c.AudienceChosen, c.Mode, c.EscalationID, c.LastPassageID, c.LastQuestion, c.Misses, c.ToldWaiting,
-		c.Caution, c.CautionAt.UTC(), c.UpdatedAt.UTC()}
+		c.Caution, c.CautionAt.UTC(), c.UpdatedAt.UTC(), c.LastMessageID}
 }
 
 func fromDoc(id string, created int64, d conversationDoc) bot.Conversation {
 	return bot.Conversation{ID: id, Address: d.Address, Audience: d.Audience, AudienceChosen: d.AudienceChosen, Mode: d.Mode,
 		EscalationID: d.EscalationID, LastPassageID: d.LastPassageID, LastQuestion: d.LastQuestion, Misses: d.Misses,
-		ToldWaiting: d.ToldWaiting, Caution: d.Caution, CautionAt: d.CautionAt, CreatedAt: fromNanos(created), UpdatedAt: d.UpdatedAt}
+		ToldWaiting: d.ToldWaiting, Caution: d.Caution, CautionAt: d.CautionAt, CreatedAt: fromNanos(created), UpdatedAt: d.UpdatedAt,
+		LastMessageID: d.LastMessageID}
 }
 
 func (s *Store) scanConversation(r Row) (bot.Conversation, error) {
@@ -77,8 +79,8 @@ func (s *Store) Conversation(ctx context.Context, addr bot.Address, def knowledg
 		}
 		c = bot.Conversation{ID: uuid.Must(uuid.NewV7()).String(), Address: addr, Audience: def, Mode: bot.ModeBot, CreatedAt: now.UTC(), UpdatedAt: now.UTC()}
 		doc, _ := json.Marshal(toDoc(c))
-		n, err := q.Exec(ctx, `INSERT INTO conversations (id, conv_key, created_at, doc) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING`,
-			c.ID, addr.Key(), nanos(c.CreatedAt), string(doc))
+		n, err := q.Exec(ctx, `INSERT INTO conversations (id, conv_key, created_at, doc, last_at) VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
+			c.ID, addr.Key(), nanos(c.CreatedAt), string(doc), nanos(c.UpdatedAt))
 		if err != nil || n == 1 {
 			return err
 		}
@@ -123,7 +125,10 @@ func (s *Store) saveConversation(ctx context.Context, q Querier, c bot.Conversat
 	if c.Caution != "" && !c.CautionAt.IsZero() {
 		cautionAt = nanos(c.CautionAt)
 	}
-	n, err := q.Exec(ctx, `UPDATE conversations SET doc = ?, caution_at = ? WHERE id = ?`, string(doc), cautionAt, c.ID)
+	// A save is a message (or staff news): the retention purge looks at
+	// the conversation afresh.
+	n, err := q.Exec(ctx, `UPDATE conversations SET doc = ?, caution_at = ?, last_at = ?, cleared = 0 WHERE id = ?`,
+		string(doc), cautionAt, nanos(c.UpdatedAt), c.ID)
 	if err != nil {
 		return err
 	}
@@ -247,7 +252,7 @@ func (s *Store) Post(ctx context.Context, user string, m bot.MailMessage) (int64
 		if err != nil {
 			return err
 		}
-		_, err = q.Exec(ctx, `INSERT INTO mail (user_id, seq, doc) VALUES (?, ?, ?)`, user, m.Seq, string(doc))
+		_, err = q.Exec(ctx, `INSERT INTO mail (user_id, seq, doc, at) VALUES (?, ?, ?, ?)`, user, m.Seq, string(doc), nanos(m.At))
 		return err
 	})
 	if err != nil {

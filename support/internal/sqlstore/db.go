@@ -62,6 +62,10 @@ type Dialect struct {
 	// Lock, when not empty, is run first in the migration transaction so
 	// that processes starting together migrate one at a time.
 	Lock string
+	// RowID names the hidden column that identifies a row of a table
+	// without a key of its own: "ctid" for PostgreSQL; empty means
+	// SQLite's "rowid".
+	RowID string
 }
 
 // Rebind rewrites "?" placeholders as $1, $2, ... for PostgreSQL.

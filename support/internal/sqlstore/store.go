@@ -22,7 +22,12 @@ type Store struct {
 }
 
 // New returns a Store on db, which must have been migrated.
-func New(db DB, d Dialect) *Store { return &Store{db: db, d: d} }
+func New(db DB, d Dialect) *Store {
+	if d.RowID == "" {
+		d.RowID = "rowid"
+	}
+	return &Store{db: db, d: d}
+}
 
 // Ping reports whether the database answers.
 func (s *Store) Ping(ctx context.Context) error { return s.db.Ping(ctx) }
@@ -49,8 +54,8 @@ func (s *Store) Create(ctx context.Context, e support.Escalation, out []support.
 		return err
 	}
 	return s.db.InTx(ctx, func(q Querier) error {
-		_, err := q.Exec(ctx, `INSERT INTO escalations (id, status, prank, created_at, updated_at, doc) VALUES (?, ?, ?, ?, ?, ?)`,
-			e.ID, string(e.Status), e.Priority.Rank(), nanos(e.CreatedAt), nanos(e.UpdatedAt), string(doc))
+		_, err := q.Exec(ctx, `INSERT INTO escalations (id, status, prank, created_at, updated_at, doc, person) VALUES (?, ?, ?, ?, ?, ?, ?)`,
+			e.ID, string(e.Status), e.Priority.Rank(), nanos(e.CreatedAt), nanos(e.UpdatedAt), string(doc), personKey(e.Address.Channel, e.Address.UserID))
 		if err != nil {
 			return fmt.Errorf("insert escalation: %w", err)
 		}
@@ -182,17 +187,23 @@ func (s *Store) List(ctx context.Context, lq support.ListQuery) ([]support.Escal
 	return es, rows.Err()
 }
 
-const deliveryCols = `id, escalation_id, target, payload, status, attempts, next_at, last_error, created_at, updated_at`
+const deliveryCols = `id, escalation_id, target, event, payload, status, attempts, next_at, last_error, created_at, updated_at`
 
+// scanDelivery reads one outbox row. A row whose payload the retention
+// purge cleared keeps its event's name and delivery id, nothing else.
 func scanDelivery(r interface{ Scan(...any) error }) (support.Delivery, error) {
 	var d support.Delivery
-	var payload, status string
+	var event, payload, status string
 	var next, created, updated int64
-	if err := r.Scan(&d.ID, &d.EscalationID, &d.Target, &payload, &status, &d.Attempts, &next, &d.LastError, &created, &updated); err != nil {
+	if err := r.Scan(&d.ID, &d.EscalationID, &d.Target, &event, &payload, &status, &d.Attempts, &next, &d.LastError, &created, &updated); err != nil {
 		return d, err
 	}
 	d.Status = support.DeliveryStatus(status)
 	d.NextAttempt, d.CreatedAt, d.UpdatedAt = fromNanos(next), fromNanos(created), fromNanos(updated)
+	if payload == "" {
+		d.Event = support.Event{Name: event, DeliveryID: d.ID}
+		return d, nil
+	}
 	if err := json.Unmarshal([]byte(payload), &d.Event); err != nil {
 		return d, fmt.Errorf("delivery %s: stored event: %w", d.ID, err)
 	}
