@@ -122,7 +122,7 @@ type Feedback struct {
 }
 
 // Store keeps conversations so that several askpa processes can serve one
-// bot. Implementations live in support/sqlite and support/postgres.
+// bot. Implementations live in sqlite and postgres.
 type Store interface {
 	// Conversation returns the conversation of the person at addr (by
 	// addr.Key()), creating it in ModeBot with audience def when there is

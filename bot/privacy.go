@@ -139,7 +139,7 @@ type WebSessionRecord struct {
 }
 
 // PersonStore erases and exports what the bot's store holds about one
-// person. support/sqlite and support/postgres implement it.
+// person. sqlite and postgres implement it.
 type PersonStore interface {
 	// ForgetPerson deletes, in one transaction, everything the store holds
 	// about p outside escalations: their conversation (by p.Key()) with its

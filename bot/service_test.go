@@ -12,8 +12,8 @@ import (
 	"github.com/askpa/askpa/bot"
 	"github.com/askpa/askpa/bot/bottest"
 	"github.com/askpa/askpa/knowledge"
+	"github.com/askpa/askpa/sqlite"
 	"github.com/askpa/askpa/support"
-	"github.com/askpa/askpa/support/sqlite"
 )
 
 // realEngine returns the engine over the built-in knowledge base.

@@ -32,8 +32,8 @@ func WebTokenHash(token string) string {
 }
 
 // WebSessions keeps web-channel sessions so that several askpa processes
-// can serve one web channel. Implementations live in support/sqlite and
-// support/postgres. A session whose ExpiresAt is at or before the time a
+// can serve one web channel. Implementations live in sqlite and
+// postgres. A session whose ExpiresAt is at or before the time a
 // method is given is gone: that method treats it as unknown.
 type WebSessions interface {
 	// CreateWebSession stores s. It fails when a session with the same

@@ -13,8 +13,8 @@
 //
 // The package imports no channel, no SQL driver and no HTTP framework: the
 // Network service is called by the staff API (httpapi) and, later, by the
-// Slack and Telegram adapters; stores live in support/internal/sqlstore
-// behind support/sqlite and support/postgres.
+// Slack and Telegram adapters; stores live in internal/sqlstore
+// behind sqlite and postgres.
 package directory
 
 import (

@@ -13,9 +13,9 @@ import (
 	"github.com/google/uuid"
 )
 
-// Store keeps listings. Implementations live in support/sqlite and
-// support/postgres (one SQL implementation in support/internal/sqlstore) and
-// pass the conformance suite in support/storetest; several processes may
+// Store keeps listings. Implementations live in sqlite and
+// postgres (one SQL implementation in internal/sqlstore) and
+// pass the conformance suite in storetest; several processes may
 // share one store, and a change made through one is seen by the searches of
 // every other at once (search reads the store).
 type Store interface {

@@ -29,8 +29,8 @@ import (
 	"github.com/askpa/askpa/bot"
 	"github.com/askpa/askpa/directory"
 	"github.com/askpa/askpa/knowledge"
+	"github.com/askpa/askpa/sqlite"
 	"github.com/askpa/askpa/support"
-	"github.com/askpa/askpa/support/sqlite"
 )
 
 const (

@@ -1,7 +1,7 @@
 // Package retention says how long askpa keeps what it stores, and runs the
 // purge that removes what is older. It is core: it imports no SDK and no SQL
 // driver. The store does the deleting (Store.Purge, implemented by
-// support/sqlite and support/postgres); a Runner calls it every hour in
+// sqlite and postgres); a Runner calls it every hour in
 // "askpa serve"; cmd/askpa fills the Policy from environment variables.
 package retention
 

@@ -6,7 +6,7 @@
 //
 // The package imports no channel, no SQL driver and no HTTP framework: the
 // bot reaches it through Desk and is reached through Relay; stores live in
-// support/sqlite and support/postgres; the HTTP edge is httpapi.
+// sqlite and postgres; the HTTP edge is httpapi.
 package support
 
 import (

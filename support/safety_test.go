@@ -12,8 +12,8 @@ import (
 	"time"
 
 	"github.com/askpa/askpa/bot/safety"
+	"github.com/askpa/askpa/sqlite"
 	"github.com/askpa/askpa/support"
-	"github.com/askpa/askpa/support/sqlite"
 )
 
 // labelRig is a desk on a fresh SQLite store with a settable clock and one

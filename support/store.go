@@ -8,8 +8,8 @@ import (
 // Store keeps escalations and their outbox. Every method that changes an
 // escalation writes the change and its outbox rows in one transaction, so a
 // change is never told without being kept, nor kept without being told.
-// Implementations live in support/sqlite and support/postgres and pass the
-// conformance suite in support/storetest; several processes may share one
+// Implementations live in sqlite and postgres and pass the
+// conformance suite in storetest; several processes may share one
 // store.
 type Store interface {
 	// Create inserts e and the outbox rows out in one transaction.

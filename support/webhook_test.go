@@ -13,8 +13,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/askpa/askpa/sqlite"
 	"github.com/askpa/askpa/support"
-	"github.com/askpa/askpa/support/sqlite"
 )
 
 func TestVerify(t *testing.T) {

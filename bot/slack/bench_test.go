@@ -14,9 +14,9 @@ import (
 
 	"github.com/askpa/askpa/bot"
 	"github.com/askpa/askpa/bot/bottest"
-	"github.com/askpa/askpa/support/postgres"
-	"github.com/askpa/askpa/support/postgres/pgtest"
-	"github.com/askpa/askpa/support/sqlite"
+	"github.com/askpa/askpa/postgres"
+	"github.com/askpa/askpa/postgres/pgtest"
+	"github.com/askpa/askpa/sqlite"
 )
 
 func BenchmarkRenderTenThousandCharacters(b *testing.B) {

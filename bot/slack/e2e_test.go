@@ -10,8 +10,8 @@ import (
 
 	"github.com/askpa/askpa/bot"
 	"github.com/askpa/askpa/bot/bottest"
+	"github.com/askpa/askpa/sqlite"
 	"github.com/askpa/askpa/support"
-	"github.com/askpa/askpa/support/sqlite"
 )
 
 // lateDesk lets the bot be built before the desk that needs the Slack

@@ -7,8 +7,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/askpa/askpa/sqlite"
 	"github.com/askpa/askpa/support"
-	"github.com/askpa/askpa/support/sqlite"
 )
 
 const (

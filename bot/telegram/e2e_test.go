@@ -17,8 +17,8 @@ import (
 	"github.com/askpa/askpa/bot/telegram"
 	"github.com/askpa/askpa/bot/telegram/telegramtest"
 	"github.com/askpa/askpa/httpapi"
+	"github.com/askpa/askpa/sqlite"
 	"github.com/askpa/askpa/support"
-	"github.com/askpa/askpa/support/sqlite"
 )
 
 // sharedEngine is the real engine over the built-in knowledge base.

@@ -9,7 +9,7 @@ import (
 	"time"
 
 	"github.com/askpa/askpa/bot/telegram/telegramtest"
-	"github.com/askpa/askpa/support/postgres/pgtest"
+	"github.com/askpa/askpa/postgres/pgtest"
 )
 
 // TestTelegramUpdatesSurviveSIGKILL sends people's messages through the

@@ -10,8 +10,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/askpa/askpa/postgres/pgtest"
 	"github.com/askpa/askpa/support"
-	"github.com/askpa/askpa/support/postgres/pgtest"
 )
 
 // TestServeOnCallGauges checks what a person on call sees on /metrics

@@ -10,7 +10,7 @@ import (
 	"time"
 
 	"github.com/askpa/askpa/bot"
-	"github.com/askpa/askpa/support/sqlite"
+	"github.com/askpa/askpa/sqlite"
 )
 
 // TestServePurgesAndForgets checks the privacy wiring of askpa serve: the

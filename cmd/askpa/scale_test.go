@@ -21,8 +21,8 @@ import (
 	"time"
 
 	"github.com/askpa/askpa/bot/telegram/telegramtest"
+	"github.com/askpa/askpa/postgres/pgtest"
 	"github.com/askpa/askpa/support"
-	"github.com/askpa/askpa/support/postgres/pgtest"
 )
 
 // TestReplicasShareTheWorkAndLoseNothing runs three askpa serve processes

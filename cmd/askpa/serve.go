@@ -22,10 +22,10 @@ import (
 	"github.com/askpa/askpa/bot"
 	"github.com/askpa/askpa/directory"
 	"github.com/askpa/askpa/httpapi"
+	"github.com/askpa/askpa/postgres"
 	"github.com/askpa/askpa/retention"
+	"github.com/askpa/askpa/sqlite"
 	"github.com/askpa/askpa/support"
-	"github.com/askpa/askpa/support/postgres"
-	"github.com/askpa/askpa/support/sqlite"
 )
 
 // serveStore is what askpa serve keeps everything in.

@@ -18,8 +18,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/askpa/askpa/postgres/pgtest"
 	"github.com/askpa/askpa/support"
-	"github.com/askpa/askpa/support/postgres/pgtest"
 )
 
 const (

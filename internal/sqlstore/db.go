@@ -1,5 +1,5 @@
 // Package sqlstore is the SQL implementation of support.Store, bot.Store and
-// bot.Mailbox shared by support/sqlite and support/postgres. Each of those
+// bot.Mailbox shared by sqlite and postgres. Each of those
 // packages supplies a DB (its driver behind a few methods), a Dialect and
 // its embedded migrations; the queries and the transaction logic live here
 // once.

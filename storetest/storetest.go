@@ -1,6 +1,7 @@
 // Package storetest is the one conformance suite for askpa's stores. Every
-// implementation of support.Store (which also implements bot.Store,
-// bot.Mailbox and bot.Intake) runs it from its own tests:
+// store of everything askpa keeps (Store below: the support desk, the
+// bot's conversations and intake, web sessions, the PA network) runs it
+// from its own tests:
 //
 //	storetest.Run(t, func(t *testing.T) storetest.Opener { ... })
 //

@@ -1,5 +1,6 @@
 // Package postgres keeps everything askpa stores (escalations and their
-// outbox, the bot's conversations, web-channel mailboxes) in PostgreSQL,
+// outbox, the bot's conversations and intake, web sessions and mailboxes,
+// the PA network) in PostgreSQL,
 // through pgx's connection pool. Several askpa processes may share one
 // database: escalations are changed under row locks and outbox rows are
 // leased with FOR UPDATE SKIP LOCKED, so nothing is claimed or delivered
@@ -16,7 +17,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
-	"github.com/askpa/askpa/support/internal/sqlstore"
+	"github.com/askpa/askpa/internal/sqlstore"
 )
 
 //go:embed migrations/*.sql

@@ -1,5 +1,6 @@
 // Package sqlite keeps everything askpa stores (escalations and their
-// outbox, the bot's conversations, web-channel mailboxes) in one SQLite file,
+// outbox, the bot's conversations and intake, web sessions and mailboxes,
+// the PA network) in one SQLite file,
 // using modernc.org/sqlite in WAL mode. It is the default store of askpa
 // serve. Several processes may share the file; writes take the database
 // lock at the start of each transaction.
@@ -24,7 +25,7 @@ import (
 
 	_ "modernc.org/sqlite" // the "sqlite" database/sql driver
 
-	"github.com/askpa/askpa/support/internal/sqlstore"
+	"github.com/askpa/askpa/internal/sqlstore"
 )
 
 //go:embed migrations/*.sql

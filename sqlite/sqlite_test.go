@@ -5,8 +5,8 @@ import (
 	"path/filepath"
 	"testing"
 
-	"github.com/askpa/askpa/support/sqlite"
-	"github.com/askpa/askpa/support/storetest"
+	"github.com/askpa/askpa/sqlite"
+	"github.com/askpa/askpa/storetest"
 )
 
 // newDB gives each test its own database file.

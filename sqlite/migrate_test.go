@@ -1,29 +1,28 @@
-package postgres
+package sqlite
 
 import (
 	"context"
+	"database/sql"
 	"io/fs"
+	"path/filepath"
 	"strconv"
 	"testing"
 	"testing/fstest"
 	"time"
 
-	"github.com/jackc/pgx/v5/pgxpool"
-
-	"github.com/askpa/askpa/support/internal/sqlstore"
-	"github.com/askpa/askpa/support/postgres/pgtest"
+	"github.com/askpa/askpa/internal/sqlstore"
 )
 
 // TestRetentionMigrationBackfills checks that migration 005 fills the new
 // columns of rows written before it from their documents.
 func TestRetentionMigrationBackfills(t *testing.T) {
 	ctx := context.Background()
-	pool, err := pgxpool.New(ctx, pgtest.URL(t))
+	db, err := sql.Open("sqlite", "file:"+filepath.Join(t.TempDir(), "m.db"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer pool.Close()
-	d := &conn{pool: pool}
+	defer db.Close()
+	d := &conn{db: db}
 	sub, _ := fs.Sub(migrations, "migrations")
 	before := fstest.MapFS{}
 	names, _ := fs.Glob(sub, "*.sql")
@@ -33,7 +32,7 @@ func TestRetentionMigrationBackfills(t *testing.T) {
 			before[n] = &fstest.MapFile{Data: body}
 		}
 	}
-	if err := sqlstore.Migrate(ctx, d, dialect, before); err != nil {
+	if err := sqlstore.Migrate(ctx, d, sqlstore.Dialect{}, before); err != nil {
 		t.Fatal(err)
 	}
 	updated := time.Date(2026, 11, 1, 10, 0, 0, 123456789, time.UTC)
@@ -47,29 +46,29 @@ func TestRetentionMigrationBackfills(t *testing.T) {
 		`INSERT INTO escalations (id, status, prank, created_at, updated_at, doc) VALUES ('e1', 'open', 1, 1, 1, '{"address":{"channel":"telegram","user_id":"1"}}')`,
 		`INSERT INTO mail (user_id, seq, doc) VALUES ('w3', 1, '{"at":"` + posted.Format(time.RFC3339Nano) + `"}')`,
 	} {
-		if _, err := pool.Exec(ctx, q); err != nil {
+		if _, err := db.ExecContext(ctx, q); err != nil {
 			t.Fatalf("%s: %v", q, err)
 		}
 	}
-	if err := sqlstore.Migrate(ctx, d, dialect, sub); err != nil {
+	if err := sqlstore.Migrate(ctx, d, sqlstore.Dialect{}, sub); err != nil {
 		t.Fatal(err)
 	}
 	for _, tc := range []struct {
 		q    string
 		want int64
 	}{
-		{`SELECT last_at FROM conversations WHERE id = 'c1'`, updated.Round(time.Microsecond).UnixNano()},
+		{`SELECT last_at FROM conversations WHERE id = 'c1'`, updated.Truncate(time.Millisecond).UnixNano()},
 		{`SELECT last_at FROM conversations WHERE id = 'c2'`, turnAt.UnixNano()},
 		{`SELECT last_at FROM conversations WHERE id = 'c3'`, 7},
 		{`SELECT at FROM mail WHERE user_id = 'w3'`, posted.UnixNano()},
 	} {
 		var got int64
-		if err := pool.QueryRow(ctx, tc.q).Scan(&got); err != nil || got != tc.want {
+		if err := db.QueryRowContext(ctx, tc.q).Scan(&got); err != nil || got != tc.want {
 			t.Errorf("%s = %d (%v), want %d", tc.q, got, err, tc.want)
 		}
 	}
 	var person string
-	if err := pool.QueryRow(ctx, `SELECT person FROM escalations WHERE id = 'e1'`).Scan(&person); err != nil || person != "telegram:1" {
+	if err := db.QueryRowContext(ctx, `SELECT person FROM escalations WHERE id = 'e1'`).Scan(&person); err != nil || person != "telegram:1" {
 		t.Errorf("escalation person %q (%v), want telegram:1", person, err)
 	}
 }

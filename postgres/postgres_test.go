@@ -4,9 +4,9 @@ import (
 	"context"
 	"testing"
 
-	"github.com/askpa/askpa/support/postgres"
-	"github.com/askpa/askpa/support/postgres/pgtest"
-	"github.com/askpa/askpa/support/storetest"
+	"github.com/askpa/askpa/postgres"
+	"github.com/askpa/askpa/postgres/pgtest"
+	"github.com/askpa/askpa/storetest"
 )
 
 // newDB gives each test its own schema in the database named by
