@@ -14,6 +14,7 @@ import (
 	"net/http/httputil"
 	"net/url"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -40,12 +41,14 @@ func TestReplicasShareTheWorkAndLoseNothing(t *testing.T) {
 	tg := telegramtest.NewServer(t)
 	sl := newSlackAPI(t)
 	const slackSecret = "scale-test-signing-secret"
+	hook := newReceiver(t)
 	addrs := []string{freeAddr(t), freeAddr(t), freeAddr(t)}
 	proxy := newRoundRobin(t, addrs)
 	env := func(addr string) []string {
 		return []string{
 			"ASKPA_ADDR=" + addr, "ASKPA_DATA_DIR=" + t.TempDir(), "ASKPA_DATABASE_URL=" + dbURL,
 			"ASKPA_STAFF_TOKENS=alex:" + testStaffToken,
+			"ASKPA_WEBHOOK_URLS=" + hook.srv.URL, "ASKPA_WEBHOOK_SECRET=" + testWebhookKey,
 			"TELEGRAM_BOT_TOKEN=" + tg.Token(), "TELEGRAM_API_URL=" + tg.URL(),
 			"TELEGRAM_WEBHOOK_URL=" + proxy.URL + "/webhooks/telegram", "TELEGRAM_WEBHOOK_SECRET=scale-secret",
 			"SLACK_BOT_TOKEN=xoxb-scale", "SLACK_SIGNING_SECRET=" + slackSecret, "SLACK_API_URL=" + sl.srv.URL + "/",
@@ -207,8 +210,74 @@ func TestReplicasShareTheWorkAndLoseNothing(t *testing.T) {
 		}
 		return true
 	})
-	t.Logf("acknowledged and answered: %d Telegram updates, %d Slack events, %d of %d web messages; answered twice: %d Telegram, %d Slack; escalations: %d",
-		each, countMap(&slackAcked), webAnswered.Load(), webAsked.Load(), twice, slackTwice, len(list.Escalations))
+	// Every escalation reached the helpdesk webhook, under one delivery id
+	// however often it was sent.
+	eventually(t, 60*time.Second, "every escalation.created webhook", func() bool {
+		for _, e := range list.Escalations {
+			if !hook.has(support.EventCreated, e.ID) {
+				return false
+			}
+		}
+		return true
+	})
+	hook.mu.Lock()
+	ids := map[string]map[string]bool{}
+	for _, ev := range hook.events {
+		if ev.Name == support.EventCreated {
+			if ids[ev.Escalation.ID] == nil {
+				ids[ev.Escalation.ID] = map[string]bool{}
+			}
+			ids[ev.Escalation.ID][ev.Delivery] = true
+		}
+	}
+	hook.mu.Unlock()
+	for id, deliveries := range ids {
+		if len(deliveries) != 1 {
+			t.Errorf("escalation %s was announced under %d delivery ids; want one", id, len(deliveries))
+		}
+	}
+
+	// A staff reply reaches the person in Telegram once.
+	replied := map[int64]string{}
+	for _, e := range list.Escalations {
+		if e.Address.Channel != "telegram" {
+			continue
+		}
+		text := "From the support team: we will ring you today (" + e.ID[:8] + ")"
+		if st, err := tryCall("POST", proxy.URL+"/api/v1/escalations/"+e.ID+"/claim", nil, nil); err != nil || st != http.StatusOK {
+			t.Fatalf("claim %s: %d %v", e.ID, st, err)
+		}
+		if st, err := tryCall("POST", proxy.URL+"/api/v1/escalations/"+e.ID+"/replies", map[string]string{"text": text}, nil); err != nil || st != http.StatusCreated {
+			t.Fatalf("reply to %s: %d %v", e.ID, st, err)
+		}
+		chat, _ := strconv.ParseInt(e.Address.ChatID, 10, 64)
+		replied[chat] = text
+	}
+	timesSeen := func(chat int64, text string) int {
+		n := 0
+		for _, m := range tg.Messages(chat) {
+			if strings.Contains(m.Text, text) {
+				n++
+			}
+		}
+		return n
+	}
+	eventually(t, 60*time.Second, "every staff reply to reach its person", func() bool {
+		for chat, text := range replied {
+			if timesSeen(chat, text) == 0 {
+				return false
+			}
+		}
+		return true
+	})
+	time.Sleep(2 * time.Second) // time for a second copy, were one on its way
+	for chat, text := range replied {
+		if n := timesSeen(chat, text); n != 1 {
+			t.Errorf("a staff reply reached chat %d %d times; want once", chat, n)
+		}
+	}
+	t.Logf("acknowledged and answered: %d Telegram updates, %d Slack events, %d of %d web messages; answered twice: %d Telegram, %d Slack; escalations: %d, each announced under one delivery id; staff replies delivered once: %d",
+		each, countMap(&slackAcked), webAnswered.Load(), webAsked.Load(), twice, slackTwice, len(list.Escalations), len(replied))
 	for _, r := range replicas {
 		r.cmd.Process.Signal(syscall.SIGTERM)
 		r.cmd.Wait()
