@@ -3,73 +3,24 @@ package postgres
 import (
 	"context"
 	"io/fs"
-	"strconv"
 	"testing"
-	"testing/fstest"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
 
-	"github.com/askpa/askpa/internal/sqlstore"
+	"github.com/askpa/askpa/internal/sqlstore/sqlstoretest"
 	"github.com/askpa/askpa/postgres/pgtest"
 )
 
 // TestRetentionMigrationBackfills checks that migration 005 fills the new
 // columns of rows written before it from their documents.
 func TestRetentionMigrationBackfills(t *testing.T) {
-	ctx := context.Background()
-	pool, err := pgxpool.New(ctx, pgtest.URL(t))
+	pool, err := pgxpool.New(context.Background(), pgtest.URL(t))
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer pool.Close()
-	d := &conn{pool: pool}
 	sub, _ := fs.Sub(migrations, "migrations")
-	before := fstest.MapFS{}
-	names, _ := fs.Glob(sub, "*.sql")
-	for _, n := range names {
-		if n < "005" {
-			body, _ := fs.ReadFile(sub, n)
-			before[n] = &fstest.MapFile{Data: body}
-		}
-	}
-	if err := sqlstore.Migrate(ctx, d, dialect, before); err != nil {
-		t.Fatal(err)
-	}
-	updated := time.Date(2026, 11, 1, 10, 0, 0, 123456789, time.UTC)
-	turnAt := time.Date(2026, 10, 3, 9, 0, 0, 0, time.UTC)
-	posted := time.Date(2026, 11, 2, 8, 0, 0, 0, time.UTC)
-	for _, q := range []string{
-		`INSERT INTO conversations (id, conv_key, created_at, doc) VALUES ('c1', 'telegram:1', 1, '{"updated_at":"` + updated.Format(time.RFC3339Nano) + `"}')`,
-		`INSERT INTO conversations (id, conv_key, created_at, doc) VALUES ('c2', 'slack:U2', 5, '{"updated_at":"0001-01-01T00:00:00Z"}')`,
-		`INSERT INTO conversations (id, conv_key, created_at, doc) VALUES ('c3', 'web:w3', 7, '{}')`,
-		`INSERT INTO turns (conversation_id, sender, body, at) VALUES ('c2', 'user', 'hi', ` + strconv.FormatInt(turnAt.UnixNano(), 10) + `)`,
-		`INSERT INTO escalations (id, status, prank, created_at, updated_at, doc) VALUES ('e1', 'open', 1, 1, 1, '{"address":{"channel":"telegram","user_id":"1"}}')`,
-		`INSERT INTO mail (user_id, seq, doc) VALUES ('w3', 1, '{"at":"` + posted.Format(time.RFC3339Nano) + `"}')`,
-	} {
-		if _, err := pool.Exec(ctx, q); err != nil {
-			t.Fatalf("%s: %v", q, err)
-		}
-	}
-	if err := sqlstore.Migrate(ctx, d, dialect, sub); err != nil {
-		t.Fatal(err)
-	}
-	for _, tc := range []struct {
-		q    string
-		want int64
-	}{
-		{`SELECT last_at FROM conversations WHERE id = 'c1'`, updated.Round(time.Microsecond).UnixNano()},
-		{`SELECT last_at FROM conversations WHERE id = 'c2'`, turnAt.UnixNano()},
-		{`SELECT last_at FROM conversations WHERE id = 'c3'`, 7},
-		{`SELECT at FROM mail WHERE user_id = 'w3'`, posted.UnixNano()},
-	} {
-		var got int64
-		if err := pool.QueryRow(ctx, tc.q).Scan(&got); err != nil || got != tc.want {
-			t.Errorf("%s = %d (%v), want %d", tc.q, got, err, tc.want)
-		}
-	}
-	var person string
-	if err := pool.QueryRow(ctx, `SELECT person FROM escalations WHERE id = 'e1'`).Scan(&person); err != nil || person != "telegram:1" {
-		t.Errorf("escalation person %q (%v), want telegram:1", person, err)
-	}
+	sqlstoretest.RetentionBackfill(t, &conn{pool: pool}, dialect, sub,
+		func(at time.Time) int64 { return at.Round(time.Microsecond).UnixNano() })
 }

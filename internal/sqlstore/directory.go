@@ -137,19 +137,26 @@ func searchKey(l directory.Listing) string {
 }
 
 func loadListing(ctx context.Context, q Querier, id, lock string) (directory.Listing, error) {
+	return loadDoc[directory.Listing](ctx, q, "listings", "listing", id, lock)
+}
+
+// loadDoc reads the JSON document of row id of table (listings,
+// introductions), locked when lock is the dialect's ForUpdate. It returns
+// directory.ErrNotFound, naming what and id, when there is none.
+func loadDoc[T any](ctx context.Context, q Querier, table, what, id, lock string) (T, error) {
+	var v T
 	var doc string
-	err := q.QueryRow(ctx, `SELECT doc FROM listings WHERE id = ?`+lock, id).Scan(&doc)
+	err := q.QueryRow(ctx, `SELECT doc FROM `+table+` WHERE id = ?`+lock, id).Scan(&doc)
 	if errors.Is(err, ErrNoRows) {
-		return directory.Listing{}, fmt.Errorf("listing %q: %w", id, directory.ErrNotFound)
+		return v, fmt.Errorf("%s %q: %w", what, id, directory.ErrNotFound)
 	}
 	if err != nil {
-		return directory.Listing{}, err
+		return v, err
 	}
-	var l directory.Listing
-	if err := json.Unmarshal([]byte(doc), &l); err != nil {
-		return directory.Listing{}, fmt.Errorf("listing %q: stored document: %w", id, err)
+	if err := json.Unmarshal([]byte(doc), &v); err != nil {
+		return v, fmt.Errorf("%s %q: stored document: %w", what, id, err)
 	}
-	return l, nil
+	return v, nil
 }
 
 // GetListing returns one listing; see directory.Store.
@@ -366,19 +373,7 @@ func (s *Store) UpdateIntroduction(ctx context.Context, id string, change func(*
 }
 
 func loadIntroduction(ctx context.Context, q Querier, id, lock string) (directory.Introduction, error) {
-	var doc string
-	err := q.QueryRow(ctx, `SELECT doc FROM introductions WHERE id = ?`+lock, id).Scan(&doc)
-	if errors.Is(err, ErrNoRows) {
-		return directory.Introduction{}, fmt.Errorf("introduction %q: %w", id, directory.ErrNotFound)
-	}
-	if err != nil {
-		return directory.Introduction{}, err
-	}
-	var in directory.Introduction
-	if err := json.Unmarshal([]byte(doc), &in); err != nil {
-		return directory.Introduction{}, fmt.Errorf("introduction %q: stored document: %w", id, err)
-	}
-	return in, nil
+	return loadDoc[directory.Introduction](ctx, q, "introductions", "introduction", id, lock)
 }
 
 // GetIntroduction returns one introduction; see directory.IntroStore.
