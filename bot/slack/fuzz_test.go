@@ -209,8 +209,10 @@ func FuzzShareValue(f *testing.F) {
 	f.Fuzz(func(t *testing.T, text, id, title, link string, n uint8, value string) {
 		_, _ = decodeShare(value)
 
-		if !utf8.ValidString(text + id + title + link) {
-			return // replies are valid UTF-8
+		for _, s := range []string{text, id, title, link} {
+			if !utf8.ValidString(s) {
+				return // replies are valid UTF-8, field by field
+			}
 		}
 		r := bot.Reply{Text: text}
 		for i := 0; i < int(n%8); i++ {
