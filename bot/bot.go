@@ -73,6 +73,12 @@ const (
 	ActionShare      = "share"     // Slack: post a private answer in the channel
 	ActionErase      = "erase"     // confirm /forget: erase everything held about me
 	ActionKeepData   = "keep"      // decline /forget
+	// The PA network: search it, show the next page of results, ask to be
+	// introduced to a listing, or give up asking.
+	ActionFindPA       = "findpa"
+	ActionMoreListings = "findpa-more:" // + the offset of the next page
+	ActionIntroduce    = "intro:"       // + a listing id
+	ActionCancelIntro  = "intro-cancel"
 )
 
 // Source names a document a reply was drawn from.

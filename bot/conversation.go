@@ -95,8 +95,16 @@ type Conversation struct {
 	// handled, saved with the rest: the same message handled again (after
 	// a crash) is recognised.
 	LastMessageID string
-	CreatedAt     time.Time
-	UpdatedAt     time.Time
+	// Awaiting is what the bot asked the person for and takes their next
+	// message as (an area for /findpa, an introduction's note or contact
+	// details); empty when the bot asked nothing. Draft is an
+	// introduction's note while its contact details are asked for, and
+	// Search the last /findpa search, for "More".
+	Awaiting  string
+	Draft     string
+	Search    string
+	CreatedAt time.Time
+	UpdatedAt time.Time
 }
 
 // Turn is one message in a conversation.

@@ -101,3 +101,26 @@ const (
 	labelErase      = "Erase my data"
 	labelKeepData   = "Keep it"
 )
+
+// The PA network (/findpa) and introductions.
+const (
+	msgNoNetwork = "This service does not run a PA network yet. Your council's direct payments team can tell you about local PA registers, and /topics has guidance on finding and choosing a PA."
+	msgFindPAAsk = `Which area? Send the first half of your postcode (like EX4) or your town, and what help you need, for example: EX4 personal care
+
+Services people list: personal care, shopping, meals, housework, getting out, overnight, medication, moving and handling, dementia, learning disability, autism, mental health, end of life, driving, companionship.`
+	msgFindPABadArea    = "I could not read %q as an area. Please send the first half of your postcode (like EX4 or TQ12) or the name of your town."
+	msgFindPAFound      = "PAs and micro-providers %s (%d to %d), nearest first:"
+	msgFindPANone       = "There is nobody listed %s at the moment. Listings change every week: try again later, try a nearby town or without the service, or ask your council's direct payments team about other local registers."
+	msgFindPADropped    = "Nobody nearby mentions %q, so here is everyone for the area instead."
+	msgFindPAGuides     = "Before you employ anyone: /topics has guidance on right-to-work checks, references, DBS checks and employing a PA."
+	msgIntroAskNote     = "Write a short note to them: what help you need, roughly where and when. Please leave out phone numbers and emails for now: I will ask for how they can reach you next, and share it only if they say yes."
+	msgIntroAskContact  = "Thank you. How should they contact you if they say yes? Send a phone number or an email address, and anything like the best time to call. They will not see it unless they accept."
+	msgIntroSent        = "Sent. They will see your note and can accept or decline. If they accept, I will send you their contact details here, and they will get yours. If they have not answered in 7 days, I will let you know."
+	msgIntroLimit       = "You have asked for 5 introductions in the last 24 hours, which is the most the network allows. Please try again tomorrow, or ask the support team (type /human)."
+	msgIntroUnavailable = "Sorry, that listing is no longer available, or you have already asked them. Type /findpa to search again."
+	msgIntroCancelled   = "OK, no introduction sent."
+	labelIntroduce      = "Ask to be introduced to %s"
+	labelMoreListings   = "More"
+	labelCancelIntro    = "Cancel"
+	labelFindPA         = "Search the PA network"
+)

@@ -32,6 +32,9 @@ type ServiceConfig struct {
 	// Desk receives escalations. Without one the bot still says when it
 	// would hand over, and points people to their council instead.
 	Desk Escalator
+	// Network is the council's PA network, searched with /findpa; nil
+	// when the deployment has none.
+	Network PANetwork
 	// ResponseTime completes "A person will reply here, usually ...".
 	// Default "within one working day".
 	ResponseTime string
@@ -226,7 +229,13 @@ func (s *Service) Handle(ctx context.Context, m Message) (Result, error) {
 	case conv.Mode != ModeBot:
 		err = s.relayToStaff(ctx, t)
 	default:
-		err = s.question(ctx, t)
+		handled := false
+		if conv.Awaiting != "" {
+			handled, err = s.awaited(ctx, t)
+		}
+		if !handled && err == nil {
+			err = s.question(ctx, t)
+		}
 	}
 	if err != nil {
 		return Result{}, err
@@ -299,7 +308,7 @@ func (s *Service) question(ctx context.Context, t *turn) error {
 	if a.Answered {
 		t.conv.Misses = 0
 		t.conv.LastPassageID = a.PassageID
-		t.reply(personFirst(s.answerReply(a)))
+		t.reply(s.offerSearch(personFirst(s.answerReply(a)), t.msg.Text))
 		return nil
 	}
 	if a.Reason != ReasonLowConfidence || a.Situation {
@@ -318,7 +327,7 @@ func (s *Service) question(ctx context.Context, t *turn) error {
 		r.Text += "\n\n" + msgOfferPerson
 		t.reply(personFirst(r))
 	default:
-		t.reply(personFirst(s.missReply(a)))
+		t.reply(s.offerSearch(personFirst(s.missReply(a)), t.msg.Text))
 	}
 	return nil
 }
@@ -553,6 +562,8 @@ func (s *Service) command(ctx context.Context, t *turn) error {
 		t.reply(Reply{Text: msgFeedback, Buttons: [][]Button{{{Label: labelHelpful, Action: ActionHelpful}, {Label: labelNotHelpful, Action: ActionNotHelpful}}}})
 	case "employer", "pa":
 		return s.action(ctx, t, ActionAudience+name)
+	case "findpa":
+		return s.findPA(ctx, t, arg)
 	default:
 		// Not a command we know: treat it as a question.
 		t.msg.Text = strings.TrimSpace(arg)
@@ -627,6 +638,15 @@ func (s *Service) action(ctx context.Context, t *turn, action string) error {
 		t.reply(Reply{Text: msgKeptData})
 	case action == ActionTopics:
 		t.reply(s.topicsReply(t.conv.Audience))
+	case action == ActionFindPA:
+		return s.findPA(ctx, t, "")
+	case strings.HasPrefix(action, ActionMoreListings):
+		return s.moreListings(ctx, t, strings.TrimPrefix(action, ActionMoreListings))
+	case strings.HasPrefix(action, ActionIntroduce):
+		s.askIntroNote(t, strings.TrimPrefix(action, ActionIntroduce))
+	case action == ActionCancelIntro:
+		t.conv.Awaiting, t.conv.Draft = "", ""
+		t.reply(Reply{Text: msgIntroCancelled})
 	case strings.HasPrefix(action, ActionTopic):
 		t.reply(s.topicReply(strings.TrimPrefix(action, ActionTopic), t.conv.Audience))
 	case strings.HasPrefix(action, ActionAudience):

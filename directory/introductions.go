@@ -103,18 +103,14 @@ func (n *Network) RequestIntroduction(ctx context.Context, listingID, employer, 
 	is := n.store
 	note = cleanLong(note)
 	contact = Contact{Phone: clean(contact.Phone), Email: clean(contact.Email), Note: clean(contact.Note)}
-	switch {
-	case strings.TrimSpace(employer) == "" || len(employer) > 200:
+	if strings.TrimSpace(employer) == "" || len(employer) > 200 {
 		return Introduction{}, invalid("employer", "is required")
-	case note == "":
-		return Introduction{}, invalid("note", "is required: say briefly what help you are looking for")
-	case len(note) > MaxNoteLen:
-		return Introduction{}, invalid("note", fmt.Sprintf("is longer than %d characters", MaxNoteLen))
-	case contact.IsZero():
-		return Introduction{}, invalid("contact", "is required: say how the PA can reach you if they accept")
 	}
-	if what := contactIn(note); what != "" {
-		return Introduction{}, invalid("note", "seems to contain "+what+"; your contact details are shared only if the PA accepts, so please take it out")
+	if err := CheckNote(note); err != nil {
+		return Introduction{}, err
+	}
+	if contact.IsZero() {
+		return Introduction{}, invalid("contact", "is required: say how the PA can reach you if they accept")
 	}
 	l, err := n.Get(ctx, listingID)
 	if err != nil {
@@ -132,6 +128,24 @@ func (n *Network) RequestIntroduction(ctx context.Context, listingID, employer, 
 	}
 	n.log.LogAttrs(ctx, slog.LevelInfo, "introduction requested", slog.String("introduction", in.ID), slog.String("listing", l.ID))
 	return in, nil
+}
+
+// CheckNote checks an employer's note to a PA as RequestIntroduction
+// will, so that a channel can ask again at once: it returns an
+// *InvalidError for the field "note" when note is empty, longer than
+// MaxNoteLen or carries contact details, and nil otherwise.
+func CheckNote(note string) error {
+	note = cleanLong(note)
+	switch {
+	case note == "":
+		return invalid("note", "is required: say briefly what help you are looking for")
+	case len(note) > MaxNoteLen:
+		return invalid("note", fmt.Sprintf("is longer than %d characters", MaxNoteLen))
+	}
+	if what := contactIn(note); what != "" {
+		return invalid("note", "seems to contain "+what+"; your contact details are shared only if the PA accepts, so please take it out")
+	}
+	return nil
 }
 
 // AcceptIntroduction records that owner, the listing's owner, accepts

@@ -16,6 +16,7 @@ import (
 	"github.com/askpa/askpa/bot/bottest"
 	"github.com/askpa/askpa/bot/telegram"
 	"github.com/askpa/askpa/bot/telegram/telegramtest"
+	"github.com/askpa/askpa/directory"
 	"github.com/askpa/askpa/httpapi"
 	"github.com/askpa/askpa/sqlite"
 	"github.com/askpa/askpa/support"
@@ -58,7 +59,11 @@ func newStack(t *testing.T, webhook bool) *stack {
 	if err != nil {
 		t.Fatal(err)
 	}
-	svc, err := bot.NewService(bot.ServiceConfig{Engine: sharedEngine(t), Store: store, Desk: desk, Logger: log})
+	network, err := directory.NewNetwork(directory.Config{Store: store, Logger: log})
+	if err != nil {
+		t.Fatal(err)
+	}
+	svc, err := bot.NewService(bot.ServiceConfig{Engine: sharedEngine(t), Store: store, Desk: desk, Network: network, Logger: log})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -78,7 +83,7 @@ func newStack(t *testing.T, webhook bool) *stack {
 		ch.WebhookHandler().ServeHTTP(w, r)
 	})
 	router, err := httpapi.New(httpapi.Config{
-		Desk: desk, Handler: svc, Mailbox: store, Logger: log,
+		Desk: desk, Directory: network, Handler: svc, Mailbox: store, Logger: log,
 		Staff: []httpapi.Staff{{Name: "sam", Token: staffToken}},
 		Mount: []httpapi.Route{{Method: http.MethodPost, Path: telegram.WebhookPath, Handler: hook}},
 	})

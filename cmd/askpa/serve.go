@@ -147,8 +147,14 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer, gete
 	if err != nil {
 		return err
 	}
-	svc, err = bot.NewService(bot.ServiceConfig{Engine: answers.engine, Store: store, Desk: desk, Privacy: privacy, Retention: policy,
-		Logger: log, Registerer: reg})
+	// The PA network: staff moderate it through the API, employers search
+	// it; search reads the store, so every replica sees every approval.
+	network, err := directory.NewNetwork(directory.Config{Store: store, Logger: log})
+	if err != nil {
+		return err
+	}
+	svc, err = bot.NewService(bot.ServiceConfig{Engine: answers.engine, Store: store, Desk: desk, Network: network, Privacy: privacy,
+		Retention: policy, Logger: log, Registerer: reg})
 	if err != nil {
 		return err
 	}
@@ -161,12 +167,6 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer, gete
 		Store: store, Targets: desk.Targets(), Timeout: *webhookTimeout, Lease: 2**webhookTimeout + 5*time.Second,
 		Logger: log, Registerer: reg,
 	})
-	if err != nil {
-		return err
-	}
-	// The PA network: staff moderate it through the API, employers search
-	// it; search reads the store, so every replica sees every approval.
-	network, err := directory.NewNetwork(directory.Config{Store: store, Logger: log})
 	if err != nil {
 		return err
 	}
