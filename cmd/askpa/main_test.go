@@ -102,6 +102,24 @@ func TestUsageErrors(t *testing.T) {
 	}
 }
 
+// TestHelp: "-h" after a command with subcommands prints that command's
+// usage and succeeds, rather than calling -h an unknown subcommand.
+func TestHelp(t *testing.T) {
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"-h"}, "commands:"},
+		{[]string{"match", "-h"}, "askpa match train"},
+		{[]string{"safety", "--help"}, "askpa safety train"},
+	} {
+		out, _, code := runCmd(t, "", c.args...)
+		if code != 0 || !strings.Contains(out, c.want) {
+			t.Errorf("askpa %q: exit %d, output %.60q; want exit 0 and %q", c.args, code, out, c.want)
+		}
+	}
+}
+
 func TestLintNamesFileAndLine(t *testing.T) {
 	dir := t.TempDir()
 	mustWrite(t, filepath.Join(dir, "topics.yaml"), "- id: pay\n  label: Pay\n  audience: both\n")

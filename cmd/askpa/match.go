@@ -29,6 +29,11 @@ func runMatch(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if len(args) == 0 {
 		return usageError{"match: want train or eval\n\n" + matchUsage}
 	}
+	switch args[0] {
+	case "-h", "-help", "--help", "help":
+		fmt.Fprint(stdout, matchUsage)
+		return nil
+	}
 	fs := flag.NewFlagSet("match "+args[0], flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	corpus := fs.String("corpus", "bot/match/corpus", "the question corpus `folder`, holding train, validation and test")

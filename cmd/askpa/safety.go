@@ -34,6 +34,11 @@ func runSafety(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if len(args) == 0 {
 		return usageError{"safety: want train or eval\n\n" + safetyUsage}
 	}
+	switch args[0] {
+	case "-h", "-help", "--help", "help":
+		fmt.Fprint(stdout, safetyUsage)
+		return nil
+	}
 	fs := flag.NewFlagSet("safety "+args[0], flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	corpus := fs.String("corpus", "bot/safety/testdata/corpus", "the corpus `folder`, holding train, validation and test")
