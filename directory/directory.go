@@ -183,8 +183,16 @@ type Listing struct {
 	// it is first approved.
 	ConfirmedAt time.Time `json:"confirmed_at,omitzero"`
 	ExpiresAt   time.Time `json:"expires_at,omitzero"`
-	Audit       []Action  `json:"audit"`
+	// RemindedAt is when the owner was last reminded that the listing is
+	// about to expire (see Reminded).
+	RemindedAt time.Time `json:"reminded_at,omitzero"`
+	Audit      []Action  `json:"audit"`
 }
+
+// Reminded reports whether the owner has been reminded of the expiry of
+// l's current period of Lifetime: a reminder at or before ConfirmedAt
+// belonged to an earlier period, so each period has at most one.
+func (l Listing) Reminded() bool { return l.RemindedAt.After(l.ConfirmedAt) }
 
 // ParsedAreas returns l's areas parsed; areas that no longer parse are left
 // out.

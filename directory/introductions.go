@@ -127,6 +127,25 @@ func (n *Network) RequestIntroduction(ctx context.Context, listingID, employer, 
 		return Introduction{}, fmt.Errorf("request introduction: %w", err)
 	}
 	n.log.LogAttrs(ctx, slog.LevelInfo, "introduction requested", slog.String("introduction", in.ID), slog.String("listing", l.ID))
+	n.introChanged(ctx, in, l)
+	return in, nil
+}
+
+// introChanged tells Config.NotifyIntroduction of a change to in.
+func (n *Network) introChanged(ctx context.Context, in Introduction, l Listing) {
+	if n.notifyIntro != nil {
+		n.notifyIntro(ctx, in, l)
+	}
+}
+
+// Introduction returns introduction id, the contact details of both sides
+// included (for its listing's owner, staff and the channels delivering
+// it), or ErrNotFound.
+func (n *Network) Introduction(ctx context.Context, id string) (Introduction, error) {
+	in, err := n.store.GetIntroduction(ctx, id)
+	if err != nil {
+		return Introduction{}, fmt.Errorf("get introduction: %w", err)
+	}
 	return in, nil
 }
 
@@ -196,12 +215,14 @@ func (n *Network) answer(ctx context.Context, id, owner string, accept bool) (In
 		return Introduction{}, err
 	}
 	n.log.LogAttrs(ctx, slog.LevelInfo, "introduction answered", slog.String("introduction", in.ID), slog.String("status", string(in.Status)))
+	n.introChanged(ctx, in, l)
 	return in, nil
 }
 
 // ExpireIntroductions marks every request unanswered after
-// IntroductionWait expired and returns them, for the adapters to tell the
-// employers. A request answered meanwhile is left alone.
+// IntroductionWait expired and returns them; each is told to
+// Config.NotifyIntroduction, for the adapters to tell the employer. A
+// request answered meanwhile is left alone.
 func (n *Network) ExpireIntroductions(ctx context.Context) ([]Introduction, error) {
 	is := n.store
 	var out []Introduction
@@ -222,6 +243,16 @@ func (n *Network) ExpireIntroductions(ctx context.Context) ([]Introduction, erro
 		switch {
 		case err == nil:
 			out = append(out, in)
+			if n.notifyIntro != nil {
+				// The employer is told even when the listing cannot be read
+				// now: without its name rather than not at all.
+				l, lerr := n.store.GetListing(ctx, in.ListingID)
+				if lerr != nil {
+					n.log.WarnContext(ctx, "introduction expired; its listing could not be read", slog.String("introduction", in.ID), slog.String("error", lerr.Error()))
+					l = Listing{ID: in.ListingID}
+				}
+				n.notifyIntro(ctx, in, l)
+			}
 		case errors.Is(err, ErrConflict), errors.Is(err, ErrNotFound):
 		default:
 			return out, err

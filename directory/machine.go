@@ -5,8 +5,8 @@ import (
 	"time"
 )
 
-// Event names: one for each change of state, as later told to webhooks and
-// to the listing's owner.
+// Event names: one for each change of state, as told to Config.Notify (and
+// so to the listing's owner) and later to webhooks.
 const (
 	EventSubmitted = "listing.submitted"
 	EventApproved  = "listing.approved"
@@ -17,7 +17,16 @@ const (
 	EventExpired   = "listing.expired"
 	EventWithdrawn = "listing.withdrawn"
 	EventEdited    = "listing.edited"
+	// EventCreated is a new draft.
+	EventCreated = "listing.created"
+	// EventExpiring is the reminder, ReminderBefore the expiry, that a
+	// listing will expire unless renewed.
+	EventExpiring = "listing.expiring"
 )
+
+// ReminderBefore is how long before its expiry the owner of a listing is
+// reminded to renew it.
+const ReminderBefore = 7 * 24 * time.Hour
 
 // Lifetime is how long an approval or renewal lasts: a listing not renewed
 // within it expires.
@@ -145,4 +154,19 @@ func edit(l *Listing, who string, d Details, now time.Time) (string, error) {
 func touch(l *Listing, who, what string, now time.Time) {
 	l.UpdatedAt = now
 	l.Audit = append(l.Audit, Action{Who: who, What: what, At: now})
+}
+
+// remind records that the owner of an approved or paused listing has been
+// reminded, within ReminderBefore of its expiry, to renew it: once a
+// period (see Listing.Reminded). It changes neither the status nor
+// UpdatedAt.
+func remind(l *Listing, now time.Time) (string, error) {
+	due := (l.Status == StatusApproved || l.Status == StatusPaused) &&
+		!now.Before(l.ExpiresAt.Add(-ReminderBefore)) && now.Before(l.ExpiresAt) && !l.Reminded()
+	if !due {
+		return "", conflict("remind", l)
+	}
+	l.RemindedAt = now
+	l.Audit = append(l.Audit, Action{Who: BySystem, What: "reminded to renew: expires on " + l.ExpiresAt.Format("2 January 2006"), At: now})
+	return EventExpiring, nil
 }

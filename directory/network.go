@@ -98,10 +98,27 @@ type Config struct {
 	NewID func() string
 	// Logger receives one line per change, with ids but no text.
 	Logger *slog.Logger
-	// ExpireEvery is how often Run expires listings that are due; zero
-	// means an hour. Search never shows a listing past its expiry, whenever
-	// the sweep runs.
+	// ExpireEvery is how often Run expires listings that are due, reminds
+	// owners of listings about to expire and expires unanswered
+	// introductions; zero means an hour. Search never shows a listing past
+	// its expiry, whenever the sweep runs.
 	ExpireEvery time.Duration
+	// Notify, when set, is called after every change to a listing has been
+	// stored, with the listing as it now is and the event (EventCreated,
+	// EventSubmitted, EventApproved, EventRejected, EventPaused,
+	// EventResumed, EventRenewed, EventExpired, EventWithdrawn,
+	// EventEdited, and EventExpiring for the reminder ReminderBefore the
+	// expiry), so that the owner can be told. It is called in the
+	// goroutine that made the change, once for each change (a crash
+	// between storing and calling loses the call), and should only queue
+	// the work. The listing carries contact details: never log it.
+	Notify func(ctx context.Context, l Listing, event string)
+	// NotifyIntroduction, when set, is called after an introduction is
+	// requested, accepted, declined or expired has been stored, with the
+	// introduction as it now is and its listing, so that the listing's
+	// owner and the employer can be told. Like Notify, it is called once
+	// for each change and should only queue the work.
+	NotifyIntroduction func(ctx context.Context, in Introduction, l Listing)
 }
 
 // Network is the PA network service: listings are created, moderated,
@@ -113,6 +130,9 @@ type Network struct {
 	newID func() string
 	log   *slog.Logger
 	every time.Duration
+
+	notify      func(ctx context.Context, l Listing, event string)
+	notifyIntro func(ctx context.Context, in Introduction, l Listing)
 }
 
 // NewNetwork returns a Network for cfg. It fails when cfg.Store is nil. It
@@ -121,7 +141,8 @@ func NewNetwork(cfg Config) (*Network, error) {
 	if cfg.Store == nil {
 		return nil, errors.New("directory: NewNetwork needs a Store")
 	}
-	n := &Network{store: cfg.Store, vocab: cfg.Services, now: cfg.Now, newID: cfg.NewID, log: cfg.Logger, every: cfg.ExpireEvery}
+	n := &Network{store: cfg.Store, vocab: cfg.Services, now: cfg.Now, newID: cfg.NewID, log: cfg.Logger, every: cfg.ExpireEvery,
+		notify: cfg.Notify, notifyIntro: cfg.NotifyIntroduction}
 	if n.vocab == nil {
 		n.vocab = DefaultVocabulary()
 	}
@@ -143,6 +164,14 @@ func NewNetwork(cfg Config) (*Network, error) {
 // Services returns the service vocabulary.
 func (n *Network) Services() *Vocabulary { return n.vocab }
 
+// Check reports whether Draft and Edit would accept d, without storing
+// anything: it returns nil, or the *InvalidError naming the first field at
+// fault (contact details typed into free text included), exactly as they
+// would. A channel uses it to answer a form at once.
+func (n *Network) Check(d Details) error {
+	return d.normalise(n.vocab) // d is a copy; normalise makes new slices
+}
+
 // Draft creates a draft listing for owner (the PA or micro-provider, as
 // "slack:TEAM:USER") from d. It returns an *InvalidError naming the field
 // when d breaks a rule, contact details in free text included.
@@ -159,7 +188,7 @@ func (n *Network) Draft(ctx context.Context, owner string, d Details) (Listing, 
 	if err := n.store.CreateListing(ctx, l); err != nil {
 		return Listing{}, fmt.Errorf("create listing: %w", err)
 	}
-	n.logChange(ctx, l, "listing.created", ByOwner)
+	n.changed(ctx, l, EventCreated, ByOwner)
 	return l, nil
 }
 
@@ -183,7 +212,7 @@ func (n *Network) AddByStaff(ctx context.Context, staff string, d Details) (List
 	if err := n.store.CreateListing(ctx, l); err != nil {
 		return Listing{}, fmt.Errorf("create listing: %w", err)
 	}
-	n.logChange(ctx, l, EventApproved, staff)
+	n.changed(ctx, l, EventApproved, staff)
 	return l, nil
 }
 
@@ -291,8 +320,51 @@ func (n *Network) ExpireDue(ctx context.Context) (int, error) {
 	}
 }
 
-// Run expires due listings every Config.ExpireEvery until ctx ends, and
-// returns nil then. A failed sweep is logged and tried again next time.
+// RemindDue reminds the owners of approved and paused listings that expire
+// within ReminderBefore, through Config.Notify with EventExpiring, and
+// returns how many it reminded. Each listing is reminded once a period
+// (recorded in RemindedAt, in the same transaction), across processes.
+func (n *Network) RemindDue(ctx context.Context) (int, error) {
+	now := n.now().UTC()
+	// Listings due for a reminder are those ListingsDue finds at the end
+	// of the reminder window; those reminded already stay among them until
+	// they expire or are renewed, and come first (they expire sooner).
+	ids, err := n.store.ListingsDue(ctx, now.Add(ReminderBefore), maxReminderScan)
+	if err != nil {
+		return 0, fmt.Errorf("remind listings: %w", err)
+	}
+	reminded := 0
+	for _, id := range ids {
+		l, err := n.store.GetListing(ctx, id)
+		switch {
+		case errors.Is(err, ErrNotFound):
+			continue
+		case err != nil:
+			return reminded, fmt.Errorf("remind listings: %w", err)
+		case l.Reminded() || now.Before(l.ExpiresAt.Add(-ReminderBefore)):
+			continue // reminded already this period, or not due yet
+		}
+		_, err = n.move(ctx, id, BySystem, func(l *Listing, now time.Time) (string, error) { return remind(l, now) })
+		switch {
+		case err == nil:
+			reminded++
+		case errors.Is(err, ErrConflict), errors.Is(err, ErrNotFound):
+		default:
+			return reminded, err
+		}
+	}
+	return reminded, nil
+}
+
+// maxReminderScan bounds the listings one reminder sweep looks at: more
+// than a network expects to fall due in ReminderBefore.
+const maxReminderScan = 5000
+
+// Run sweeps every Config.ExpireEvery until ctx ends, and returns nil
+// then: it expires due listings (ExpireDue), reminds owners of listings
+// about to expire (RemindDue) and expires unanswered introductions
+// (ExpireIntroductions). A failed sweep is logged and tried again next
+// time.
 func (n *Network) Run(ctx context.Context) error {
 	t := time.NewTicker(n.every)
 	defer t.Stop()
@@ -301,6 +373,16 @@ func (n *Network) Run(ctx context.Context) error {
 			n.log.WarnContext(ctx, "listing expiry failed", slog.String("error", err.Error()))
 		} else if k > 0 {
 			n.log.InfoContext(ctx, "listings expired", slog.Int("count", k))
+		}
+		if k, err := n.RemindDue(ctx); err != nil && ctx.Err() == nil {
+			n.log.WarnContext(ctx, "listing reminders failed", slog.String("error", err.Error()))
+		} else if k > 0 {
+			n.log.InfoContext(ctx, "listing owners reminded", slog.Int("count", k))
+		}
+		if ins, err := n.ExpireIntroductions(ctx); err != nil && ctx.Err() == nil {
+			n.log.WarnContext(ctx, "introduction expiry failed", slog.String("error", err.Error()))
+		} else if len(ins) > 0 {
+			n.log.InfoContext(ctx, "introductions expired", slog.Int("count", len(ins)))
 		}
 		select {
 		case <-ctx.Done():
@@ -333,8 +415,16 @@ func (n *Network) move(ctx context.Context, id, who string, do func(*Listing, ti
 	if err != nil {
 		return Listing{}, fmt.Errorf("change listing: %w", err)
 	}
-	n.logChange(ctx, l, ev, who)
+	n.changed(ctx, l, ev, who)
 	return l, nil
+}
+
+// changed logs a change to l and tells Config.Notify of it.
+func (n *Network) changed(ctx context.Context, l Listing, ev, who string) {
+	n.logChange(ctx, l, ev, who)
+	if n.notify != nil {
+		n.notify(ctx, l, ev)
+	}
 }
 
 func (n *Network) logChange(ctx context.Context, l Listing, ev, who string) {

@@ -134,7 +134,7 @@ func (c *Channel) serveInteractions(w http.ResponseWriter, r *http.Request) {
 		httperr.Write(w, http.StatusBadRequest, "Malformed interaction.")
 		return
 	}
-	writeStatus(w, c.acceptInteraction(r.Context(), []byte(form.Get("payload"))), "Malformed interaction.")
+	writeResponse(w, c.acceptInteraction(r.Context(), []byte(form.Get("payload"))), "Malformed interaction.")
 }
 
 func (c *Channel) serveCommands(w http.ResponseWriter, r *http.Request) {
@@ -148,7 +148,26 @@ func (c *Channel) serveCommands(w http.ResponseWriter, r *http.Request) {
 		httperr.Write(w, http.StatusBadRequest, "Malformed command.")
 		return
 	}
-	writeStatus(w, c.acceptCommand(r.Context(), cmd), "Malformed command.")
+	writeResponse(w, c.acceptCommand(r.Context(), cmd), "Malformed command.")
+}
+
+// response is the answer to a request from Slack: its status and, for
+// some, a JSON body (a view submission's errors, a command's message).
+type response struct {
+	status int
+	body   any
+}
+
+// writeResponse answers Slack with resp: its JSON body when it has one,
+// otherwise as writeStatus does.
+func writeResponse(w http.ResponseWriter, resp response, malformed string) {
+	if resp.body == nil || resp.status != http.StatusOK {
+		writeStatus(w, resp.status, malformed)
+		return
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(resp.status)
+	_ = json.NewEncoder(w).Encode(resp.body)
 }
 
 // writeStatus answers Slack with status; an error with the JSON body the
@@ -221,10 +240,15 @@ func (c *Channel) taskFor(d delivery) (task, bool) {
 		if err := json.Unmarshal(d.Body, &cb); err != nil {
 			return task{}, false
 		}
+		if cb.Type == slackapi.InteractionTypeViewSubmission && cb.View.CallbackID == listingCallback {
+			return c.submissionTask(cb)
+		}
 		if cb.Type != slackapi.InteractionTypeBlockActions || len(cb.ActionCallback.BlockActions) == 0 || cb.User.ID == "" {
 			return task{}, false
 		}
 		return c.actionTask(cb, *cb.ActionCallback.BlockActions[0])
+	case kindNotice:
+		return c.noticeTask(d.Body)
 	}
 	return task{}, false
 }
@@ -368,16 +392,23 @@ func (c *Channel) eventTask(cb slackevents.EventsAPICallbackEvent) (task, bool) 
 			Text:     commandText(plainText(ev.Text, self)),
 			ID:       cb.EventID,
 		}
+		if c.network() != nil && isListingWord(m.Text) {
+			return c.listingWordTask(m), true // a listing, not a question
+		}
 		return c.conversing("direct message", m, c.public(m.Address)), true
 	}
 	return task{}, false
 }
 
 // acceptCommand handles a slash command: the answer goes privately to the
-// person who asked, with a button to share it.
-func (c *Channel) acceptCommand(ctx context.Context, cmd slackapi.SlashCommand) int {
+// person who asked, with a button to share it. "/askpa listing" opens the
+// listing modal at once instead, while Slack's trigger is fresh.
+func (c *Channel) acceptCommand(ctx context.Context, cmd slackapi.SlashCommand) response {
 	if cmd.UserID == "" || cmd.ChannelID == "" {
-		return http.StatusBadRequest
+		return response{status: http.StatusBadRequest}
+	}
+	if nw := c.network(); nw != nil && isListingWord(cmd.Text) {
+		return c.listingCommand(ctx, nw, cmd.TriggerID, cmd.TeamID, cmd.UserID)
 	}
 	id := ""
 	if cmd.TriggerID != "" {
@@ -386,9 +417,9 @@ func (c *Channel) acceptCommand(ctx context.Context, cmd slackapi.SlashCommand) 
 	cmd.Token = "" // the legacy verification token is not kept
 	body, err := json.Marshal(cmd)
 	if err != nil {
-		return http.StatusBadRequest
+		return response{status: http.StatusBadRequest}
 	}
-	return c.accept(ctx, id, delivery{Kind: kindCommand, Body: body})
+	return response{status: c.accept(ctx, id, delivery{Kind: kindCommand, Body: body})}
 }
 
 // commandTask returns the work for a slash command.
@@ -404,21 +435,36 @@ func (c *Channel) commandTask(cmd slackapi.SlashCommand) task {
 	return c.conversing("command", m, out)
 }
 
-// acceptInteraction handles an interaction payload (JSON). Only button
-// presses (block_actions) do anything.
-func (c *Channel) acceptInteraction(ctx context.Context, payload []byte) int {
+// acceptInteraction handles an interaction payload (JSON): button presses
+// (block_actions) and the submission of the listing modal, which is
+// checked before it is accepted. "Open my listing" opens the modal at
+// once, while Slack's trigger is fresh.
+func (c *Channel) acceptInteraction(ctx context.Context, payload []byte) response {
 	var cb slackapi.InteractionCallback
 	if err := json.Unmarshal(payload, &cb); err != nil {
-		return http.StatusBadRequest
+		return response{status: http.StatusBadRequest}
+	}
+	nw := c.network()
+	if cb.Type == slackapi.InteractionTypeViewSubmission {
+		if nw == nil || cb.View.CallbackID != listingCallback || cb.User.ID == "" {
+			return response{status: http.StatusOK}
+		}
+		return c.acceptListingSubmission(ctx, nw, cb, payload)
 	}
 	if cb.Type != slackapi.InteractionTypeBlockActions || len(cb.ActionCallback.BlockActions) == 0 || cb.User.ID == "" {
-		return http.StatusOK
+		return response{status: http.StatusOK}
+	}
+	if nw != nil && cb.ActionCallback.BlockActions[0].Value == listingOpen {
+		if !c.openListing(ctx, nw, cb.TriggerID, teamOf(cb), cb.User.ID) {
+			c.accept(ctx, "", delivery{Kind: kindInteraction, Body: payload}) // to say sorry
+		}
+		return response{status: http.StatusOK}
 	}
 	id := cb.TriggerID
 	if id == "" {
 		id = cb.User.ID + ":" + cb.ActionCallback.BlockActions[0].ActionTs
 	}
-	return c.accept(ctx, "interaction:"+id, delivery{Kind: kindInteraction, Body: payload})
+	return response{status: c.accept(ctx, "interaction:"+id, delivery{Kind: kindInteraction, Body: payload})}
 }
 
 // interactionChannel returns the conversation a pressed button is in.
@@ -446,6 +492,14 @@ func (c *Channel) actionTask(cb slackapi.InteractionCallback, a slackapi.BlockAc
 		return share.task("share", "share:"+cb.User.ID), true
 	case a.Value == "":
 		return task{}, false
+	case a.Value == listingOpen:
+		// The modal could not be opened when it was pressed.
+		out := c.dmReply(teamOf(cb), cb.User.ID)
+		return job(func(ctx context.Context) { _ = c.tell(ctx, out, msgModalFailed) }).task("listing", personKey(cb.User.ID)), true
+	case strings.HasPrefix(a.Value, listingActionPrefix):
+		return c.listingMoveTask(cb, a)
+	case strings.HasPrefix(a.Value, introAcceptPrefix), strings.HasPrefix(a.Value, introDeclinePrefix):
+		return c.introAnswerTask(cb, a)
 	}
 	thread := cb.Container.ThreadTs
 	if thread == "" {

@@ -94,6 +94,113 @@ type peer struct {
 	failures map[string][]func(w http.ResponseWriter) // served before success, in order
 	seq      int
 	users    map[string]string // users.info: id -> display name
+	views    []openedView      // views.open and views.update, in order
+}
+
+// openedView is a modal askpa opened (views.open) or redrew (views.update).
+type openedView struct {
+	Method    string // views.open or views.update
+	TriggerID string
+	ViewID    string // views.update's view_id
+	View      map[string]any
+}
+
+// blocks returns the view's blocks.
+func (v openedView) blocks() []map[string]any {
+	var out []map[string]any
+	list, _ := v.View["blocks"].([]any)
+	for _, b := range list {
+		out = append(out, b.(map[string]any))
+	}
+	return out
+}
+
+// block returns the view's block with block_id id, or nil.
+func (v openedView) block(id string) map[string]any {
+	for _, b := range v.blocks() {
+		if b["block_id"] == id {
+			return b
+		}
+	}
+	return nil
+}
+
+// initial returns the initial value of input block id: its text, or the
+// values of its initial option(s), joined by commas.
+func (v openedView) initial(id string) string {
+	b := v.block(id)
+	if b == nil {
+		return ""
+	}
+	el, _ := b["element"].(map[string]any)
+	if s, ok := el["initial_value"].(string); ok {
+		return s
+	}
+	if o, ok := el["initial_option"].(map[string]any); ok {
+		return o["value"].(string)
+	}
+	var vals []string
+	if os, ok := el["initial_options"].([]any); ok {
+		for _, o := range os {
+			vals = append(vals, o.(map[string]any)["value"].(string))
+		}
+	}
+	return strings.Join(vals, ",")
+}
+
+// buttons returns the values of the buttons in the view's actions blocks.
+func (v openedView) buttons() []string {
+	return posted{Blocks: v.blocks()}.buttons()
+}
+
+// views returns the modals opened or redrawn so far.
+func (p *peer) openedViews() []openedView {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return append([]openedView(nil), p.views...)
+}
+
+// view serves views.open and views.update, recording the view.
+func (p *peer) view(method string) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		if f := p.takeFailure(method); f != nil {
+			f(w)
+			return
+		}
+		var body struct {
+			TriggerID string         `json:"trigger_id"`
+			ViewID    string         `json:"view_id"`
+			View      map[string]any `json:"view"`
+		}
+		if err := json.NewDecoder(r.Body).Decode(&body); err != nil || body.View["type"] != "modal" {
+			w.Header().Set("Content-Type", "application/json")
+			_, _ = io.WriteString(w, `{"ok":false,"error":"invalid_arguments"}`)
+			return
+		}
+		p.mu.Lock()
+		p.views = append(p.views, openedView{Method: method, TriggerID: body.TriggerID, ViewID: body.ViewID, View: body.View})
+		id := body.ViewID
+		if id == "" {
+			id = fmt.Sprintf("V%04d", len(p.views))
+		}
+		p.mu.Unlock()
+		w.Header().Set("Content-Type", "application/json")
+		_ = json.NewEncoder(w).Encode(map[string]any{"ok": true, "view": map[string]any{"id": id, "hash": "h-" + id, "type": "modal"}})
+	}
+}
+
+// openDM serves conversations.open: a user's direct message channel is
+// "D" and their user id.
+func (p *peer) openDM(w http.ResponseWriter, r *http.Request) {
+	_ = r.ParseForm()
+	users := r.PostForm.Get("users")
+	p.takeFailure("conversations.open")
+	w.Header().Set("Content-Type", "application/json")
+	if users == "" || strings.Contains(users, ",") {
+		_, _ = io.WriteString(w, `{"ok":false,"error":"users_list_not_supplied"}`)
+		return
+	}
+	_ = json.NewEncoder(w).Encode(map[string]any{"ok": true, "channel": map[string]any{"id": "D" + users}})
 }
 
 func newPeer(tb testing.TB) *peer {
@@ -108,6 +215,9 @@ func newPeer(tb testing.TB) *peer {
 		c.Handle("/users.info", p.usersInfo)
 		c.Handle("/conversations.replies", p.replies)
 		c.Handle("/conversations.history", p.history)
+		c.Handle("/conversations.open", p.openDM)
+		c.Handle("/views.open", p.view("views.open"))
+		c.Handle("/views.update", p.view("views.update"))
 	})
 	p.srv.Start()
 	tb.Cleanup(p.srv.Stop)

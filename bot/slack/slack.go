@@ -98,6 +98,8 @@ type Channel struct {
 	names   map[string]string // Slack user ID -> display name, for staff
 
 	desk atomic.Pointer[support.Desk]
+	net  atomic.Pointer[network]
+	dms  map[string]string // Slack user ID -> their direct message channel; under namesMu
 
 	threadsMu sync.Mutex
 	threads   map[string]string // support channel thread ts -> escalation ID ("" for none)
@@ -155,6 +157,7 @@ func New(cfg Config) (*Channel, error) {
 		now:     cfg.Clock,
 		sleep:   sleepCtx,
 		names:   map[string]string{},
+		dms:     map[string]string{},
 		threads: map[string]string{},
 		cards:   map[string]string{},
 		echoes:  map[string]bool{},

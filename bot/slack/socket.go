@@ -16,16 +16,16 @@ func (c *Channel) runSocketMode(ctx context.Context) error {
 	sm := socketmode.New(c.api, socketmode.OptionLog(socketLog{c}))
 	h := socketmode.NewSocketmodeHandler(sm)
 	h.Handle(socketmode.EventTypeEventsAPI, func(e *socketmode.Event, cl *socketmode.Client) {
-		c.socketAck(ctx, cl, e, func() int { return c.acceptCallback(ctx, e.Request.Payload) })
+		c.socketAck(ctx, cl, e, func() response { return response{status: c.acceptCallback(ctx, e.Request.Payload)} })
 	})
 	h.Handle(socketmode.EventTypeInteractive, func(e *socketmode.Event, cl *socketmode.Client) {
-		c.socketAck(ctx, cl, e, func() int { return c.acceptInteraction(ctx, e.Request.Payload) })
+		c.socketAck(ctx, cl, e, func() response { return c.acceptInteraction(ctx, e.Request.Payload) })
 	})
 	h.Handle(socketmode.EventTypeSlashCommand, func(e *socketmode.Event, cl *socketmode.Client) {
 		cmd, ok := e.Data.(slackapi.SlashCommand)
-		c.socketAck(ctx, cl, e, func() int {
+		c.socketAck(ctx, cl, e, func() response {
 			if !ok {
-				return http.StatusBadRequest
+				return response{status: http.StatusBadRequest}
 			}
 			return c.acceptCommand(ctx, cmd)
 		})
@@ -40,16 +40,19 @@ func (c *Channel) runSocketMode(ctx context.Context) error {
 	return h.RunEventLoopContext(ctx)
 }
 
-// socketAck accepts an envelope and acknowledges it unless accepting failed
-// in a way that Slack should retry (overloaded, store unavailable).
-func (c *Channel) socketAck(ctx context.Context, cl *socketmode.Client, e *socketmode.Event, accept func() int) {
+// socketAck accepts an envelope and acknowledges it, with the answer's
+// body as the acknowledgement's payload (a view submission's errors),
+// unless accepting failed in a way that Slack should retry (overloaded,
+// store unavailable).
+func (c *Channel) socketAck(ctx context.Context, cl *socketmode.Client, e *socketmode.Event, accept func() response) {
 	if e.Request == nil {
 		return
 	}
-	if status := accept(); status >= http.StatusInternalServerError {
+	resp := accept()
+	if resp.status >= http.StatusInternalServerError {
 		return
 	}
-	if err := cl.AckCtx(ctx, e.Request.EnvelopeID, nil); err != nil {
+	if err := cl.AckCtx(ctx, e.Request.EnvelopeID, resp.body); err != nil {
 		c.log.Warn("slack socket mode: acknowledgement not sent", "error", errKind(err))
 	}
 }
