@@ -50,6 +50,9 @@ type EngineConfig struct {
 	// Threshold is the confidence below which the engine says it has no
 	// good answer rather than guess. Default 0.35.
 	Threshold float64
+	// Area is the local pack's council, whose details the safety replies
+	// and the hand-over give; nil for the national wording.
+	Area *knowledge.Area
 	// MaxAnswerChars bounds what a person sees first (Answer.Text): the
 	// section's opening paragraphs up to this many characters; the rest
 	// goes in Answer.More, behind a "More" button. Default 900, about a
@@ -92,6 +95,7 @@ func NewEngine(base *knowledge.Base, s Searcher, cfg EngineConfig) (*Engine, err
 		}
 		cfg.Safety = c
 	}
+	cfg.Safety = cfg.Safety.Localise(cfg.Area)
 	st, err := parseSmallTalk(defaultSmallTalk)
 	if err != nil {
 		return nil, err
@@ -127,6 +131,9 @@ func (e *Engine) Base() *knowledge.Base { return e.base }
 
 // Safety returns the engine's safety checker.
 func (e *Engine) Safety() *safety.Checker { return e.safety }
+
+// Area returns the local pack's council the engine answers for, or nil.
+func (e *Engine) Area() *knowledge.Area { return e.cfg.Area }
 
 // Answer answers one question from someone in audience, with no
 // conversation before it. See AnswerIn.

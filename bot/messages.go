@@ -1,5 +1,11 @@
 package bot
 
+import (
+	"fmt"
+
+	"github.com/askpa/askpa/knowledge"
+)
+
 // What the bot says outside answers from the knowledge base, in one place
 // so that it can be read and edited together.
 const (
@@ -35,7 +41,7 @@ If an answer was not right, press "Not helpful" and I will try again or find you
 	msgNothingToRate = "Thanks. Ask me a question first, then tell me whether the answer helped."
 	msgFeedback      = "Was my last answer helpful?"
 
-	msgHandedOver    = "I have passed your conversation to the support team. A person will reply here, usually %s. You can keep writing: everything you send reaches them. Type /cancel to go back to askpa."
+	msgHandedOver    = "I have passed your conversation to the support team. A person will reply here, usually %s.%s You can keep writing: everything you send reaches them. Type /cancel to go back to askpa."
 	msgUrgentHanded  = "I have also told the support team, and someone will contact you as soon as they can. If you are in danger, please do not wait: call 999."
 	msgStillWaiting  = "The support team has your message. A person will reply here, usually %s. Type /cancel to go back to askpa."
 	msgAlreadyHanded = "You are already waiting for a person from the support team; they will reply here. Type /cancel to go back to askpa."
@@ -46,7 +52,7 @@ If an answer was not right, press "Not helpful" and I will try again or find you
 	msgReopened      = "The support team has reopened your conversation. A person will reply here."
 	msgOfferPerson   = "I have not been able to answer your last few questions. Would you like to talk to a person on the support team?"
 	msgMissesHanded  = "I have not been able to answer your questions, so I am passing you to the support team."
-	msgNoDesk        = "Sorry, I cannot reach the support team from here. Please contact your council's direct payments team or your direct payment support service."
+	msgNoDesk        = "Sorry, I cannot reach the support team from here. Please contact {{local.support_contact | your council's direct payments team or your direct payment support service}}."
 	msgStaffPrefix   = "Support team: "
 	msgWhileYouWait  = "While you wait, this is what the guidance says:"
 	msgSituation     = "I am sorry you are dealing with so much. You do not have to work it all out at once, and you do not have to do it alone: a person on the support team can talk it through with you (press the button below). Here is where many people start:"
@@ -84,7 +90,27 @@ Type /forget to erase everything askpa holds about you. To get a copy of it, ask
 
 	// defaultResponseTime completes "A person will reply here, usually ...".
 	defaultResponseTime = "within one working day"
+
+	// msgSupportOpen follows "A person will reply here, usually ..." when
+	// the local pack gives the support service's hours: its name, its
+	// hours, and what to do outside them (msgOutOfHours...).
+	msgSupportOpen            = " %s is open %s; outside those hours, %s"
+	msgOutOfHoursSafeguarding = "if you are worried someone is being harmed, call %s's out-of-hours safeguarding number, %s, and if anyone is in danger, call 999."
+	msgOutOfHours999          = "if anyone is in danger, call 999."
 )
+
+// supportOpen returns what the hand-over says about when the local support
+// service answers, with a space before it; "" without a pack or hours.
+func supportOpen(a *knowledge.Area) string {
+	if a == nil || a.SupportService.Name == "" || a.SupportService.Hours == "" {
+		return ""
+	}
+	outside := msgOutOfHours999
+	if a.Safeguarding.OutOfHours != "" {
+		outside = fmt.Sprintf(msgOutOfHoursSafeguarding, a.Name, a.Safeguarding.OutOfHours)
+	}
+	return fmt.Sprintf(msgSupportOpen, a.SupportService.Name, a.SupportService.Hours, outside)
+}
 
 // Button labels.
 const (

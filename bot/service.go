@@ -88,6 +88,9 @@ type Service struct {
 	// convs orders each conversation's messages in this process, whatever
 	// channel they come from; across processes the channels' intake does.
 	convs keyedLocks
+	// supportOpen and noDesk are the hand-over's words for the engine's
+	// local pack (see supportOpen, msgNoDesk), worked out once.
+	supportOpen, noDesk string
 }
 
 // NewService returns a Service for cfg, or an error when Engine or Store is
@@ -125,6 +128,7 @@ func NewService(cfg ServiceConfig) (*Service, error) {
 	}
 	s := &Service{
 		cfg: cfg, engine: cfg.Engine, store: cfg.Store, desk: cfg.Desk, log: cfg.Logger, now: cfg.Now,
+		supportOpen: supportOpen(cfg.Engine.Area()), noDesk: cfg.Engine.Area().Expand(msgNoDesk),
 		questions: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "askpa_questions_total",
 			Help: "Messages answered by the engine, by audience and outcome (answered, unanswered, escalated, small_talk).",
@@ -416,7 +420,7 @@ func (s *Service) escalate(ctx context.Context, t *turn, text, reason string, ur
 		return s.relayToStaff(ctx, t)
 	}
 	if s.desk == nil {
-		t.reply(Reply{Text: text + "\n\n" + msgNoDesk, Sources: sources, Answer: t.res.Answer})
+		t.reply(Reply{Text: text + "\n\n" + s.noDesk, Sources: sources, Answer: t.res.Answer})
 		return nil
 	}
 	// The person's message goes into the history first, so that the
@@ -459,9 +463,9 @@ func (s *Service) escalate(ctx context.Context, t *turn, text, reason string, ur
 	s.log.Info("escalated", "conversation", t.conv.ID, "escalation", e.ID, "reason", reason, "urgent", urgent)
 	t.conv.Mode, t.conv.EscalationID, t.conv.ToldWaiting, t.conv.Misses = ModeWaiting, e.ID, true, 0
 	t.res.EscalationID = e.ID
-	handed := fmt.Sprintf(msgHandedOver, s.cfg.ResponseTime)
+	handed := fmt.Sprintf(msgHandedOver, s.cfg.ResponseTime, s.supportOpen)
 	if urgent {
-		handed = msgUrgentHanded + " " + fmt.Sprintf(msgHandedOver, s.cfg.ResponseTime)
+		handed = msgUrgentHanded + " " + handed
 	}
 	switch {
 	case reason != ReasonRequested:

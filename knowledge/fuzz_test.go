@@ -33,6 +33,7 @@ func FuzzLoadDocument(f *testing.F) {
 		"---\n---\n",
 		"---\r\nid: a\r\n---\r\n\r\n## x\r\n\r\ny\r\n",
 		"---\nid: a\ntitle: !!binary aGk=\nkind: &k guidance\naudience: *k\n---\n\n## x\n\ny\n",
+		doc("holiday-pay", "## A\n\nCall {{local.safeguarding_team | the council}}, {{local.nope | x}}, {{local.council}} {{ {{local.council\n"),
 	} {
 		f.Add([]byte(s))
 	}

@@ -73,8 +73,14 @@ type Document struct {
 	Reviewed  time.Time
 	Sources   []string
 	Questions []string // other ways people ask what this document answers
-	Path      string   // slash-separated path inside the knowledge base
+	Path      string   // slash-separated path inside the knowledge base (a local pack's: the pack's name, then the path in it)
 	Sections  []Section
+	// Local is the id of the local pack the document comes from; empty
+	// for a national document.
+	Local string
+	// Replaces is the id of the national document a local one takes the
+	// place of; empty when it adds to the knowledge base.
+	Replaces string
 }
 
 // Section is one "##" section of a document: the unit the bot answers with.

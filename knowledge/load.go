@@ -12,6 +12,7 @@ import (
 	"net/url"
 	"path"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -57,6 +58,7 @@ type frontMatter struct {
 	Reviewed  string   `yaml:"reviewed"`
 	Sources   []string `yaml:"sources"`
 	Questions []string `yaml:"questions"`
+	Replaces  string   `yaml:"replaces"`
 }
 
 var requiredFields = []string{"id", "title", "kind", "audience", "topics", "summary", "reviewed", "sources", "questions"}
@@ -91,7 +93,39 @@ func Lint(fsys fs.FS, now time.Time) []Problem {
 // problem found. Documents with fatal problems are left out of the Base. A
 // zero now skips the rules about review dates.
 func Check(fsys fs.FS, now time.Time) (*Base, []Problem) {
-	c := &checker{fsys: fsys, now: now, hash: sha256.New()}
+	return CheckWith(fsys, nil, now)
+}
+
+// LoadWith is Load with a local pack (nil for none): see CheckWith. It
+// returns a ProblemsError when the national content or the pack's
+// documents have fatal problems; the pack's area.yaml was checked when the
+// pack was read.
+func LoadWith(fsys fs.FS, pack *Pack) (*Base, error) {
+	b, problems := CheckWith(fsys, pack, time.Time{})
+	var fatal ProblemsError
+	for _, p := range problems {
+		if p.Fatal {
+			fatal = append(fatal, p)
+		}
+	}
+	if len(fatal) > 0 {
+		return nil, fatal
+	}
+	return b, nil
+}
+
+// CheckWith is Check for the national knowledge base in fsys together with
+// a local pack (nil for none). Placeholders in every document are replaced
+// by the pack's values or their fallbacks. The pack's documents (Markdown
+// files anywhere in it, README.md aside) join the base: one whose id is a
+// national document's, or whose front matter says "replaces: ID", takes
+// that national document's place; others add to it. Besides the national
+// rules, CheckWith reports placeholders that are malformed or unknown,
+// national ones without a fallback, local ones the pack gives no value
+// for, and a "replaces" that names no national document (fatal), each
+// naming the file and line.
+func CheckWith(fsys fs.FS, pack *Pack, now time.Time) (*Base, []Problem) {
+	c := &checker{fsys: fsys, now: now, hash: sha256.New(), pack: pack}
 	c.run()
 	sort.SliceStable(c.problems, func(i, j int) bool {
 		a, b := c.problems[i], c.problems[j]
@@ -107,26 +141,32 @@ type checker struct {
 	fsys     fs.FS
 	now      time.Time
 	hash     hash.Hash
+	pack     *Pack
 	base     *Base
 	problems []Problem
 	links    []link
+	// byPath finds the document loaded from each national file, or the
+	// local one that replaced it; localPath those of the pack's files.
+	byPath, localPath map[string]*Document
 }
 
 // link is a relative link found in a document, checked once all are loaded.
 type link struct {
-	file, dest string
+	doc        *Document
+	file, dest string // file as problems name it; dest as written
 	line       int
+	local      bool   // in one of the pack's documents
+	from       string // the document's path in its own folder
 }
 
 func (c *checker) add(file string, line int, rule string, fatal bool, format string, args ...any) {
 	c.problems = append(c.problems, Problem{File: file, Line: line, Rule: rule, Message: fmt.Sprintf(format, args...), Fatal: fatal})
 }
 
-func (c *checker) run() {
-	c.base = &Base{byID: map[string]*Document{}}
-
+// markdownFiles lists the documents below the root of fsys, sorted.
+func markdownFiles(fsys fs.FS) ([]string, error) {
 	var files []string
-	err := fs.WalkDir(c.fsys, ".", func(p string, d fs.DirEntry, err error) error {
+	err := fs.WalkDir(fsys, ".", func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
 			return err
 		}
@@ -135,6 +175,15 @@ func (c *checker) run() {
 		}
 		return nil
 	})
+	sort.Strings(files)
+	return files, err
+}
+
+func (c *checker) run() {
+	c.base = &Base{byID: map[string]*Document{}}
+	c.byPath, c.localPath = map[string]*Document{}, map[string]*Document{}
+
+	files, err := markdownFiles(c.fsys)
 	if err != nil {
 		c.add(".", 0, "unreadable", true, "cannot list the knowledge base: %v", err)
 		return
@@ -142,7 +191,6 @@ func (c *checker) run() {
 	if len(files) == 0 {
 		c.add(".", 0, "empty", true, "no Markdown documents found")
 	}
-	sort.Strings(files)
 
 	c.loadTopics()
 	c.loadSynonyms()
@@ -153,7 +201,7 @@ func (c *checker) run() {
 
 	firstFile := map[string]string{}
 	for _, f := range files {
-		doc := c.loadDocument(f, known)
+		doc, _ := c.loadDocument(c.fsys, f, f, known, false)
 		if doc == nil {
 			continue
 		}
@@ -164,26 +212,100 @@ func (c *checker) run() {
 		firstFile[doc.ID] = f
 		c.base.Documents = append(c.base.Documents, doc)
 		c.base.byID[doc.ID] = doc
+		c.byPath[f] = doc
+	}
+	if c.pack != nil {
+		c.loadPack(known)
 	}
 	c.checkLinks()
 	c.base.Hash = hex.EncodeToString(c.hash.Sum(nil))
 }
 
-func (c *checker) read(name string) ([]byte, bool) {
-	data, err := fs.ReadFile(c.fsys, name)
+// loadPack adds the pack's documents to the base, each in place of the
+// national document it replaces or after the national ones.
+func (c *checker) loadPack(known map[string]bool) {
+	p := c.pack
+	fmt.Fprintf(c.hash, "%s\x00%d\x00", p.File(AreaFile), len(p.raw))
+	c.hash.Write(p.raw)
+	files, err := markdownFiles(p.fsys)
+	if err != nil {
+		c.add(p.Name, 0, "unreadable", true, "cannot list the local pack: %v", err)
+		return
+	}
+	national := map[string]*Document{}
+	for _, d := range c.base.Documents {
+		national[d.ID] = d
+	}
+	firstFile := map[string]string{}
+	for _, f := range files {
+		name := p.File(f)
+		doc, replacesLine := c.loadDocument(p.fsys, f, name, known, true)
+		if doc == nil {
+			continue
+		}
+		if prev, dup := firstFile[doc.ID]; dup {
+			c.add(name, 2, "duplicate-id", true, "id %q is already used by %s", doc.ID, prev)
+			continue
+		}
+		firstFile[doc.ID] = name
+		c.localPath[f] = doc
+		doc.Local = p.Area.ID
+		replaced := []string{doc.ID}
+		if doc.Replaces != "" && doc.Replaces != doc.ID {
+			replaced = append(replaced, doc.Replaces)
+		}
+		if doc.Replaces != "" && national[doc.Replaces] == nil {
+			c.add(name, replacesLine, "unknown-replaces", true, "replaces %q, but no national document has that id", doc.Replaces)
+			continue
+		}
+		placed := false
+		for _, id := range replaced {
+			old := national[id]
+			if old == nil {
+				continue
+			}
+			if doc.Replaces == "" {
+				doc.Replaces = id
+			}
+			delete(national, id)
+			delete(c.base.byID, id)
+			for path, d := range c.byPath {
+				if d == old {
+					c.byPath[path] = doc
+				}
+			}
+			i := slices.Index(c.base.Documents, old)
+			if !placed {
+				c.base.Documents[i] = doc
+				placed = true
+			} else {
+				c.base.Documents = slices.Delete(c.base.Documents, i, i+1)
+			}
+		}
+		if !placed {
+			c.base.Documents = append(c.base.Documents, doc)
+		}
+		c.base.byID[doc.ID] = doc
+	}
+}
+
+// read reads name from fsys, naming it file in problems, and adds it to
+// the hash.
+func (c *checker) read(fsys fs.FS, name, file string) ([]byte, bool) {
+	data, err := fs.ReadFile(fsys, name)
 	if err != nil {
 		if !errors.Is(err, fs.ErrNotExist) {
-			c.add(name, 0, "unreadable", true, "cannot read: %v", err)
+			c.add(file, 0, "unreadable", true, "cannot read: %v", err)
 		}
 		return nil, false
 	}
-	fmt.Fprintf(c.hash, "%s\x00%d\x00", name, len(data))
+	fmt.Fprintf(c.hash, "%s\x00%d\x00", file, len(data))
 	c.hash.Write(data)
 	return data, true
 }
 
 func (c *checker) loadTopics() {
-	data, ok := c.read(TopicsFile)
+	data, ok := c.read(c.fsys, TopicsFile, TopicsFile)
 	if !ok {
 		return
 	}
@@ -227,7 +349,7 @@ func (c *checker) loadTopics() {
 }
 
 func (c *checker) loadSynonyms() {
-	data, ok := c.read(SynonymsFile)
+	data, ok := c.read(c.fsys, SynonymsFile, SynonymsFile)
 	if !ok {
 		return
 	}
@@ -259,21 +381,24 @@ func (c *checker) loadSynonyms() {
 	}
 }
 
-// loadDocument parses one document, reporting its problems. It returns nil
-// when the document has a fatal problem.
-func (c *checker) loadDocument(file string, knownTopics map[string]bool) *Document {
-	src, ok := c.read(file)
+// loadDocument parses the document name in fsys, naming it file in
+// problems, and reports its problems; local marks a pack's document. It
+// returns nil when the document has a fatal problem, and the line of its
+// "replaces" field.
+func (c *checker) loadDocument(fsys fs.FS, name, file string, knownTopics map[string]bool, local bool) (*Document, int) {
+	src, ok := c.read(fsys, name, file)
 	if !ok {
-		return nil
+		return nil, 0
 	}
+	src = c.placeholders(file, src, local)
 	lines := newLineIndex(src)
 	if !bytes.HasPrefix(src, []byte("---")) {
 		c.add(file, 1, "no-front-matter", true, "the file must start with YAML front matter between --- lines")
-		return nil
+		return nil, 0
 	}
 	if bytes.Count(src, []byte("\n---")) == 0 {
 		c.add(file, 1, "no-front-matter", true, "the front matter that starts on line 1 is never closed with a --- line")
-		return nil
+		return nil, 0
 	}
 
 	pc := parser.NewContext()
@@ -281,19 +406,20 @@ func (c *checker) loadDocument(file string, knownTopics map[string]bool) *Docume
 	fmData := frontmatter.Get(pc)
 	if fmData == nil {
 		c.add(file, 1, "no-front-matter", true, "the file must start with YAML front matter between --- lines")
-		return nil
+		return nil, 0
 	}
 	var node yaml.Node
 	if err := fmData.Decode(&node); err != nil {
 		c.add(file, yamlErrLine(err, 1), "bad-yaml", true, "front matter: %s", yamlErrText(err))
-		return nil
+		return nil, 0
 	}
 	var fm frontMatter
 	if err := node.Decode(&fm); err != nil {
 		c.add(file, yamlErrLine(err, 1), "bad-yaml", true, "front matter: %s", yamlErrText(err))
-		return nil
+		return nil, 0
 	}
 	keys := fieldLines(&node) // field -> line in the file
+	fatal := false
 
 	// Fields.
 	present := func(f string) bool { _, ok := keys[f]; return ok }
@@ -304,11 +430,18 @@ func (c *checker) loadDocument(file string, knownTopics map[string]bool) *Docume
 		}
 	}
 	for k, line := range keys {
-		if !isKnownField(k) {
+		switch {
+		case k == "replaces" && !local:
+			c.add(file, line, "unknown-field", false, "replaces is only for a local pack's documents")
+		case k == "replaces":
+		case !isKnownField(k):
 			c.add(file, line, "unknown-field", false, "unknown front-matter field %q (known: %s)", k, strings.Join(requiredFields, ", "))
 		}
 	}
-	fatal := false
+	if local && present("replaces") && !idPattern.MatchString(fm.Replaces) {
+		c.add(file, keys["replaces"], "bad-id", true, "replaces %q must be a national document's id", fm.Replaces)
+		fatal = true
+	}
 	if present("id") && !idPattern.MatchString(fm.ID) {
 		c.add(file, keys["id"], "bad-id", true, "id %q must be lower case words joined by hyphens", fm.ID)
 		fatal = true
@@ -363,7 +496,7 @@ func (c *checker) loadDocument(file string, knownTopics map[string]bool) *Docume
 		}
 	}
 	if fatal || !present("id") || !present("title") || !present("kind") || !present("audience") {
-		return nil
+		return nil, 0
 	}
 
 	doc := &Document{
@@ -371,17 +504,47 @@ func (c *checker) loadDocument(file string, knownTopics map[string]bool) *Docume
 		Topics: fm.Topics, Summary: strings.TrimSpace(fm.Summary), Reviewed: reviewed,
 		Sources: fm.Sources, Questions: fm.Questions, Path: file,
 	}
-	c.sections(doc, root, src, lines)
+	if local {
+		doc.Replaces = fm.Replaces
+	}
+	c.sections(doc, root, src, lines, local, name)
 	if len(doc.Sections) == 0 {
 		c.add(file, lines.end(), "no-sections", true, "the document has no text to answer from")
-		return nil
+		return nil, 0
 	}
-	return doc
+	return doc, keys["replaces"]
+}
+
+// placeholders reports the problems of the placeholders in src, a
+// document named file, and returns it with each replaced (see
+// CheckWith). Lines stay where they were: a placeholder and what replaces
+// it are on one line.
+func (c *checker) placeholders(file string, src []byte, local bool) []byte {
+	text := string(src)
+	found, problems := ScanPlaceholders(file, text, 1)
+	c.problems = append(c.problems, problems...)
+	var area *Area
+	if c.pack != nil {
+		area = &c.pack.Area
+	}
+	for _, p := range found {
+		switch {
+		case !knownPlaceholder(p.Name) || p.HasFallback:
+		case !local:
+			c.add(file, p.Line, "no-fallback", false, "national content needs a fallback for places without a local pack: {{local.%s | what to say instead}}", p.Name)
+		case area.Value(p.Name) == "":
+			c.add(file, p.Line, "no-value", false, "%s gives no value for local.%s: add it there, or a fallback after a bar", c.pack.File(AreaFile), p.Name)
+		}
+	}
+	if len(found) == 0 {
+		return src
+	}
+	return []byte(area.Expand(text))
 }
 
 // sections splits the document body at its level-2 headings. Text before the
 // first one becomes an opening section titled like the document.
-func (c *checker) sections(doc *Document, root ast.Node, src []byte, lines lineIndex) {
+func (c *checker) sections(doc *Document, root ast.Node, src []byte, lines lineIndex, local bool, name string) {
 	type span struct {
 		heading   string
 		anchor    string
@@ -418,7 +581,7 @@ func (c *checker) sections(doc *Document, root ast.Node, src []byte, lines lineI
 			if t := plainBlock(n, src); t != "" {
 				parts = append(parts, t)
 			}
-			c.collectLinks(doc.Path, n, lines)
+			c.collectLinks(link{doc: doc, file: doc.Path, local: local, from: name}, n, lines)
 		}
 		body := strings.Join(parts, "\n\n")
 		switch n := len([]rune(body)); {
@@ -439,13 +602,14 @@ func (c *checker) sections(doc *Document, root ast.Node, src []byte, lines lineI
 	}
 }
 
-func (c *checker) collectLinks(file string, n ast.Node, lines lineIndex) {
+func (c *checker) collectLinks(in link, n ast.Node, lines lineIndex) {
 	_ = ast.Walk(n, func(n ast.Node, entering bool) (ast.WalkStatus, error) {
 		if !entering {
 			return ast.WalkContinue, nil
 		}
 		if l, ok := n.(*ast.Link); ok {
-			c.links = append(c.links, link{file: file, dest: string(l.Destination), line: lines.line(nearestStart(l))})
+			in.dest, in.line = string(l.Destination), lines.line(nearestStart(l))
+			c.links = append(c.links, in)
 		}
 		return ast.WalkContinue, nil
 	})
@@ -454,6 +618,9 @@ func (c *checker) collectLinks(file string, n ast.Node, lines lineIndex) {
 // checkLinks reports relative links whose target file or section is missing.
 func (c *checker) checkLinks() {
 	for _, l := range c.links {
+		if c.base.byID[l.doc.ID] != l.doc {
+			continue // in a national document a local one replaced
+		}
 		u, err := url.Parse(l.dest)
 		if err != nil {
 			c.add(l.file, l.line, "broken-link", false, "link %q cannot be parsed: %v", l.dest, err)
@@ -462,24 +629,15 @@ func (c *checker) checkLinks() {
 		if u.Scheme != "" || u.Host != "" {
 			continue
 		}
-		target := l.file
+		doc, target := l.doc, l.file
 		if u.Path != "" {
-			target = path.Join(path.Dir(l.file), u.Path)
-			if _, err := fs.Stat(c.fsys, target); err != nil {
+			var ok bool
+			if doc, target, ok = c.linkTarget(l, u.Path); !ok {
 				c.add(l.file, l.line, "broken-link", false, "link %q points to %s, which does not exist", l.dest, target)
 				continue
 			}
 		}
-		if u.Fragment == "" {
-			continue
-		}
-		var doc *Document
-		for _, d := range c.base.Documents {
-			if d.Path == target {
-				doc = d
-			}
-		}
-		if doc == nil {
+		if u.Fragment == "" || doc == nil {
 			continue
 		}
 		found := false
@@ -487,9 +645,34 @@ func (c *checker) checkLinks() {
 			found = found || s.Anchor == u.Fragment
 		}
 		if !found {
+			if doc.Local != "" && !l.local {
+				target = doc.Path + ", which replaces it,"
+			}
 			c.add(l.file, l.line, "broken-link", false, "link %q: %s has no section #%s", l.dest, target, u.Fragment)
 		}
 	}
+}
+
+// linkTarget finds the document a relative link's path names: a file
+// beside the linking one (for a pack's document, in the pack, or else the
+// document with that file name's id), with the local document that
+// replaced it, if any. ok is false when there is no such file.
+func (c *checker) linkTarget(l link, p string) (doc *Document, target string, ok bool) {
+	rel := path.Join(path.Dir(l.from), p)
+	if l.local {
+		if _, err := fs.Stat(c.pack.fsys, rel); err == nil {
+			return c.localPath[rel], c.pack.File(rel), true
+		}
+		id := strings.TrimSuffix(path.Base(p), ".md")
+		if d := c.base.byID[id]; d != nil && strings.HasSuffix(p, ".md") {
+			return d, d.Path, true
+		}
+		return nil, c.pack.File(rel), false
+	}
+	if _, err := fs.Stat(c.fsys, rel); err != nil {
+		return nil, rel, false
+	}
+	return c.byPath[rel], rel, true
 }
 
 func isKnownField(k string) bool {

@@ -12,7 +12,7 @@ import (
 
 // Question is one line of the question corpus (corpus/{train,validation,
 // test}/*.jsonl): a question a person might ask and the section that
-// answers it.
+// answers it, or NoSection for a question no section answers.
 type Question struct {
 	ID      string `json:"id"`
 	Section string `json:"section"`
@@ -23,6 +23,13 @@ type Question struct {
 	// first "-".
 	Writer string `json:"-"`
 }
+
+// NoSection is the section of a question the knowledge base does not
+// answer: the honest reply is "I am not sure" and who would know.
+const NoSection = "none"
+
+// Answerable reports whether some section answers q.
+func (q Question) Answerable() bool { return q.Section != NoSection }
 
 // Audience returns the audience the question is asked from.
 func (q Question) Audience() knowledge.Audience {

@@ -50,14 +50,17 @@ func (m *Matcher) describe(ctx context.Context, qs []Question, leaveOutWriter bo
 	return out, nil
 }
 
-// Train fits a Model from the train split (whose questions the Matcher
-// also remembers) and calibrates its confidence on the validation split
-// and on unanswerable, messages no section answers (off-topic messages of
-// another validation split), over base and the candidates search gives.
-// It is deterministic up to the index's floating point. The test split
-// must never be passed to it. It returns the model and its report on the
+// Train fits a Model from the train split's answerable questions (which
+// the Matcher also remembers); calibrates its confidence on the validation
+// split's answerable questions, the train split's unanswerable ones
+// (section NoSection) and offTopic, messages no section answers (off-topic
+// messages of another validation split). It is
+// deterministic up to the index's floating point. The test split must
+// never be passed to it. It returns the model and its report on the
 // validation split.
-func Train(ctx context.Context, base *knowledge.Base, search Searcher, train, validation []Question, unanswerable []Question) (Model, Report, error) {
+func Train(ctx context.Context, base *knowledge.Base, search Searcher, train, validation []Question, offTopic []Question) (Model, Report, error) {
+	train, trainNone := splitAnswerable(train)
+	validation, validationNone := splitAnswerable(validation)
 	if len(train) == 0 || len(validation) == 0 {
 		return Model{}, Report{}, fmt.Errorf("match: training needs questions in both the train and the validation split")
 	}
@@ -99,7 +102,7 @@ func Train(ctx context.Context, base *knowledge.Base, search Searcher, train, va
 	if err != nil {
 		return Model{}, Report{}, err
 	}
-	none, err := m.describe(ctx, unanswerable, false)
+	none, err := m.describe(ctx, append(append([]Question(nil), trainNone...), offTopic...), false)
 	if err != nil {
 		return Model{}, Report{}, err
 	}
@@ -111,7 +114,24 @@ func Train(ctx context.Context, base *knowledge.Base, search Searcher, train, va
 		m.model.Weights[k] = round6(m.model.Weights[k])
 	}
 	m.model.A, m.model.B = round6(m.model.A), round6(m.model.B)
-	return m.model, m.report(va), nil
+	vn, err := m.describe(ctx, validationNone, false)
+	if err != nil {
+		return Model{}, Report{}, err
+	}
+	return m.model, m.report(append(va, vn...)), nil
+}
+
+// splitAnswerable returns the questions some section answers, then those
+// none does.
+func splitAnswerable(qs []Question) (answerable, none []Question) {
+	for _, q := range qs {
+		if q.Answerable() {
+			answerable = append(answerable, q)
+		} else {
+			none = append(none, q)
+		}
+	}
+	return answerable, none
 }
 
 // platt fits A and B so that the calibrated confidence of each example's
@@ -172,20 +192,26 @@ func argmax(p []float64) int {
 
 // Report is how a Matcher did on a set of questions.
 type Report struct {
+	// Questions counts the answerable questions.
 	Questions int
-	// Top1 and Top3 count the questions whose section was ranked first, or
-	// among the first three.
+	// Top1 and Top3 count the answerable questions whose section was
+	// ranked first, or among the first three.
 	Top1, Top3 int
-	// Answered counts the questions whose first section the index found
-	// enough of the question in to be given as the answer, AnsweredRight
-	// those of them whose first section is the right one.
+	// Answered counts the answerable questions whose first section the
+	// index found enough of the question in to be given as the answer;
+	// AnsweredRight those of them whose first section is the right
+	// one.
 	Answered, AnsweredRight int
-	// ModelTop1 counts the questions the model's own best guess (before
-	// the index's coverage comes first) got right: what the reliability
-	// table calibrates.
+	// ModelTop1 counts the answerable questions the model's own best guess
+	// (before the index's coverage comes first) got right: what the
+	// reliability table calibrates.
 	ModelTop1 int
-	// Bins is the reliability table: confidence in tenths, with how many
-	// questions fell in each and how many of them were right.
+	// Unanswerable counts the questions no section answers, and
+	// UnanswerableAnswered those given an answer all the same.
+	Unanswerable, UnanswerableAnswered int
+	// Bins is the reliability table of the answerable questions:
+	// confidence in tenths, with how many questions fell in each and how
+	// many of them were right.
 	Bins [10]struct {
 		N, Right   int
 		Confidence float64
@@ -195,14 +221,25 @@ type Report struct {
 func (m *Matcher) report(es []example) Report {
 	var r Report
 	for _, e := range es {
-		r.Questions++
+		if !e.q.Answerable() {
+			r.Unanswerable++
+		} else {
+			r.Questions++
+		}
 		if len(e.cs) == 0 {
 			continue
 		}
 		p := m.model.probabilities(e.cs)
 		order := ranking(e.cs, p)
-		conf := m.model.calibrate(p[argmax(p)])
-		right := e.right >= 0 && order[0] == e.right
+		conf := m.model.calibrate(p[order[0]])
+		answered := e.cs[order[0]].f[1] >= minSearchMatch
+		if !e.q.Answerable() {
+			if answered {
+				r.UnanswerableAnswered++
+			}
+			continue
+		}
+		right := order[0] == e.right
 		for i := 0; i < min(3, len(order)); i++ {
 			if order[i] == e.right {
 				r.Top3++
@@ -211,14 +248,14 @@ func (m *Matcher) report(es []example) Report {
 		if right {
 			r.Top1++
 		}
-		if e.cs[order[0]].f[1] >= minSearchMatch {
+		if argmax(p) == e.right {
+			r.ModelTop1++
+		}
+		if answered {
 			r.Answered++
 			if right {
 				r.AnsweredRight++
 			}
-		}
-		if argmax(p) == e.right {
-			r.ModelTop1++
 		}
 		bin := min(int(conf*10), 9)
 		r.Bins[bin].N++
@@ -239,7 +276,7 @@ func (m *Matcher) Evaluate(ctx context.Context, qs []Question) (Report, error) {
 	return m.report(es), nil
 }
 
-// Write prints r: the accuracies, then the reliability table.
+// Write prints r for a person.
 func (r Report) Write(w io.Writer) error {
 	pct := func(a, b int) string {
 		if b == 0 {
@@ -247,8 +284,12 @@ func (r Report) Write(w io.Writer) error {
 		}
 		return fmt.Sprintf("%d/%d (%.1f%%)", a, b, 100*float64(a)/float64(b))
 	}
-	fmt.Fprintf(w, "top-1 section: %s\ntop-3 sections: %s\nanswered (the index found enough of the question in the first section): %s, of which right: %s\nthe model's own best guess: %s\n\nreliability of the model's calibrated confidence in its best guess, by tenths:\n",
+	fmt.Fprintf(w, "top-1 section: %s\ntop-3 sections: %s\nanswered (the index found enough of the question in the first section): %s, of which right: %s\nthe model's own best guess: %s\n",
 		pct(r.Top1, r.Questions), pct(r.Top3, r.Questions), pct(r.Answered, r.Questions), pct(r.AnsweredRight, r.Answered), pct(r.ModelTop1, r.Questions))
+	if r.Unanswerable > 0 {
+		fmt.Fprintf(w, "questions no section answers, answered all the same: %s\n", pct(r.UnanswerableAnswered, r.Unanswerable))
+	}
+	fmt.Fprint(w, "\nreliability of the model's calibrated confidence in its best guess, by tenths:\n")
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintln(tw, "confidence\tquestions\tmean confidence\tright\t")
 	for i, b := range r.Bins {

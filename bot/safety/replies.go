@@ -3,8 +3,11 @@ package safety
 import (
 	"bufio"
 	"bytes"
+	"errors"
 	"fmt"
 	"strings"
+
+	"github.com/askpa/askpa/knowledge"
 )
 
 // Reply is what askpa says for one danger kind.
@@ -28,9 +31,30 @@ func (r Reply) Script(self bool) string {
 	return r.Other
 }
 
+// Localise returns a copy of c whose replies give area's details (the
+// council's safeguarding numbers, its support service) where replies.md
+// has placeholders such as {{local.safeguarding_team | the council's
+// adult safeguarding team}}; with a nil area they say their fallbacks, as
+// the Checker Load returns does. c is not changed.
+func (c *Checker) Localise(area *knowledge.Area) *Checker {
+	cp := *c
+	cp.replies = expandReplies(c.raw, area)
+	return &cp
+}
+
+// expandReplies returns replies with their placeholders replaced for area.
+func expandReplies(replies map[Kind]Reply, area *knowledge.Area) map[Kind]Reply {
+	out := make(map[Kind]Reply, len(replies))
+	for k, r := range replies {
+		out[k] = Reply{Line: area.Expand(r.Line), Guide: r.Guide, Self: area.Expand(r.Self), Other: area.Expand(r.Other)}
+	}
+	return out
+}
+
 // parseReplies reads replies.md: a "## kind" section for every danger
 // kind, each with "line:", "guide:", "### self" and "### other". Errors
-// name the file and line.
+// name the file and line, among them a placeholder that is malformed,
+// unknown or without a fallback.
 func parseReplies(file string, data []byte) (map[Kind]Reply, error) {
 	out := map[Kind]Reply{}
 	var kind Kind
@@ -63,6 +87,15 @@ func parseReplies(file string, data []byte) (map[Kind]Reply, error) {
 	for sc.Scan() {
 		line++
 		text := sc.Text()
+		found, problems := knowledge.ScanPlaceholders(file, text, line)
+		if len(problems) > 0 {
+			return nil, errors.New(problems[0].String())
+		}
+		for _, p := range found {
+			if !p.HasFallback {
+				return nil, fmt.Errorf("%s:%d: {{local.%s}} needs a fallback for places without a local pack: {{local.%s | what to say instead}}", file, line, p.Name, p.Name)
+			}
+		}
 		switch {
 		case strings.HasPrefix(text, "## "):
 			if err := flushKind(); err != nil {

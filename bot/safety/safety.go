@@ -55,6 +55,9 @@ type Checker struct {
 	order   []int // Kinds index of each class of kinds
 	t       Thresholds
 	replies map[Kind]Reply
+	// raw are the replies as written, placeholders and all; replies have
+	// them replaced (see Localise).
+	raw map[Kind]Reply
 }
 
 // text is the part of a Checker written by people: the spellings, the word
@@ -116,9 +119,10 @@ func Load(fsys fs.FS) (*Checker, error) {
 	if err != nil {
 		return nil, fmt.Errorf("safety: %w", err)
 	}
-	if c.replies, err = parseReplies(fileReplies, data); err != nil {
+	if c.raw, err = parseReplies(fileReplies, data); err != nil {
 		return nil, fmt.Errorf("safety: %w", err)
 	}
+	c.replies = expandReplies(c.raw, nil)
 	if data, err = fs.ReadFile(fsys, fileThresholds); err != nil {
 		return nil, fmt.Errorf("safety: %w", err)
 	}

@@ -27,10 +27,15 @@ type engineFlags struct {
 	// publicURL, when set, makes answers link to the guide pages askpa
 	// serves there (ASKPA_PUBLIC_URL) rather than to each guide's first source.
 	publicURL string
+	// localDir is the local pack, or a folder of them (ASKPA_LOCAL_DIR);
+	// empty for none. area chooses among several (ASKPA_AREA).
+	localDir, area string
 }
 
 func (f *engineFlags) register(fl *flag.FlagSet, getenv env) {
 	fl.StringVar(&f.contentDir, "content", getenv("ASKPA_CONTENT_DIR"), "knowledge base directory (default ./content, or the built-in one) [ASKPA_CONTENT_DIR]")
+	fl.StringVar(&f.localDir, "local", getenv("ASKPA_LOCAL_DIR"), "local pack: a folder with area.yaml and the council's own documents, or a folder of such folders [ASKPA_LOCAL_DIR]")
+	fl.StringVar(&f.area, "area", getenv("ASKPA_AREA"), "with several local packs, the one to answer for: its id, council name or a postcode district [ASKPA_AREA]")
 	fl.StringVar(&f.dataDir, "data", orDefault(getenv("ASKPA_DATA_DIR"), "./data"), "data directory holding the persistent index [ASKPA_DATA_DIR]")
 	fl.BoolVar(&f.memory, "memory", false, "build the index in memory instead of using the one under the data directory")
 	fl.Float64Var(&f.threshold, "threshold", 0, "confidence below which no answer is given (0: the engine's default)")
@@ -50,6 +55,7 @@ type answering struct {
 	index  *index.Index
 	engine *bot.Engine
 	source string // where the content came from, for messages
+	area   *knowledge.Area
 }
 
 // Close closes the index; it is safe to call more than once.
@@ -63,7 +69,11 @@ func (f *engineFlags) open(ctx context.Context, log *slog.Logger) (*answering, e
 	if err != nil {
 		return nil, err
 	}
-	base, err := knowledge.Load(fsys)
+	pack, err := localPack(f.localDir, f.area)
+	if err != nil {
+		return nil, err
+	}
+	base, err := knowledge.LoadWith(fsys, pack)
 	if err != nil {
 		return nil, fmt.Errorf("loading %s: %w", name, err)
 	}
@@ -76,6 +86,9 @@ func (f *engineFlags) open(ctx context.Context, log *slog.Logger) (*answering, e
 		return nil, err
 	}
 	ecfg := bot.EngineConfig{Threshold: f.threshold}
+	if pack != nil {
+		ecfg.Area = &pack.Area
+	}
 	var search bot.Searcher = ix
 	if !f.indexOnly {
 		matcher, err := match.Default(base, ix)
@@ -99,7 +112,7 @@ func (f *engineFlags) open(ctx context.Context, log *slog.Logger) (*answering, e
 		ix.Close()
 		return nil, err
 	}
-	return &answering{base: base, index: ix, engine: eng, source: name}, nil
+	return &answering{base: base, index: ix, engine: eng, source: name, area: ecfg.Area}, nil
 }
 
 // warnings returns a logger for the one-shot commands: warnings and errors
