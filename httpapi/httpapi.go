@@ -1,5 +1,6 @@
 // Package httpapi is askpa's HTTP edge, and the only package that imports
-// gin: health and metrics for operators, the web channel (sessions at
+// gin: health and metrics for operators, the support staff's console in
+// the browser at /console, the web channel (sessions at
 // /v1/sessions; POST and GET /v1/messages for a session's user or a user a
 // council's site asserts; CORS for listed origins), the support staff API
 // under /api/v1 (the queue, and staff's labels of the safety layer's
@@ -108,6 +109,33 @@ type Config struct {
 	Registerer prometheus.Registerer
 	Logger     *slog.Logger
 	Now        func() time.Time
+
+	// Console, when set with Desk, serves the support staff's console at
+	// /console (see console.go); it keeps their sessions and tells the live
+	// pages when escalations change. Nil serves no console.
+	Console ConsoleStore
+	// ConsoleIdle ends a console session that has not been used for that
+	// long (default DefaultConsoleIdle, 8 hours).
+	ConsoleIdle time.Duration
+	// ConsoleHTTPS says askpa is reached over HTTPS (behind a proxy that
+	// ends TLS): the console's cookies are then always Secure. A request
+	// that arrives over TLS gets Secure cookies anyway.
+	ConsoleHTTPS bool
+	// ConsolePoll is how often the console's live pages look in the store
+	// for changes (default DefaultConsolePoll, 2 s).
+	ConsolePoll time.Duration
+	// ConsoleSignInRate and ConsoleSignInBurst limit failed console
+	// sign-ins per client address (default one a minute, after a burst of
+	// 5).
+	ConsoleSignInRate  rate.Limit
+	ConsoleSignInBurst int
+	// Location is the time zone the console shows times in and starts
+	// "today" at; nil means time.Local.
+	Location *time.Location
+	// Shutdown, once closed, ends the console's event streams, so that
+	// http.Server.Shutdown does not wait for them (wire it with
+	// RegisterOnShutdown). Nil: streams end when their clients leave.
+	Shutdown <-chan struct{}
 }
 
 // server holds what the handlers need.
@@ -182,7 +210,13 @@ func New(cfg Config) (http.Handler, error) {
 		}
 	}
 	r.Use(s.accessLog(latency), s.recover, s.cors, s.limitBody)
-	r.NoRoute(func(c *gin.Context) { fail(c, http.StatusNotFound, "There is nothing at this address.") })
+	var con *console
+	r.NoRoute(func(c *gin.Context) {
+		if con != nil && con.notFound(c) {
+			return
+		}
+		fail(c, http.StatusNotFound, "There is nothing at this address.")
+	})
 
 	r.GET("/healthz", func(c *gin.Context) { c.JSON(http.StatusOK, gin.H{"status": "ok"}) })
 	r.GET("/readyz", s.ready)
@@ -213,6 +247,11 @@ func New(cfg Config) (http.Handler, error) {
 	limited.GET("/api/v1/safety-labels", s.authenticate, s.safetyLabels)
 	s.mountPeople(limited)
 	s.mountListings(limited)
+	if cfg.Console != nil && cfg.Desk != nil {
+		if con, err = s.mountConsole(r); err != nil {
+			return nil, err
+		}
+	}
 	for _, m := range cfg.Mount {
 		r.Handle(m.Method, m.Path, gin.WrapH(m.Handler))
 	}
@@ -233,27 +272,37 @@ func fail(c *gin.Context, status int, msg string) {
 // failErr answers with the status and sentence for err; causes the user
 // need not see are logged.
 func (s *server) failErr(c *gin.Context, err error) {
+	status, body, known := errorStatus(err)
+	if !known {
+		s.log.ErrorContext(c.Request.Context(), "request failed", slog.String("route", c.FullPath()), slog.String("error", err.Error()))
+	}
+	c.AbortWithStatusJSON(status, body)
+}
+
+// errorStatus is the one place errors become HTTP statuses, for the JSON
+// API and the console alike: it returns the status for err and the
+// sentence (and field) a client sees. known is false for an unexpected
+// error, answered 500, whose cause only the log should get.
+func errorStatus(err error) (status int, body errorBody, known bool) {
 	var inv *support.InvalidError
 	var tooBig *http.MaxBytesError
 	switch {
 	case errors.As(err, &inv):
-		c.AbortWithStatusJSON(http.StatusBadRequest, errorBody{Error: sentence(inv.Field + " " + inv.Problem), Field: inv.Field})
+		return http.StatusBadRequest, errorBody{Error: sentence(inv.Field + " " + inv.Problem), Field: inv.Field}, true
 	case errors.As(err, &tooBig):
-		fail(c, http.StatusRequestEntityTooLarge, fmt.Sprintf("The request body is larger than %d bytes.", tooBig.Limit))
+		return http.StatusRequestEntityTooLarge, errorBody{Error: fmt.Sprintf("The request body is larger than %d bytes.", tooBig.Limit)}, true
 	case errors.Is(err, support.ErrNotFound):
-		fail(c, http.StatusNotFound, "There is no escalation with that id.")
+		return http.StatusNotFound, errorBody{Error: "There is no escalation with that id."}, true
 	case errors.Is(err, support.ErrConflict):
-		fail(c, http.StatusConflict, "Someone else has claimed this escalation.")
+		return http.StatusConflict, errorBody{Error: "Someone else has claimed this escalation."}, true
 	case errors.Is(err, support.ErrResolved):
-		fail(c, http.StatusConflict, "This escalation is resolved; reopen it first.")
+		return http.StatusConflict, errorBody{Error: "This escalation is resolved; reopen it first."}, true
 	case errors.Is(err, support.ErrNotResolved):
-		fail(c, http.StatusConflict, "Only a resolved escalation can be reopened.")
+		return http.StatusConflict, errorBody{Error: "Only a resolved escalation can be reopened."}, true
 	case errors.Is(err, support.ErrInvalid):
-		fail(c, http.StatusBadRequest, sentence(err.Error()))
-	default:
-		s.log.ErrorContext(c.Request.Context(), "request failed", slog.String("route", c.FullPath()), slog.String("error", err.Error()))
-		fail(c, http.StatusInternalServerError, "Something went wrong on our side. Please try again in a moment.")
+		return http.StatusBadRequest, errorBody{Error: sentence(err.Error())}, true
 	}
+	return http.StatusInternalServerError, errorBody{Error: "Something went wrong on our side. Please try again in a moment."}, false
 }
 
 // sentence capitalises s and ends it with a full stop.

@@ -32,8 +32,8 @@ var dialect = sqlstore.Dialect{
 	RowID:      "ctid",
 }
 
-// Store implements support.Store, bot.Store, bot.Mailbox, bot.Intake and
-// bot.WebSessions.
+// Store implements support.Store, bot.Store, bot.Mailbox, bot.Intake,
+// bot.WebSessions, support.StaffSessions and support.Watcher.
 type Store struct {
 	*sqlstore.Store
 	pool *pgxpool.Pool

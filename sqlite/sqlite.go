@@ -31,8 +31,8 @@ import (
 //go:embed migrations/*.sql
 var migrations embed.FS
 
-// Store implements support.Store, bot.Store, bot.Mailbox, bot.Intake and
-// bot.WebSessions.
+// Store implements support.Store, bot.Store, bot.Mailbox, bot.Intake,
+// bot.WebSessions, support.StaffSessions and support.Watcher.
 type Store struct {
 	*sqlstore.Store
 	roles roles

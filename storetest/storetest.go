@@ -33,6 +33,8 @@ type Store interface {
 	bot.Store
 	bot.Mailbox
 	bot.WebSessions
+	support.StaffSessions
+	support.Watcher
 	bot.Intake
 	bot.Leader
 	bot.PersonStore
@@ -66,6 +68,10 @@ func Run(t *testing.T, newDB NewDB) {
 		{"FirstDeliveryAcrossHandles", testFirstDelivery},
 		{"Mailbox", testMailbox},
 		{"WebSessions", testWebSessions},
+		{"StaffSessions", testStaffSessions},
+		{"Revisions", testRevisions},
+		{"Notes", testNotes},
+		{"ListUpdatedSince", testListUpdatedSince},
 		{"QuietCautions", testQuietCautions},
 		{"OnCallStats", testStats},
 		{"TextFromOutside", testTextFromOutside},
@@ -711,6 +717,7 @@ func testConversations(t *testing.T, o Opener) {
 	}
 	again.Mode, again.EscalationID, again.Misses, again.AudienceChosen, again.ToldWaiting = bot.ModeHuman, "esc-1", 2, true, true
 	again.LastPassageID, again.LastQuestion, again.UpdatedAt = "doc#a", "q?", now.Add(2*time.Hour)
+	again.Awaiting, again.Draft, again.Search = "intro-contact:l-1", "Help in the mornings", "EX4\tpersonal-care\t"
 	again.CreatedAt = now.Add(99 * time.Hour) // must be ignored
 	if err := s.SaveConversation(ctx, again); err != nil {
 		t.Fatal(err)

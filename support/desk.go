@@ -445,6 +445,9 @@ type ListRequest struct {
 	Priority Priority // empty for all
 	Limit    int      // 0 means DefaultListLimit; at most MaxListLimit
 	Cursor   string   // from a previous Page.Next
+	// UpdatedSince, when not zero, keeps only escalations last changed at
+	// or after it.
+	UpdatedSince time.Time
 }
 
 // Limits of one page of the queue.
@@ -468,7 +471,7 @@ func (d *Desk) List(ctx context.Context, r ListRequest) (Page, error) {
 	if r.Limit == 0 {
 		r.Limit = DefaultListLimit
 	}
-	q := ListQuery{Status: r.Status, Priority: r.Priority, Limit: r.Limit + 1}
+	q := ListQuery{Status: r.Status, Priority: r.Priority, Limit: r.Limit + 1, UpdatedSince: r.UpdatedSince}
 	if r.Cursor != "" {
 		p, err := decodeCursor(r.Cursor)
 		if err != nil {

@@ -136,6 +136,9 @@ type Action struct {
 	Who  string    `json:"who"`
 	What string    `json:"what"`
 	At   time.Time `json:"at"`
+	// Note is the text of an internal note (What is NoteAction): written by
+	// staff for staff, never sent to the person.
+	Note string `json:"note,omitempty"`
 }
 
 // Who did an action that no member of staff did.

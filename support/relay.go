@@ -48,6 +48,9 @@ func (t relayTarget) Accepts(ev Event) bool {
 }
 
 func (t relayTarget) Deliver(ctx context.Context, ev Event) error {
+	// Internal notes are for staff: the bot, which talks to the person,
+	// never holds their text.
+	ev.Escalation = WithoutNotes(ev.Escalation)
 	if ev.Name == EventReplied {
 		return t.r.DeliverReply(ctx, ev.Escalation, *ev.Message)
 	}

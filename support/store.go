@@ -62,6 +62,9 @@ type ListQuery struct {
 	Priority Priority // empty for any
 	Limit    int      // 1..MaxListLimit
 	After    *Position
+	// UpdatedSince, when not zero, keeps only escalations last changed at
+	// or after it (UpdatedAt), such as those resolved today.
+	UpdatedSince time.Time
 }
 
 // Position is a place in the queue's order: priority rank, creation time,

@@ -37,6 +37,8 @@ type serveStore interface {
 	bot.Intake
 	bot.Leader
 	bot.WebSessions
+	support.StaffSessions
+	support.Watcher
 	bot.PersonStore
 	retention.Store
 	directory.Store
@@ -75,6 +77,12 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer, gete
 	if err != nil {
 		return fmt.Errorf("ASKPA_STAFF_TOKENS: %w", err)
 	}
+	consoleIdle := httpapi.DefaultConsoleIdle
+	if v := getenv("ASKPA_CONSOLE_IDLE"); v != "" {
+		if consoleIdle, err = time.ParseDuration(v); err != nil || consoleIdle < time.Minute {
+			return fmt.Errorf("ASKPA_CONSOLE_IDLE: want a duration of at least 1m, such as 8h, not %q", v)
+		}
+	}
 	if len(staff) == 0 {
 		log.Warn("the staff API refuses every request: no support staff can see or answer escalations until ASKPA_STAFF_TOKENS is set (name:token,name:token)")
 	}
@@ -98,7 +106,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer, gete
 	}
 	defer store.Close()
 
-	ef := engineFlags{contentDir: getenv("ASKPA_CONTENT_DIR"), dataDir: orDefault(getenv("ASKPA_DATA_DIR"), "./data"), publicURL: getenv("ASKPA_PUBLIC_URL")}
+	ef := engineFlags{contentDir: getenv("ASKPA_CONTENT_DIR"), localDir: getenv("ASKPA_LOCAL_DIR"), area: getenv("ASKPA_AREA"), dataDir: orDefault(getenv("ASKPA_DATA_DIR"), "./data"), publicURL: getenv("ASKPA_PUBLIC_URL")}
 	answers, err := ef.open(ctx, log)
 	if err != nil {
 		return err
@@ -106,6 +114,9 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer, gete
 	defer answers.Close()
 	log.Info("knowledge base loaded", slog.String("from", answers.source), slog.Int("documents", len(answers.base.Documents)),
 		slog.Int("passages", len(answers.base.Passages())), slog.Bool("index_rebuilt", answers.index.Rebuilt()))
+	if answers.area != nil {
+		log.Info("local pack loaded", slog.String("area", answers.area.ID), slog.String("council", answers.area.Name), slog.String("from", ef.localDir))
+	}
 
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
@@ -149,9 +160,18 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer, gete
 	}
 	// The PA network: staff moderate it through the API, employers search
 	// it; search reads the store, so every replica sees every approval.
-	network, err := directory.NewNetwork(directory.Config{Store: store, Logger: log})
+	// PAs list themselves in Slack, which tells them of every change and
+	// carries introductions to them and their outcome back to employers.
+	netCfg := directory.Config{Store: store, Logger: log, NotifyIntroduction: relay.TellEmployer}
+	if chans.slack != nil {
+		netCfg.Notify, netCfg.NotifyIntroduction = chans.slack.NotifyListing, chans.slack.NotifyIntroduction
+	}
+	network, err := directory.NewNetwork(netCfg)
 	if err != nil {
 		return err
+	}
+	if chans.slack != nil {
+		chans.slack.SetNetwork(network, relay)
 	}
 	svc, err = bot.NewService(bot.ServiceConfig{Engine: answers.engine, Store: store, Desk: desk, Network: network, Privacy: privacy,
 		Retention: policy, Logger: log, Registerer: reg})
@@ -170,6 +190,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer, gete
 	if err != nil {
 		return err
 	}
+	shutdown := make(chan struct{}) // ends the console's event streams
 	limit := rate.Limit(*rateLimit)
 	if *rateLimit <= 0 {
 		limit = rate.Inf
@@ -185,6 +206,10 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer, gete
 		TrustedProxies: splitList(getenv("ASKPA_TRUSTED_PROXIES")),
 		RateLimit:      limit,
 		Gatherer:       reg, Registerer: reg, Logger: log,
+		Console:      store,
+		ConsoleIdle:  consoleIdle,
+		ConsoleHTTPS: strings.HasPrefix(strings.ToLower(getenv("ASKPA_PUBLIC_URL")), "https://"),
+		Shutdown:     shutdown,
 	})
 	if err != nil {
 		return fmt.Errorf("HTTP API (check ASKPA_TRUSTED_PROXIES, ASKPA_WEB_ORIGINS, ASKPA_WEB_ASSERTION_SECRET): %w", err)
@@ -200,6 +225,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer, gete
 	}
 	srv := &http.Server{Handler: api, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second,
 		WriteTimeout: 30 * time.Second, IdleTimeout: 2 * time.Minute, ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
+	srv.RegisterOnShutdown(func() { close(shutdown) })
 	fmt.Fprintf(stdout, "askpa: listening on http://%s\n", ln.Addr())
 	log.Info("serving", slog.String("addr", ln.Addr().String()), slog.Int("webhooks", len(webhookURLs)),
 		slog.Int("staff", len(staff)), slog.Bool("helpdesk_replies", getenv("ASKPA_SUPPORT_WEBHOOK_SECRET") != ""),

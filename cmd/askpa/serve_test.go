@@ -358,6 +358,8 @@ func TestServeRefusesBadConfiguration(t *testing.T) {
 		{"short assertion secret", map[string]string{"ASKPA_WEB_ASSERTION_SECRET": "s3cr3t-x"}, "ASKPA_WEB_ASSERTION_SECRET"},
 		{"de-duplication kept under a day", map[string]string{"ASKPA_RETAIN_DEDUP": "6h"}, "ASKPA_RETAIN_DEDUP"},
 		{"retention that is not a duration", map[string]string{"ASKPA_RETAIN_CONVERSATIONS": "a month"}, "ASKPA_RETAIN_CONVERSATIONS"},
+		{"console idle that is not a duration", map[string]string{"ASKPA_CONSOLE_IDLE": "all day"}, "ASKPA_CONSOLE_IDLE"},
+		{"console idle under a minute", map[string]string{"ASKPA_CONSOLE_IDLE": "30s"}, "ASKPA_CONSOLE_IDLE"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			tc.env["ASKPA_DATA_DIR"] = t.TempDir()

@@ -12,8 +12,9 @@ import (
 	"github.com/askpa/askpa/support"
 )
 
-// Store implements support.Store, bot.Store, bot.Mailbox, bot.Intake and
-// bot.WebSessions on a DB.
+// Store implements support.Store, bot.Store, bot.Mailbox, bot.Intake,
+// bot.WebSessions, and the console's support.StaffSessions and
+// support.Watcher on a DB.
 type Store struct {
 	db    DB
 	d     Dialect
@@ -135,7 +136,8 @@ func save(ctx context.Context, q Querier, e support.Escalation) error {
 	if err != nil {
 		return err
 	}
-	_, err = q.Exec(ctx, `UPDATE escalations SET status = ?, prank = ?, updated_at = ?, doc = ? WHERE id = ?`,
+	// rev counts the changes, for Revision.
+	_, err = q.Exec(ctx, `UPDATE escalations SET status = ?, prank = ?, updated_at = ?, doc = ?, rev = rev + 1 WHERE id = ?`,
 		string(e.Status), e.Priority.Rank(), nanos(e.UpdatedAt), string(doc), e.ID)
 	return err
 }
@@ -156,6 +158,10 @@ func (s *Store) List(ctx context.Context, lq support.ListQuery) ([]support.Escal
 	if lq.Priority != "" {
 		where = append(where, "prank = ?")
 		args = append(args, lq.Priority.Rank())
+	}
+	if !lq.UpdatedSince.IsZero() {
+		where = append(where, "updated_at >= ?")
+		args = append(args, nanos(lq.UpdatedSince))
 	}
 	if p := lq.After; p != nil {
 		where = append(where, "(prank, created_at, id) > (?, ?, ?)")
