@@ -5,8 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strings"
 	"time"
 
+	"github.com/askpa/askpa/directory"
 	"github.com/askpa/askpa/knowledge"
 	"github.com/askpa/askpa/support"
 )
@@ -20,6 +22,17 @@ type Person struct {
 
 // PersonOf returns the person at addr.
 func PersonOf(addr Address) Person { return Person{Channel: addr.Channel, UserID: addr.UserID} }
+
+// OwnsListing reports whether owner, a PA network listing's Owner, is p:
+// listings are owned on Slack as "slack:TEAM:USER".
+func (p Person) OwnsListing(owner string) bool {
+	rest, ok := strings.CutPrefix(owner, p.Channel+":")
+	if !ok || p.Channel != ChannelSlack {
+		return false
+	}
+	_, user, ok := strings.Cut(rest, ":")
+	return ok && user == p.UserID
+}
 
 // Key returns the key of the person's conversation (Address.Key).
 func (p Person) Key() string { return Address{Channel: p.Channel, UserID: p.UserID}.Key() }
@@ -88,6 +101,11 @@ type Forgotten struct {
 	Mail          int64 // web mailbox messages
 	WebSessions   int64
 	Intake        int64 // deliveries not yet handled
+	// Listings are the PA network listings the person owns (on Slack),
+	// deleted with their search rows; Introductions the introduction
+	// requests to those listings or made by the person.
+	Listings      int64
+	Introductions int64
 }
 
 // PersonData is what a PersonStore holds about a person, escalations
@@ -98,6 +116,11 @@ type PersonData struct {
 	WebSessions   []WebSessionRecord
 	// Unhandled is how many of their deliveries wait in the intake.
 	Unhandled int64
+	// Listings are the PA network listings the person owns, contact
+	// details and audit trail included; Introductions the requests made
+	// to them or by the person.
+	Listings      []directory.Listing
+	Introductions []directory.Introduction
 }
 
 // ConversationRecord is a conversation as a person's export shows it.
@@ -144,11 +167,15 @@ type PersonStore interface {
 	// ForgetPerson deletes, in one transaction, everything the store holds
 	// about p outside escalations: their conversation (by p.Key()) with its
 	// turns and feedback; on the web channel their mailbox and sessions;
-	// and their deliveries waiting in the intake (p.IntakeKeys()) that no
-	// worker holds at now (one being handled is removed when it is done).
-	// It returns what it deleted; a second call deletes nothing.
+	// their deliveries waiting in the intake (p.IntakeKeys()) that no
+	// worker holds at now (one being handled is removed when it is done);
+	// and their part in the PA network: the listings they own (see
+	// Person.OwnsListing) with their search rows and introductions, and
+	// the introductions they asked for (by p.Key()). It returns what it
+	// deleted; a second call deletes nothing.
 	ForgetPerson(ctx context.Context, p Person, now time.Time) (Forgotten, error)
 	// PersonData returns what the store holds about p outside escalations:
+	// their listings and introductions in the PA network,
 	// their conversation with every turn and feedback, their mailbox and
 	// sessions, and how many deliveries wait. Nothing held is not an error.
 	PersonData(ctx context.Context, p Person) (PersonData, error)
@@ -203,13 +230,15 @@ type Erasure struct {
 	Mailbox       int64 `json:"mailbox_messages"`
 	WebSessions   int64 `json:"web_sessions"`
 	Unhandled     int64 `json:"unhandled_messages"`
+	Listings      int64 `json:"listings"`
+	Introductions int64 `json:"introductions"`
 	support.Erasure
 }
 
 // empty reports whether nothing at all was found.
 func (e Erasure) empty() bool {
 	return e.Conversations == 0 && e.Messages == 0 && e.Feedback == 0 && e.Mailbox == 0 && e.WebSessions == 0 &&
-		e.Unhandled == 0 && e.Escalations == 0
+		e.Unhandled == 0 && e.Escalations == 0 && e.Listings == 0 && e.Introductions == 0
 }
 
 // Forget erases everything askpa holds about p: the text they wrote in
@@ -239,12 +268,14 @@ func (pv *Privacy) Forget(ctx context.Context, p Person) (Erasure, error) {
 	}
 	er.Conversations, er.Messages, er.Feedback = f.Conversations, f.Turns, f.Feedback
 	er.Mailbox, er.WebSessions, er.Unhandled = f.Mail, f.WebSessions, f.Intake
+	er.Listings, er.Introductions = f.Listings, f.Introductions
 	if er.empty() {
 		return Erasure{}, fmt.Errorf("bot: forget: nothing held about this person: %w", ErrNotFound)
 	}
 	pv.log.LogAttrs(ctx, slog.LevelInfo, "person's data erased", slog.String("channel", p.Channel),
 		slog.Int64("conversations", er.Conversations), slog.Int64("messages", er.Messages), slog.Int64("feedback", er.Feedback),
 		slog.Int64("mailbox", er.Mailbox), slog.Int64("web_sessions", er.WebSessions), slog.Int64("unhandled", er.Unhandled),
+		slog.Int64("listings", er.Listings), slog.Int64("introductions", er.Introductions),
 		slog.Int("escalations", er.Escalations), slog.Int("escalation_messages", er.Erasure.Messages))
 	return er, nil
 }
@@ -264,6 +295,9 @@ type Export struct {
 	// UnhandledMessages counts the person's deliveries received but not
 	// yet handled (they are deleted once handled).
 	UnhandledMessages int64 `json:"unhandled_messages"`
+	// Listings and Introductions are the person's part in the PA network.
+	Listings      []directory.Listing      `json:"listings"`
+	Introductions []directory.Introduction `json:"introductions"`
 }
 
 // Export returns everything askpa holds about p. It returns a
@@ -278,7 +312,8 @@ func (pv *Privacy) Export(ctx context.Context, p Person) (Export, error) {
 		return Export{}, fmt.Errorf("bot: export: %w", err)
 	}
 	x := Export{Channel: p.Channel, User: p.UserID, ExportedAt: pv.now().UTC(), Conversations: d.Conversations,
-		Escalations: []support.Escalation{}, Mailbox: d.Mailbox, WebSessions: d.WebSessions, UnhandledMessages: d.Unhandled}
+		Escalations: []support.Escalation{}, Mailbox: d.Mailbox, WebSessions: d.WebSessions, UnhandledMessages: d.Unhandled,
+		Listings: d.Listings, Introductions: d.Introductions}
 	if pv.desk != nil {
 		es, err := pv.desk.EscalationsOf(ctx, p.Channel, p.UserID)
 		if err != nil {
@@ -295,7 +330,14 @@ func (pv *Privacy) Export(ctx context.Context, p Person) (Export, error) {
 	if x.WebSessions == nil {
 		x.WebSessions = []WebSessionRecord{}
 	}
-	if len(x.Conversations) == 0 && len(x.Escalations) == 0 && len(x.Mailbox) == 0 && len(x.WebSessions) == 0 && x.UnhandledMessages == 0 {
+	if x.Listings == nil {
+		x.Listings = []directory.Listing{}
+	}
+	if x.Introductions == nil {
+		x.Introductions = []directory.Introduction{}
+	}
+	if len(x.Conversations) == 0 && len(x.Escalations) == 0 && len(x.Mailbox) == 0 && len(x.WebSessions) == 0 && x.UnhandledMessages == 0 &&
+		len(x.Listings) == 0 && len(x.Introductions) == 0 {
 		return Export{}, fmt.Errorf("bot: export: nothing held about this person: %w", ErrNotFound)
 	}
 	return x, nil

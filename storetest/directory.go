@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/askpa/askpa/bot"
 	"github.com/askpa/askpa/directory"
 )
 
@@ -546,5 +547,74 @@ func testIntroductions(t *testing.T, o Opener) {
 	}
 	if _, err := n.RequestIntroduction(ctx, listings[6], "telegram:42", note, me); err != nil {
 		t.Errorf("the next day: %v", err)
+	}
+}
+
+// testForgetInNetwork: erasing a PA on Slack deletes the listings they own
+// (which search stops finding) and the introductions to them; erasing an
+// employer deletes the introductions they asked for and leaves the
+// listings; an export shows both before. Nobody else's listing is touched.
+func testForgetInNetwork(t *testing.T, o Opener) {
+	ctx := context.Background()
+	s := open(t, o)
+	c := newClock()
+	n := newNetwork(t, s, c)
+	submit := func(owner, name string) directory.Listing {
+		l, err := n.Draft(ctx, owner, paDetails(name, []string{"EX4"}, "personal-care"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := n.Submit(ctx, l.ID, directory.ByOwner); err != nil {
+			t.Fatal(err)
+		}
+		if l, err = n.Approve(ctx, l.ID, "alex"); err != nil {
+			t.Fatal(err)
+		}
+		return l
+	}
+	pa := submit("slack:T1:UPA7", "Priya Shah")
+	other := submit("slack:T1:UPA77", "Olu Ade") // a user id that starts like the first
+	employer := bot.Person{Channel: bot.ChannelTelegram, UserID: "5501"}
+	for _, l := range []directory.Listing{pa, other} {
+		if _, err := n.RequestIntroduction(ctx, l.ID, employer.Key(), "Mornings near the hospital, please.", directory.Contact{Email: "e@example.org"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := n.RequestIntroduction(ctx, pa.ID, "telegram:5502", "Help with shopping.", directory.Contact{Phone: "07700 900555"}); err != nil {
+		t.Fatal(err)
+	}
+
+	pp := bot.Person{Channel: bot.ChannelSlack, UserID: "UPA7"}
+	d, err := s.PersonData(ctx, pp)
+	if err != nil || len(d.Listings) != 1 || d.Listings[0].ID != pa.ID || len(d.Introductions) != 2 {
+		t.Fatalf("the PA's data: %d listings, %d introductions (%v); want their listing and the 2 requests to it", len(d.Listings), len(d.Introductions), err)
+	}
+	f, err := s.ForgetPerson(ctx, pp, c.Now())
+	if err != nil || f.Listings != 1 || f.Introductions != 2 {
+		t.Fatalf("forgetting the PA: %+v, %v; want 1 listing and 2 introductions", f, err)
+	}
+	if _, err := s.GetListing(ctx, pa.ID); !errors.Is(err, directory.ErrNotFound) {
+		t.Errorf("the PA's listing after erasure: %v", err)
+	}
+	if got := searchIDs(t, n, directory.SearchRequest{Area: "EX4"}); !slices.Equal(got, []string{other.ID}) {
+		t.Errorf("search after the PA's erasure finds %v; want only %s", got, other.ID)
+	}
+
+	d, err = s.PersonData(ctx, employer)
+	if err != nil || len(d.Introductions) != 1 || d.Introductions[0].ListingID != other.ID || len(d.Listings) != 0 {
+		t.Fatalf("the employer's data: %+v, %v; want their one remaining request", d.Introductions, err)
+	}
+	if f, err = s.ForgetPerson(ctx, employer, c.Now()); err != nil || f.Introductions != 1 || f.Listings != 0 {
+		t.Fatalf("forgetting the employer: %+v, %v", f, err)
+	}
+	if l, err := s.GetListing(ctx, other.ID); err != nil || l.Status != directory.StatusApproved {
+		t.Errorf("another PA's listing after the employer's erasure: %+v, %v", l.Status, err)
+	}
+	// The quota row went too: the employer starts afresh.
+	if _, err := n.RequestIntroduction(ctx, other.ID, employer.Key(), "Mornings, please.", directory.Contact{Email: "e@example.org"}); err != nil {
+		t.Errorf("asking again after erasure: %v", err)
+	}
+	if f, err = s.ForgetPerson(ctx, pp, c.Now()); err != nil || f.Listings != 0 || f.Introductions != 0 {
+		t.Errorf("forgetting the PA again: %+v, %v; want nothing", f, err)
 	}
 }

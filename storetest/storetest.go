@@ -92,6 +92,7 @@ func Run(t *testing.T, newDB NewDB) {
 		{"Purge", testPurge},
 		{"Forget", testForget},
 		{"Export", testExport},
+		{"ForgetInNetwork", testForgetInNetwork},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) { tc.fn(t, newDB(t)) })

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/askpa/askpa/bot"
+	"github.com/askpa/askpa/directory"
 	"github.com/askpa/askpa/support"
 )
 
@@ -131,7 +132,8 @@ func (s *Store) ForgetPerson(ctx context.Context, p bot.Person, now time.Time) (
 			}
 			f.Intake += n
 		}
-		return nil
+		f.Listings, f.Introductions, err = forgetInNetwork(ctx, q, p)
+		return err
 	})
 	if err != nil {
 		return bot.Forgotten{}, fmt.Errorf("forget person: %w", err)
@@ -184,6 +186,9 @@ func (s *Store) PersonData(ctx context.Context, p bot.Person) (bot.PersonData, e
 		}
 		d.Unhandled += n
 	}
+	if d.Listings, d.Introductions, err = s.networkDataOf(ctx, p); err != nil {
+		return d, fmt.Errorf("person data: %w", err)
+	}
 	return d, nil
 }
 
@@ -222,4 +227,103 @@ func (s *Store) webSessionsOf(ctx context.Context, userID string) ([]bot.WebSess
 		out = append(out, bot.WebSessionRecord{CreatedAt: fromNanos(c), LastUsedAt: fromNanos(u), ExpiresAt: fromNanos(e)})
 	}
 	return out, rows.Err()
+}
+
+// listingsOf returns the ids of the listings p owns (see
+// bot.Person.OwnsListing).
+func listingsOf(ctx context.Context, q Querier, p bot.Person) ([]string, error) {
+	if p.Channel != bot.ChannelSlack {
+		return nil, nil
+	}
+	rows, err := q.Query(ctx, `SELECT id, owner FROM listings WHERE owner LIKE ? ORDER BY created_at, id`, bot.ChannelSlack+":%")
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var ids []string
+	for rows.Next() {
+		var id, owner string
+		if err := rows.Scan(&id, &owner); err != nil {
+			return nil, err
+		}
+		if p.OwnsListing(owner) {
+			ids = append(ids, id)
+		}
+	}
+	return ids, rows.Err()
+}
+
+// forgetInNetwork deletes p's listings with their search rows and the
+// introductions to them, and the introductions p asked for.
+func forgetInNetwork(ctx context.Context, q Querier, p bot.Person) (listings, intros int64, err error) {
+	ids, err := listingsOf(ctx, q, p)
+	if err != nil {
+		return 0, 0, err
+	}
+	for _, id := range ids {
+		for _, table := range []string{"listing_live", "listing_areas", "listing_services", "listing_words"} {
+			if _, err := q.Exec(ctx, `DELETE FROM `+table+` WHERE listing_id = ?`, id); err != nil {
+				return 0, 0, err
+			}
+		}
+		n, err := q.Exec(ctx, `DELETE FROM introductions WHERE listing_id = ?`, id)
+		if err != nil {
+			return 0, 0, err
+		}
+		intros += n
+		n, err = q.Exec(ctx, `DELETE FROM listings WHERE id = ?`, id)
+		if err != nil {
+			return 0, 0, err
+		}
+		listings += n
+	}
+	n, err := q.Exec(ctx, `DELETE FROM introductions WHERE employer = ?`, p.Key())
+	if err != nil {
+		return 0, 0, err
+	}
+	if _, err := q.Exec(ctx, `DELETE FROM introduction_quota WHERE employer = ?`, p.Key()); err != nil {
+		return 0, 0, err
+	}
+	return listings, intros + n, nil
+}
+
+// networkDataOf returns p's listings and the introductions to them or by
+// them, oldest first.
+func (s *Store) networkDataOf(ctx context.Context, p bot.Person) ([]directory.Listing, []directory.Introduction, error) {
+	ids, err := listingsOf(ctx, s.db, p)
+	if err != nil {
+		return nil, nil, err
+	}
+	var ls []directory.Listing
+	for _, id := range ids {
+		l, err := s.GetListing(ctx, id)
+		if err != nil {
+			return nil, nil, err
+		}
+		ls = append(ls, l)
+	}
+	var ins []directory.Introduction
+	args := []any{p.Key()}
+	where := `employer = ?`
+	for _, id := range ids {
+		where += ` OR listing_id = ?`
+		args = append(args, id)
+	}
+	rows, err := s.db.Query(ctx, `SELECT doc FROM introductions WHERE `+where+` ORDER BY created_at, id`, args...)
+	if err != nil {
+		return nil, nil, err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var doc string
+		if err := rows.Scan(&doc); err != nil {
+			return nil, nil, err
+		}
+		var in directory.Introduction
+		if err := json.Unmarshal([]byte(doc), &in); err != nil {
+			return nil, nil, fmt.Errorf("introduction: stored document: %w", err)
+		}
+		ins = append(ins, in)
+	}
+	return ls, ins, rows.Err()
 }
