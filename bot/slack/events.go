@@ -243,6 +243,9 @@ func (c *Channel) taskFor(d delivery) (task, bool) {
 		if cb.Type == slackapi.InteractionTypeViewSubmission && cb.View.CallbackID == listingCallback {
 			return c.submissionTask(cb)
 		}
+		if cb.Type == slackapi.InteractionTypeViewSubmission && cb.View.CallbackID == rejectCallback {
+			return c.rejectTask(cb)
+		}
 		if cb.Type != slackapi.InteractionTypeBlockActions || len(cb.ActionCallback.BlockActions) == 0 || cb.User.ID == "" {
 			return task{}, false
 		}
@@ -446,10 +449,14 @@ func (c *Channel) acceptInteraction(ctx context.Context, payload []byte) respons
 	}
 	nw := c.network()
 	if cb.Type == slackapi.InteractionTypeViewSubmission {
-		if nw == nil || cb.View.CallbackID != listingCallback || cb.User.ID == "" {
-			return response{status: http.StatusOK}
+		switch {
+		case nw == nil || cb.User.ID == "":
+		case cb.View.CallbackID == listingCallback:
+			return c.acceptListingSubmission(ctx, nw, cb, payload)
+		case cb.View.CallbackID == rejectCallback:
+			return c.acceptReject(ctx, cb, payload)
 		}
-		return c.acceptListingSubmission(ctx, nw, cb, payload)
+		return response{status: http.StatusOK}
 	}
 	if cb.Type != slackapi.InteractionTypeBlockActions || len(cb.ActionCallback.BlockActions) == 0 || cb.User.ID == "" {
 		return response{status: http.StatusOK}
@@ -457,6 +464,12 @@ func (c *Channel) acceptInteraction(ctx context.Context, payload []byte) respons
 	if nw != nil && cb.ActionCallback.BlockActions[0].Value == listingOpen {
 		if !c.openListing(ctx, nw, cb.TriggerID, teamOf(cb), cb.User.ID) {
 			c.accept(ctx, "", delivery{Kind: kindInteraction, Body: payload}) // to say sorry
+		}
+		return response{status: http.StatusOK}
+	}
+	if id, ok := strings.CutPrefix(cb.ActionCallback.BlockActions[0].Value, moderateRejectPrefix); ok {
+		if nw != nil && c.cfg.SupportChannel != "" && interactionChannel(cb) == c.cfg.SupportChannel && !c.openReject(ctx, cb, id) {
+			c.tellStaff(ctx, cb.User.ID, cb.Container.MessageTs, fmt.Sprintf(msgNotModerated, "the reason form could not be opened. Please press Reject again."))
 		}
 		return response{status: http.StatusOK}
 	}
@@ -500,6 +513,8 @@ func (c *Channel) actionTask(cb slackapi.InteractionCallback, a slackapi.BlockAc
 		return c.listingMoveTask(cb, a)
 	case strings.HasPrefix(a.Value, introAcceptPrefix), strings.HasPrefix(a.Value, introDeclinePrefix):
 		return c.introAnswerTask(cb, a)
+	case strings.HasPrefix(a.Value, moderateApprovePrefix):
+		return c.moderationTask(cb, a.Value)
 	}
 	thread := cb.Container.ThreadTs
 	if thread == "" {

@@ -73,7 +73,7 @@ func newNetStack(t *testing.T) *netStack {
 	t.Cleanup(func() { store.Close() })
 	var svc atomic.Pointer[bot.Service]
 	handler := bot.HandlerFunc(func(ctx context.Context, m bot.Message) (bot.Result, error) { return svc.Load().Handle(ctx, m) })
-	h := newHarness(t, func(c *Config) { c.Handler = handler })
+	h := newHarness(t, func(c *Config) { c.Handler = handler; c.SupportChannel = supportChannel })
 	relay, err := bot.NewRelay(bot.RelayConfig{Store: store, Channels: []bot.Channel{h.ch}, Logger: log})
 	if err != nil {
 		t.Fatal(err)

@@ -67,9 +67,14 @@ type notice struct {
 const eventIntroduction = "introduction"
 
 // NotifyListing tells the owner of l, when they are on Slack, of event in
-// a direct message; it is directory.Config.Notify. The message is queued
-// in the intake and sent by a worker; a failure to queue it is logged.
+// a direct message, and puts a listing sent for moderation in the support
+// channel with Approve and Reject when there is one (see moderation.go);
+// it is directory.Config.Notify. The messages are queued in the intake and
+// sent by a worker; a failure to queue one is logged.
 func (c *Channel) NotifyListing(ctx context.Context, l directory.Listing, event string) {
+	if event == directory.EventSubmitted {
+		c.listingCard(ctx, l)
+	}
 	if _, user, ok := parseOwner(l.Owner); ok && ownerHears(event) {
 		n := notice{To: toOwner, Listing: l.ID, Owner: l.Owner, Event: event, Who: lastWho(l), Name: l.DisplayName,
 			Reason: l.Reason, Expires: l.ExpiresAt}
@@ -156,6 +161,8 @@ func (c *Channel) noticeTask(body json.RawMessage) (task, bool) {
 		}}, true
 	case toEmployer:
 		return task{kind: "notice", key: "employer:" + n.Employer, run: func(ctx context.Context) error { return c.tellEmployer(ctx, n) }}, true
+	case toSupport:
+		return task{kind: "notice", key: "support-listing:" + n.Listing, run: func(ctx context.Context) error { return c.postListingCard(ctx, n) }}, true
 	}
 	return task{}, false
 }
