@@ -79,6 +79,9 @@ const (
 	ActionMoreListings = "findpa-more:" // + the offset of the next page
 	ActionIntroduce    = "intro:"       // + a listing id
 	ActionCancelIntro  = "intro-cancel"
+	// ActionArea picks the person's area: + an area's id, or nothing for
+	// "my council is not listed".
+	ActionArea = "area:"
 )
 
 // Source names a document a reply was drawn from.

@@ -100,9 +100,12 @@ type Conversation struct {
 	// details); empty when the bot asked nothing. Draft is an
 	// introduction's note while its contact details are asked for, and
 	// Search the last /findpa search, for "More".
-	Awaiting  string
-	Draft     string
-	Search    string
+	Awaiting string
+	Draft    string
+	Search   string
+	// Area is the id of the local area the person picked (see AreaEngine);
+	// empty until they pick one.
+	Area      string
 	CreatedAt time.Time
 	UpdatedAt time.Time
 }

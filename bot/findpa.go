@@ -35,6 +35,7 @@ const (
 	awaitArea         = "findpa"
 	awaitIntroNote    = "intro-note:"
 	awaitIntroContact = "intro-contact:"
+	awaitAreaChoice   = "area"
 )
 
 // findPageSize is how many listings one reply shows.
@@ -213,9 +214,15 @@ func (s *Service) askIntroNote(t *turn, id string) {
 // by is taken as the answer, with its signposting line above the reply.
 func (s *Service) awaited(ctx context.Context, t *turn) (bool, error) {
 	waiting := t.conv.Awaiting
-	v := s.engine.Safety().CheckConversation(ctx, s.recent(t), t.conv.Audience)
+	v := s.engineFor(t).Safety().CheckConversation(ctx, s.recent(t), t.conv.Audience)
 	// Contact details ("call me on ...") read like a request for a person.
 	requested := v.Kind == safety.Requested && !strings.HasPrefix(waiting, awaitIntroContact)
+	if waiting == awaitAreaChoice && v.Level != safety.LevelUrgent && !requested {
+		if a := s.pickArea(t.msg.Text); a != nil {
+			s.setArea(t, a)
+			return true, nil
+		}
+	}
 	if v.Level == safety.LevelUrgent || requested || s.cfg.Network == nil {
 		t.conv.Awaiting, t.conv.Draft = "", ""
 		return false, nil
@@ -240,7 +247,7 @@ func (s *Service) awaited(ctx context.Context, t *turn) (bool, error) {
 		return false, nil
 	}
 	if v.Level == safety.LevelCaution && err == nil && len(t.res.Replies) > 0 {
-		if r, ok := s.engine.Safety().Reply(v.Kind); ok {
+		if r, ok := s.engineFor(t).Safety().Reply(v.Kind); ok {
 			first := &t.res.Replies[0]
 			first.Text = r.Line + "\n\n" + first.Text
 			first.Buttons = append([][]Button{{{Label: labelHuman, Action: ActionHuman}}}, first.Buttons...)

@@ -65,7 +65,7 @@ If an answer was not right, press "Not helpful" and I will try again or find you
 	// escalations and web mailboxes are kept (see privacyNotice).
 	msgPrivacy = `What askpa keeps about you, and for how long:
 
-• Your conversation with askpa: your messages (with phone numbers, email addresses and National Insurance numbers taken out) and its replies. Deleted %s after your last message.
+• Your conversation with askpa: your messages (with phone numbers, email addresses, National Insurance numbers, postcodes and names taken out) and its replies, and a note of each question and whether askpa could answer it, which helps the team improve the guides. Deleted %s after your last message.
 • If you are passed to a person: the support team get your conversation as you wrote it, and keep it for %s after they close it.
 • On a web page: askpa's replies waiting for you there, for %s.
 
@@ -149,4 +149,15 @@ Services people list: personal care, shopping, meals, housework, getting out, ov
 	labelMoreListings   = "More"
 	labelCancelIntro    = "Cancel"
 	labelFindPA         = "Search the PA network"
+)
+
+// Areas (/area).
+const (
+	msgOneArea     = "This service answers for one area, so there is nothing to choose."
+	msgAreaAsk     = "Which council's area do you live in? Press one below, or send the first half of your postcode (like EX4) or your council's name. It means I can give you your council's own phone numbers and support service."
+	msgAreaNow     = "Your area is %s."
+	msgAreaUnknown = "I could not find an area for %q."
+	msgAreaSet     = "Thank you. I will give you %s's details where they help. You can change this at any time with /area."
+	msgAreaNone    = "OK. I will give you the national details, and you can choose your area at any time with /area."
+	labelNotListed = "My council is not listed"
 )

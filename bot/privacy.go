@@ -98,6 +98,7 @@ type Forgotten struct {
 	Conversations int64 // conversations deleted
 	Turns         int64 // their messages, both sides
 	Feedback      int64
+	Questions     int64 // their events in the question log
 	Mail          int64 // web mailbox messages
 	WebSessions   int64
 	Intake        int64 // deliveries not yet handled
@@ -137,13 +138,26 @@ type ConversationRecord struct {
 	UpdatedAt      time.Time          `json:"updated_at"`
 	Turns          []Turn             `json:"turns"`
 	Feedback       []FeedbackRecord   `json:"feedback"`
+	// Questions is the conversation's part of the question log the
+	// editors' gap report reads (see QuestionEvent), redacted as kept.
+	Questions []QuestionRecord `json:"questions"`
 }
 
-// RecordOf returns c as an export shows it, without turns or feedback.
+// RecordOf returns c as an export shows it, without turns, feedback or
+// questions.
 func RecordOf(c Conversation) ConversationRecord {
 	return ConversationRecord{ID: c.ID, Address: c.Address, Audience: c.Audience, AudienceChosen: c.AudienceChosen, Mode: c.Mode,
 		EscalationID: c.EscalationID, LastQuestion: c.LastQuestion, LastPassageID: c.LastPassageID,
-		CreatedAt: c.CreatedAt, UpdatedAt: c.UpdatedAt, Turns: []Turn{}, Feedback: []FeedbackRecord{}}
+		CreatedAt: c.CreatedAt, UpdatedAt: c.UpdatedAt, Turns: []Turn{}, Feedback: []FeedbackRecord{}, Questions: []QuestionRecord{}}
+}
+
+// QuestionRecord is one event of the question log, as an export shows it.
+type QuestionRecord struct {
+	At        time.Time `json:"at"`
+	Outcome   string    `json:"outcome"`
+	Reason    string    `json:"reason,omitempty"`
+	PassageID string    `json:"passage_id,omitempty"`
+	Text      string    `json:"text,omitempty"`
 }
 
 // FeedbackRecord is one verdict on an answer, as an export shows it.
@@ -166,7 +180,7 @@ type WebSessionRecord struct {
 type PersonStore interface {
 	// ForgetPerson deletes, in one transaction, everything the store holds
 	// about p outside escalations: their conversation (by p.Key()) with its
-	// turns and feedback; on the web channel their mailbox and sessions;
+	// turns, feedback and question log; on the web channel their mailbox and sessions;
 	// their deliveries waiting in the intake (p.IntakeKeys()) that no
 	// worker holds at now (one being handled is removed when it is done);
 	// and their part in the PA network: the listings they own (see
@@ -176,7 +190,7 @@ type PersonStore interface {
 	ForgetPerson(ctx context.Context, p Person, now time.Time) (Forgotten, error)
 	// PersonData returns what the store holds about p outside escalations:
 	// their listings and introductions in the PA network,
-	// their conversation with every turn and feedback, their mailbox and
+	// their conversation with every turn, feedback and question, their mailbox and
 	// sessions, and how many deliveries wait. Nothing held is not an error.
 	PersonData(ctx context.Context, p Person) (PersonData, error)
 }
@@ -274,6 +288,7 @@ func (pv *Privacy) Forget(ctx context.Context, p Person) (Erasure, error) {
 	}
 	pv.log.LogAttrs(ctx, slog.LevelInfo, "person's data erased", slog.String("channel", p.Channel),
 		slog.Int64("conversations", er.Conversations), slog.Int64("messages", er.Messages), slog.Int64("feedback", er.Feedback),
+		slog.Int64("questions", f.Questions),
 		slog.Int64("mailbox", er.Mailbox), slog.Int64("web_sessions", er.WebSessions), slog.Int64("unhandled", er.Unhandled),
 		slog.Int64("listings", er.Listings), slog.Int64("introductions", er.Introductions),
 		slog.Int("escalations", er.Escalations), slog.Int("escalation_messages", er.Erasure.Messages))

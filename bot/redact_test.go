@@ -32,6 +32,50 @@ func TestRedact(t *testing.T) {
 		{"AB123456C", "[NI number]"},
 		{"ab 12 34 56 d.", "[NI number]."},
 		{"NI: JG103759A, phone 07700 900123", "NI: [NI number], phone [phone number]"},
+		// Postcodes, in the forms people type them.
+		{"I live at EX4 1AA", "I live at [postcode]"},
+		{"postcode sw1a 1aa please", "postcode [postcode] please"},
+		{"M1 1AE.", "[postcode]."},
+		{"(B33 8TH)", "([postcode])"},
+		{"ex41aa", "[postcode]"},
+		{"my PA lives in CR2 6XH, I'm in EX4", "my PA lives in [postcode], I'm in EX4"},
+		// Names: introduced, after a title, after a cue, or a common given
+		// name written with a capital, each with its surname.
+		{"my name is Agata Kowalska and I employ a PA", "my name is [name] and I employ a PA"},
+		{"hi, my name is jo", "hi, my name is [name]"},
+		{"Her name's Blessing Okafor.", "Her name's [name]."},
+		{"I'm called Mo", "I'm called [name]"},
+		{"my PA is called Agnes", "my PA is called [name]"},
+		{"she is named Zofia Nowak", "she is named [name]"},
+		{"Mrs Patel says I owe her notice pay", "Mrs [name] says I owe her notice pay"},
+		{"Dr. Okafor signed me off", "Dr. [name] signed me off"},
+		{"Sarah has been off sick for 2 weeks", "[name] has been off sick for 2 weeks"},
+		{"my PA Sarah Jones wants a pay rise", "my PA [name] wants a pay rise"},
+		{"is Mohammed's holiday pay right?", "is [name]'s holiday pay right?"},
+		{"thanks, Dave", "thanks, [name]"},
+		{"Regards Kieran Doyle", "Regards [name]"},
+		{"I called HMRC and Acas", "I called HMRC and Acas"},
+		{"called Adult Social Care yesterday", "called Adult Social Care yesterday"},
+		{"Thanks I will try that", "Thanks I will try that"},
+		{"my name is not important", "my name is not important"},
+		{"Sarah Monday shift", "[name] Monday shift"},
+		{"I saw Mr R's hand", "I saw Mr [name]'s hand"},
+		{"a PA called Bev's van", "a PA called [name]'s van"},
+		{"Dear Sir or Madam", "Dear Sir or Madam"},
+		{"please call me, I'll give you the number", "please call me, I'll give you the number"},
+		{"the named person on the account", "the named person on the account"},
+		{"discharged from St Thomas' yesterday", "discharged from St Thomas' yesterday"},
+		{"I'll see Sam on Monday", "I'll see [name] on Monday"},
+		{"John Smith, EX4 1AA, 07700 900123", "[name], [postcode], [phone number]"},
+		// Near misses: words that look like names or postcodes.
+		{"will my PA get holiday in May?", "will my PA get holiday in May?"},
+		{"Will she get paid for bank holidays?", "Will she get paid for bank holidays?"},
+		{"I miss my old PA", "I miss my old PA"},
+		{"my name is on the contract", "my name is on the contract"},
+		{"does the NHS pay for a PA?", "does the NHS pay for a PA?"},
+		{"tax code 1257L", "tax code 1257L"},
+		{"areas EX4 and EX5", "areas EX4 and EX5"},
+		{"16 hours a week, 2 PAs", "16 hours a week, 2 PAs"},
 		// Near misses: figures, dates, times, references, mentions.
 		{"£12.71 an hour", "£12.71 an hour"},
 		{"16 hours a week", "16 hours a week"},
@@ -66,7 +110,8 @@ func TestRedact(t *testing.T) {
 
 // TestRedactIdempotent checks that redacted text redacts to itself.
 func TestRedactIdempotent(t *testing.T) {
-	for _, s := range []string{"call 07700 900123 or email a@b.co", "QQ123456C", "+44 20 7946 0018"} {
+	for _, s := range []string{"call 07700 900123 or email a@b.co", "QQ123456C", "+44 20 7946 0018",
+		"my name is Agata, I live at EX4 1AA", "Mrs Patel and Sarah Jones", "thanks, Dave"} {
 		once := Redact(s)
 		if twice := Redact(once); twice != once {
 			t.Errorf("Redact(Redact(%q)) = %q, want %q", s, twice, once)

@@ -35,6 +35,10 @@ type ServiceConfig struct {
 	// Network is the council's PA network, searched with /findpa; nil
 	// when the deployment has none.
 	Network PANetwork
+	// Areas are the councils the service answers for, each with its own
+	// engine (see AreaEngine); a person picks theirs with /area. Empty for
+	// a service with one area or none, which answers with Engine.
+	Areas []AreaEngine
 	// ResponseTime completes "A person will reply here, usually ...".
 	// Default "within one working day".
 	ResponseTime string
@@ -64,6 +68,10 @@ type ServiceConfig struct {
 	// is kept; zero periods are the defaults. It should be the policy the
 	// purge applies.
 	Retention retention.Policy
+	// Questions, when set, keeps the question log the editors' gap report
+	// reads (see QuestionEvent): every question the bot answers, or cannot,
+	// with its outcome and the passage shown, the text redacted.
+	Questions QuestionLog
 	// Registerer, when set, gets the service's collectors:
 	// askpa_questions_total by audience and outcome (answered, unanswered,
 	// escalated, small_talk) and askpa_feedback_total by verdict.
@@ -150,16 +158,7 @@ func NewService(cfg ServiceConfig) (*Service, error) {
 
 // count records the outcome of one question.
 func (s *Service) count(a Answer) {
-	outcome := "unanswered"
-	switch {
-	case a.Escalate:
-		outcome = "escalated"
-	case a.Answered:
-		outcome = "answered"
-	case a.Reason == "":
-		outcome = "small_talk"
-	}
-	s.questions.WithLabelValues(string(a.Audience), outcome).Inc()
+	s.questions.WithLabelValues(string(a.Audience), outcome(a)).Inc()
 }
 
 // defaultAudience is who a new person on a channel is taken to be.
@@ -294,12 +293,18 @@ func (s *Service) recent(t *turn) []string {
 	return []string{t.msg.Text}
 }
 
-// question answers a typed question while the bot has the conversation.
-func (s *Service) question(ctx context.Context, t *turn) error {
-	a, err := s.engine.AnswerIn(ctx, s.recent(t), t.conv.Audience)
+// question answers a typed question while the bot has the conversation,
+// and records it in the question log.
+func (s *Service) question(ctx context.Context, t *turn) (err error) {
+	a, err := s.engineFor(t).AnswerIn(ctx, s.recent(t), t.conv.Audience)
 	if err != nil {
 		return err
 	}
+	defer func() {
+		if err == nil {
+			s.logQuestion(ctx, t, a) // a as it ends: a third miss hands over
+		}
+	}()
 	t.res.Answer = &a
 	t.conv.LastQuestion = t.msg.Text
 	s.count(a)
@@ -420,7 +425,7 @@ func (s *Service) escalate(ctx context.Context, t *turn, text, reason string, ur
 		return s.relayToStaff(ctx, t)
 	}
 	if s.desk == nil {
-		t.reply(Reply{Text: text + "\n\n" + s.noDesk, Sources: sources, Answer: t.res.Answer})
+		t.reply(Reply{Text: text + "\n\n" + s.noDeskFor(t), Sources: sources, Answer: t.res.Answer})
 		return nil
 	}
 	// The person's message goes into the history first, so that the
@@ -463,7 +468,7 @@ func (s *Service) escalate(ctx context.Context, t *turn, text, reason string, ur
 	s.log.Info("escalated", "conversation", t.conv.ID, "escalation", e.ID, "reason", reason, "urgent", urgent)
 	t.conv.Mode, t.conv.EscalationID, t.conv.ToldWaiting, t.conv.Misses = ModeWaiting, e.ID, true, 0
 	t.res.EscalationID = e.ID
-	handed := fmt.Sprintf(msgHandedOver, s.cfg.ResponseTime, s.supportOpen)
+	handed := fmt.Sprintf(msgHandedOver, s.cfg.ResponseTime, s.supportOpenFor(t))
 	if urgent {
 		handed = msgUrgentHanded + " " + handed
 	}
@@ -492,8 +497,8 @@ func (s *Service) relayToStaff(ctx context.Context, t *turn) error {
 		return nil
 	}
 	if t.res.Answer == nil {
-		if v := s.engine.Safety().CheckConversation(ctx, s.recent(t), t.conv.Audience); v.Urgent() {
-			a, err := s.engine.AnswerIn(ctx, s.recent(t), t.conv.Audience)
+		if v := s.engineFor(t).Safety().CheckConversation(ctx, s.recent(t), t.conv.Audience); v.Urgent() {
+			a, err := s.engineFor(t).AnswerIn(ctx, s.recent(t), t.conv.Audience)
 			if err != nil {
 				return err
 			}
@@ -568,6 +573,8 @@ func (s *Service) command(ctx context.Context, t *turn) error {
 		return s.action(ctx, t, ActionAudience+name)
 	case "findpa":
 		return s.findPA(ctx, t, arg)
+	case "area":
+		return s.chooseArea(ctx, t, arg)
 	default:
 		// Not a command we know: treat it as a question.
 		t.msg.Text = strings.TrimSpace(arg)
@@ -664,11 +671,14 @@ func (s *Service) action(ctx context.Context, t *turn, action string) error {
 			text = msgAudiencePA
 		}
 		t.reply(Reply{Text: text})
+		s.askAreaAfterAudience(t)
+	case strings.HasPrefix(action, ActionArea):
+		s.areaAction(t, strings.TrimPrefix(action, ActionArea))
 	case strings.HasPrefix(action, ActionMore), strings.HasPrefix(action, ActionPassage):
 		more := strings.HasPrefix(action, ActionMore)
-		show, ref := s.engine.Passage, strings.TrimPrefix(action, ActionPassage)
+		show, ref := s.engineFor(t).Passage, strings.TrimPrefix(action, ActionPassage)
 		if more {
-			show, ref = s.engine.More, strings.TrimPrefix(action, ActionMore)
+			show, ref = s.engineFor(t).More, strings.TrimPrefix(action, ActionMore)
 		}
 		a, err := show(ref, t.conv.Audience)
 		if errors.Is(err, ErrUnknownPassage) {

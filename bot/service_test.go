@@ -117,7 +117,7 @@ func newRigWith(tb testing.TB, engine *bot.Engine) *rig {
 		}
 		return r.clock
 	}
-	if r.svc, err = bot.NewService(bot.ServiceConfig{Engine: engine, Store: fs, Desk: desk, Now: now}); err != nil {
+	if r.svc, err = bot.NewService(bot.ServiceConfig{Engine: engine, Store: fs, Desk: desk, Questions: st, Now: now}); err != nil {
 		tb.Fatal(err)
 	}
 	return r

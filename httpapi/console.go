@@ -23,6 +23,7 @@ import (
 	"github.com/gin-gonic/gin"
 	"golang.org/x/time/rate"
 
+	"github.com/askpa/askpa/directory"
 	"github.com/askpa/askpa/support"
 )
 
@@ -128,6 +129,12 @@ func (s *server) mountConsole(r *gin.Engine) (*console, error) {
 	g.GET("/fragments/queue", k.auth(false), k.queueFragment)
 	g.GET("/fragments/escalations/:id/:part", k.auth(false), k.escalationFragment)
 	g.GET("/events", k.auth(false), k.events)
+	if cfg.Insights != nil {
+		g.GET("/insights", k.auth(true), k.insightsPage)
+	}
+	if cfg.Directory != nil {
+		k.mountListings(g)
+	}
 	act := g.Group("/escalations/:id", k.auth(true), k.checkCSRF, k.mayAct)
 	act.POST("/claim", k.move(cfg.Desk.Claim, "claimed"))
 	act.POST("/resolve", k.move(cfg.Desk.Resolve, "resolved"))
@@ -188,12 +195,32 @@ type page struct {
 	Flash, Error string
 	// Events is the URL of the page's live event stream, when it has one.
 	Events string
+	// Nav links the console's parts, for a signed-in member of staff.
+	Nav []navLink
+}
+
+// navLink is one part of the console in its navigation.
+type navLink struct {
+	Label, URL string
+	Current    bool
 }
 
 // newPage returns the page data for the signed-in member of staff.
 func (k *console) newPage(c *gin.Context, title string) page {
 	st := consoleStaff(c)
-	return page{Title: title, Staff: &st, CSRF: c.GetString(consoleCSRFKey)}
+	p := page{Title: title, Staff: &st, CSRF: c.GetString(consoleCSRFKey)}
+	path := c.Request.URL.Path
+	links := []navLink{{Label: "Queue", URL: consolePath, Current: path == consolePath || strings.HasPrefix(path, consolePath+"/escalations")}}
+	if k.s.cfg.Directory != nil {
+		links = append(links, navLink{Label: "PA network", URL: consolePath + "/listings", Current: strings.HasPrefix(path, consolePath+"/listings")})
+	}
+	if k.s.cfg.Insights != nil {
+		links = append(links, navLink{Label: "Insights", URL: consolePath + "/insights", Current: strings.HasPrefix(path, consolePath+"/insights")})
+	}
+	if len(links) > 1 {
+		p.Nav = links
+	}
+	return p
 }
 
 // render executes template name with data and answers status.
@@ -232,8 +259,11 @@ func (k *console) failPage(c *gin.Context, err error) {
 		k.s.log.ErrorContext(c.Request.Context(), "console request failed", slog.String("route", c.FullPath()), slog.String("error", err.Error()))
 	}
 	heading := "Sorry, there is a problem"
-	if status == http.StatusNotFound {
+	switch {
+	case errors.Is(err, support.ErrNotFound):
 		heading = "Escalation not found"
+	case errors.Is(err, directory.ErrNotFound):
+		heading = "Listing not found"
 	}
 	k.errorPage(c, status, heading, body.Error)
 }

@@ -16,6 +16,10 @@ import (
 
 	"github.com/chromedp/chromedp"
 
+	"github.com/askpa/askpa/bot"
+	"github.com/askpa/askpa/directory"
+	"github.com/askpa/askpa/knowledge"
+	"github.com/askpa/askpa/sqlite"
 	"github.com/askpa/askpa/support"
 )
 
@@ -205,15 +209,21 @@ func webInbox(t *testing.T, base, token string) string {
 // appears in the queue without a reload; claim it; a colleague signed in
 // in another browser context sees the claim without a reload; reply, and
 // the web user gets the reply; the person writes again and it appears; an
-// internal note never reaches the person; sign out; a forged form without
-// the CSRF token is refused; a read-only token sees no buttons.
+// internal note never reaches the person; a pending listing of the PA
+// network is approved from the moderation page; sign out; a forged form
+// without the CSRF token is refused; a read-only token sees no buttons.
 func TestConsoleInBrowser(t *testing.T) {
 	if testing.Short() {
 		t.Skip("-short: the browser test starts Chromium")
 	}
 	alex := newBrowser(t, 3*time.Minute)
 	shutdown := make(chan struct{})
-	r := newConsoleRigAt(t, time.Now, func(c *Config) { c.ConsolePoll = 100 * time.Millisecond; c.Shutdown = shutdown })
+	var dir *directory.Network
+	r := newConsoleRigAt(t, time.Now, func(c *Config) {
+		c.ConsolePoll = 100 * time.Millisecond
+		c.Shutdown = shutdown
+		withDirectory(t, &dir)(c)
+	})
 	ctx, stop := context.WithCancel(context.Background())
 	defer stop()
 	go r.disp.Run(ctx) // delivers replies to the web user as askpa serve does
@@ -311,6 +321,21 @@ func TestConsoleInBrowser(t *testing.T) {
 		t.Errorf("after the forged form the escalation is %s", e.Status)
 	}
 
+	// The PA network: alex approves a listing waiting for moderation.
+	listing := pendingListing(t, dir, "Jo Bloggs")
+	run(t, alex, "alex opens the PA network", 15*time.Second,
+		chromedp.Click(chromedp.CSS(`.console-nav a[href="/console/listings"]`)),
+		chromedp.WaitVisible(chromedp.CSS(`#approve-`+listing)))
+	if contact := value(t, alex, "the pending listing's contact", chromedp.Text(chromedp.CSS(`#listing-`+listing+` .contact`))); !strings.Contains(contact, "pa@example.org") {
+		t.Errorf("the pending listing shows contact %q, want its email", contact)
+	}
+	submit(t, alex, "alex approves the listing", `#approve-`+listing)
+	run(t, alex, "the page says it is published", 15*time.Second,
+		waitFor(`document.getElementById('flash').textContent.includes('approved and published')`, 10*time.Second))
+	if l, err := dir.Get(context.Background(), listing); err != nil || l.Status != directory.StatusApproved {
+		t.Errorf("after alex approved it in the browser the listing is %s (%v)", l.Status, err)
+	}
+
 	submit(t, alex, "alex signs out", `#sign-out`)
 	run(t, alex, "alex is signed out", 15*time.Second,
 		chromedp.WaitVisible(chromedp.CSS(`#token`)),
@@ -340,9 +365,11 @@ func TestConsoleInBrowser(t *testing.T) {
 	}
 }
 
-// TestConsoleScreenshots draws the queue and an escalation with realistic
-// data into $ASKPA_CONSOLE_SCREENSHOTS (docs/console-queue.png and
-// docs/console-escalation.png in the README come from it):
+// TestConsoleScreenshots draws the queue, an escalation, the PA network's
+// moderation and the insights page with realistic data into
+// $ASKPA_CONSOLE_SCREENSHOTS (docs/console-queue.png,
+// docs/console-escalation.png, docs/console-listings.png and
+// docs/console-insights.png in the README come from it):
 //
 //	ASKPA_CONSOLE_SCREENSHOTS=$PWD/docs go test ./httpapi -run TestConsoleScreenshots
 //
@@ -354,8 +381,19 @@ func TestConsoleScreenshots(t *testing.T) {
 	}
 	tab := newBrowser(t, 2*time.Minute)
 	shutdown := make(chan struct{})
-	r := newConsoleRig(t, func(c *Config) { c.ConsolePoll = time.Hour; c.Shutdown = shutdown })
+	var network *directory.Network
+	base, err := knowledge.Load(os.DirFS("../content"))
+	if err != nil {
+		t.Fatalf("loading the knowledge base for the passages' titles: %v", err)
+	}
+	r := newConsoleRig(t, func(c *Config) {
+		c.ConsolePoll, c.Shutdown = time.Hour, shutdown
+		c.Insights, c.Guides = c.Console.(*sqlite.Store), base
+		withDirectory(t, &network)(c)
+	})
 	ctx := context.Background()
+	seedScreenshotInsights(t, r, base)
+	seedScreenshotListings(t, network)
 	r.clock.Add(-30 * time.Minute) // 08:30 on Monday 7 December 2026
 	type seed struct {
 		ch, user, reason, aud string
@@ -378,9 +416,9 @@ func TestConsoleScreenshots(t *testing.T) {
 			user("Money keeps going missing from my purse since my new PA started and I'm scared to say anything")}},
 	}
 	var ids []string
-	base := r.clock.Now()
+	start := r.clock.Now()
 	for _, s := range seeds {
-		r.clock.Add(base.Add(s.at).Sub(r.clock.Now()))
+		r.clock.Add(start.Add(s.at).Sub(r.clock.Now()))
 		summary := "" // the person's last words, as the bot sums up
 		for _, m := range s.msgs {
 			if m.From == support.FromUser {
@@ -394,7 +432,7 @@ func TestConsoleScreenshots(t *testing.T) {
 		}
 		ids = append(ids, e.ID)
 	}
-	r.clock.Add(base.Add(70 * time.Minute).Sub(r.clock.Now())) // 09:40
+	r.clock.Add(start.Add(70 * time.Minute).Sub(r.clock.Now())) // 09:40
 	for _, step := range []func() error{
 		func() error { _, err := r.desk.Claim(ctx, ids[0], "sam"); return err },
 		func() error { _, err := r.desk.Claim(ctx, ids[1], "alex"); return err },
@@ -431,4 +469,134 @@ func TestConsoleScreenshots(t *testing.T) {
 		chromedp.WaitReady(chromedp.CSS(`html[data-live="on"]`)))
 	shot("console-escalation.png", chromedp.Navigate(srv.URL+"/console/escalations/"+ids[1]), chromedp.WaitVisible(chromedp.CSS(`#reply`)),
 		chromedp.WaitReady(chromedp.CSS(`html[data-live="on"]`)))
+	shot("console-listings.png", chromedp.Navigate(srv.URL+"/console/listings"), chromedp.WaitVisible(chromedp.CSS(`#listings-pending`)))
+	shot("console-insights.png", chromedp.Navigate(srv.URL+"/console/insights"), chromedp.WaitVisible(chromedp.CSS(`#clusters`)))
+}
+
+// passageID returns the id of the passage of base whose heading begins
+// with heading.
+func passageID(t *testing.T, base *knowledge.Base, heading string) string {
+	t.Helper()
+	for _, p := range base.Passages() {
+		if strings.HasPrefix(p.Section.Heading, heading) {
+			return p.ID()
+		}
+	}
+	t.Fatalf("no passage's heading begins %q", heading)
+	return ""
+}
+
+// seedScreenshotInsights writes four weeks of a question log before the
+// rig's clock: ordinary traffic, three groups of questions the guides do
+// not answer well, and hand-overs for their reasons.
+func seedScreenshotInsights(t *testing.T, r *consoleRig, base *knowledge.Base) {
+	t.Helper()
+	ctx := context.Background()
+	now := r.clock.Now()
+	pension, sleepIn, bank := passageID(t, base, "If your PA opts out"), passageID(t, base, "Does a PA's sleep-in shift"), passageID(t, base, "Do bank holidays count")
+	at := func(daysAgo, hour int) time.Time {
+		return now.Add(-time.Duration(daysAgo) * 24 * time.Hour).Truncate(24 * time.Hour).Add(time.Duration(hour) * time.Hour)
+	}
+	record := func(e bot.QuestionEvent) {
+		if err := r.store.RecordQuestion(ctx, e); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// Ordinary traffic: more each week, most answered.
+	for d := 27; d >= 1; d-- {
+		for i := 0; i < 6+(27-d)/4; i++ {
+			outcome := bot.OutcomeAnswered
+			switch {
+			case i%7 == 3:
+				outcome = bot.OutcomeUnanswered
+			case i%9 == 5:
+				outcome = bot.OutcomeSmallTalk
+			}
+			conv := fmt.Sprintf("t-%d-%d", d, i)
+			record(bot.QuestionEvent{ConversationID: conv, At: at(d, 9+i%9), Audience: "employer", Outcome: outcome, Reason: bot.ReasonLowConfidence})
+			if outcome == bot.OutcomeAnswered && i%4 == 0 {
+				if err := r.store.RecordFeedback(ctx, bot.Feedback{ConversationID: conv, PassageID: "p", Helpful: i%8 == 0 || d%3 == 0, At: at(d, 9+i%9).Add(time.Minute)}); err != nil {
+					t.Fatal(err)
+				}
+			}
+		}
+	}
+	gaps := []struct {
+		days    int
+		aud     string
+		outcome string
+		passage string
+		text    string
+	}{
+		{25, "employer", bot.OutcomeUnanswered, pension, "Can my PA choose not to be in the workplace pension?"},
+		{19, "pa", bot.OutcomeUnanswered, pension, "I want to opt out of the pension my employer put me in, how?"},
+		{12, "employer", bot.OutcomeUnanswered, "", "my PA Mrs Okafor wants to opt out of her pension, what do I do"},
+		{6, "employer", bot.OutcomeEscalated, "", "does my PA have to stay in the pension or can she opt out"},
+		{3, "pa", bot.OutcomeUnanswered, pension, "opting out of workplace pension after 3 months"},
+		{22, "employer", bot.OutcomeUnanswered, sleepIn, "how do I pay my PA for a sleep in night"},
+		{9, "pa", bot.OutcomeUnanswered, sleepIn, "is a sleep in night paid at minimum wage or a flat rate"},
+		{2, "employer", bot.OutcomeUnanswered, "", "sleep in night pay for my PA, call me on 07700 900123"},
+	}
+	for i, g := range gaps {
+		record(bot.QuestionEvent{ConversationID: fmt.Sprintf("g-%d", i), At: at(g.days, 14), Audience: knowledge.Audience(g.aud), Outcome: g.outcome,
+			Reason: bot.ReasonLowConfidence, PassageID: g.passage, Text: g.text})
+	}
+	for i, q := range []string{"are bank holidays on top of her 28 days", "does my PA get bank holidays as well as holiday", "bank holidays for a PA who works Mondays"} {
+		conv := fmt.Sprintf("b-%d", i)
+		record(bot.QuestionEvent{ConversationID: conv, At: at(20-7*i, 11), Audience: "employer", Outcome: bot.OutcomeAnswered, PassageID: bank, Confidence: 0.8, Text: q})
+		if err := r.store.RecordFeedback(ctx, bot.Feedback{ConversationID: conv, PassageID: bank, At: at(20-7*i, 11).Add(time.Minute)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// Hand-overs, by the reasons the bot gives.
+	for i, reason := range []string{"requested", "requested", "low_confidence", "requested", "dispute", "safeguarding", "requested", "low_confidence", "needs-support", "requested", "crisis"} {
+		r.clock.Add(at(26-i*2-i%2, 10+i%5).Sub(r.clock.Now()))
+		p := support.PriorityNormal
+		if reason == "safeguarding" || reason == "crisis" {
+			p = support.PriorityUrgent
+		}
+		if _, err := r.desk.Escalate(ctx, support.NewEscalation{ConversationID: fmt.Sprintf("h-%d", i), Address: support.Address{Channel: "web", UserID: fmt.Sprintf("h-%d", i), ChatID: fmt.Sprintf("h-%d", i)},
+			Audience: "employer", Reason: reason, Priority: p, Summary: "Earlier hand-over"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	resolved, err := r.desk.List(ctx, support.ListRequest{Limit: support.MaxListLimit})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range resolved.Escalations { // out of today's queue
+		if _, err := r.desk.Resolve(ctx, e.ID, "sam"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	r.clock.Add(now.Sub(r.clock.Now()))
+}
+
+// seedScreenshotListings puts two listings in the moderation queue and one
+// in the network.
+func seedScreenshotListings(t *testing.T, n *directory.Network) {
+	t.Helper()
+	ctx := context.Background()
+	rate := 1450
+	for _, d := range []directory.Details{
+		{Kind: directory.KindPA, Name: "Priya Sharma", Areas: []string{"EX4", "EX2", "Exeter"}, Services: []string{"personal-care", "shopping"},
+			Availability: "Weekday mornings, and some Saturdays", Languages: []string{"English", "Gujarati"},
+			About: "Patient and cheerful; I like getting people out and about.", Experience: "Four years as a PA for two employers, one living with MS.",
+			Training: []string{"Care Certificate", "Moving and handling"}, DBSUpdateService: true, HourlyRatePence: &rate,
+			Employment: directory.LookingForEmployer, Contact: directory.Contact{Phone: "07700 900456", Email: "priya.pa@example.org"}},
+		{Kind: directory.KindMicroProvider, Name: "Exe Valley Support", Areas: []string{"EX5", "EX16"}, Services: []string{"personal-care"},
+			Availability: "Seven days, 7am to 10pm", About: "A small team of four local carers.", Contact: directory.Contact{Phone: "01392 000000"}},
+	} {
+		l, err := n.Draft(ctx, "slack:T1:U-"+d.Name, d)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := n.Submit(ctx, l.ID, directory.ByOwner); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := n.AddByStaff(ctx, "sam", directory.Details{Kind: directory.KindPA, Name: "Sam Taylor", Areas: []string{"EX4"}, Services: []string{"shopping"},
+		Contact: directory.Contact{Phone: "07700 900789"}}); err != nil {
+		t.Fatal(err)
+	}
 }

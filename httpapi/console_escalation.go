@@ -147,8 +147,11 @@ func (k *console) escalationLive(ctx context.Context, c *gin.Context, id string)
 			r.Who = "askpa (the bot)"
 		default:
 			r.Who = m.Author + " (staff)"
-			if m.Author == "" {
+			switch {
+			case m.Author == "":
 				r.Who = "Staff"
+			case m.Via == support.ViaHelpdesk:
+				r.Who = m.Author + " (staff, through the helpdesk)"
 			}
 			switch m.Delivery {
 			case support.DeliveryDelivered:

@@ -290,6 +290,12 @@ func reasonName(r string) string {
 		return "Crisis"
 	case "dispute":
 		return "Dispute"
+	case "needs-support":
+		return "Wanted to talk it through"
+	case "not_helpful":
+		return "Answer not helpful"
+	case "quiet_after_signpost":
+		return "Went quiet after a crisis line"
 	case "":
 		return "Not given"
 	}

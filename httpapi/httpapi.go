@@ -1,11 +1,12 @@
 // Package httpapi is askpa's HTTP edge, and the only package that imports
 // gin: health and metrics for operators, the support staff's console in
-// the browser at /console, the web channel (sessions at
+// the browser at /console (the queue, escalations, the editors' insights
+// and the PA network's moderation), the web channel (sessions at
 // /v1/sessions; POST and GET /v1/messages for a session's user or a user a
 // council's site asserts; CORS for listed origins), the support staff API
 // under /api/v1 (the queue, and staff's labels of the safety layer's
 // verdicts with their export for training; erasure and export of one
-// person's data) with its OpenAPI description,
+// person's data; the editors' gap report) with its OpenAPI description,
 // and inbound helpdesk replies (POST /webhooks/support).
 // Channel adapters mount their own webhook handlers through Config.Mount.
 //
@@ -31,6 +32,7 @@ import (
 
 	"github.com/askpa/askpa/bot"
 	"github.com/askpa/askpa/directory"
+	"github.com/askpa/askpa/insights"
 	"github.com/askpa/askpa/support"
 )
 
@@ -58,6 +60,10 @@ type Config struct {
 	// Directory, when set, serves the PA network: staff moderation under
 	// /api/v1/listings and the public search at GET /v1/listings.
 	Directory *directory.Network
+	// Insights, when set, serves the content editors' gap report: GET
+	// /api/v1/insights/gaps for staff, and /console/insights in the
+	// console.
+	Insights insights.Store
 	// People erases and exports one person's data for staff
 	// (/api/v1/people/...); nil answers 503 there.
 	People People
@@ -243,10 +249,12 @@ func New(cfg Config) (http.Handler, error) {
 	api.POST("/:id/resolve", s.mayAct, s.act(s.cfg.Desk.Resolve))
 	api.POST("/:id/reopen", s.mayAct, s.act(s.cfg.Desk.Reopen))
 	api.POST("/:id/replies", s.mayAct, s.reply)
+	api.POST("/:id/notes", s.mayAct, s.note)
 	api.POST("/:id/safety-label", s.mayAct, s.labelSafety)
 	limited.GET("/api/v1/safety-labels", s.authenticate, s.safetyLabels)
 	s.mountPeople(limited)
 	s.mountListings(limited)
+	s.mountInsights(limited)
 	if cfg.Console != nil && cfg.Desk != nil {
 		if con, err = s.mountConsole(r); err != nil {
 			return nil, err
@@ -286,9 +294,19 @@ func (s *server) failErr(c *gin.Context, err error) {
 func errorStatus(err error) (status int, body errorBody, known bool) {
 	var inv *support.InvalidError
 	var tooBig *http.MaxBytesError
+	var reportInv *insights.InvalidError
+	var listingInv *directory.InvalidError
 	switch {
 	case errors.As(err, &inv):
 		return http.StatusBadRequest, errorBody{Error: sentence(inv.Field + " " + inv.Problem), Field: inv.Field}, true
+	case errors.As(err, &reportInv):
+		return http.StatusBadRequest, errorBody{Error: sentence(reportInv.Field + " " + reportInv.Problem), Field: reportInv.Field}, true
+	case errors.As(err, &listingInv):
+		return http.StatusBadRequest, errorBody{Error: sentence(listingInv.Field + " " + listingInv.Problem), Field: listingInv.Field}, true
+	case errors.Is(err, directory.ErrNotFound):
+		return http.StatusNotFound, errorBody{Error: "There is no listing with that id."}, true
+	case errors.Is(err, directory.ErrConflict):
+		return http.StatusConflict, errorBody{Error: "The listing's state does not allow this."}, true
 	case errors.As(err, &tooBig):
 		return http.StatusRequestEntityTooLarge, errorBody{Error: fmt.Sprintf("The request body is larger than %d bytes.", tooBig.Limit)}, true
 	case errors.Is(err, support.ErrNotFound):

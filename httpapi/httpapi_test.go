@@ -90,7 +90,7 @@ func newTestAPI(t testing.TB, tweak func(*Config)) *testAPI {
 	reg := prometheus.NewRegistry()
 	ta := &testAPI{desk: desk, store: store, index: &togglePinger{}, dir: newTestDirectory(t, store)}
 	cfg := Config{
-		Desk: desk, Directory: ta.dir, Handler: fakeBot{desk}, Mailbox: store, Sessions: store, AssertionSecret: []byte(siteKey),
+		Desk: desk, Directory: ta.dir, Handler: fakeBot{desk}, Mailbox: store, Sessions: store, AssertionSecret: []byte(siteKey), Insights: store,
 		Staff:         []Staff{{Name: "alex", Token: alexToken}, {Name: "sam", Token: samToken}, {Name: "audit", Token: readerToken, ReadOnly: true}},
 		SupportSecret: []byte(helpdeskKey),
 		Ready:         map[string]Pinger{"store": store, "index": ta.index},
@@ -417,6 +417,8 @@ func TestAPIAgainstOpenAPI(t *testing.T) {
 	walkSafetyLabels(t, c, api, id)
 	walkPeople(t, c, api)
 	walkListings(t, c, api)
+	walkNotesAndHelpdesk(t, c, api)
+	walkInsights(t, c, api)
 	c.do(req{name: "metrics", method: "GET", path: "/metrics", status: 200, check: func(t *testing.T, b []byte) {
 		if !strings.Contains(string(b), `askpa_http_request_duration_seconds_count{method="POST",route="/api/v1/escalations/:id/claim",status="409"} 1`) {
 			t.Errorf("/metrics lacks the latency of the conflicting claim")

@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -36,24 +37,23 @@ func (s *server) mountListings(g *gin.RouterGroup) {
 	api.POST("/:id/withdraw", s.mayAct, s.withdrawListing)
 }
 
-// failListing answers with the status and sentence for an error from the
-// directory, and leaves anything else to failErr.
+// failListing answers with the status and sentence errorStatus gives an
+// error from the directory; a conflict names the listing's state now.
 func (s *server) failListing(c *gin.Context, err error) {
-	var inv *directory.InvalidError
-	switch {
-	case errors.As(err, &inv):
-		c.AbortWithStatusJSON(http.StatusBadRequest, errorBody{Error: sentence(inv.Field + " " + inv.Problem), Field: inv.Field})
-	case errors.Is(err, directory.ErrNotFound):
-		fail(c, http.StatusNotFound, "There is no listing with that id.")
-	case errors.Is(err, directory.ErrConflict):
-		msg := "The listing's state does not allow this."
-		if l, gerr := s.cfg.Directory.Get(c.Request.Context(), c.Param("id")); gerr == nil {
-			msg = fmt.Sprintf("This listing is %s, which does not allow this (someone may have acted on it first).", l.Status)
-		}
-		fail(c, http.StatusConflict, msg)
-	default:
-		s.failErr(c, err)
+	if errors.Is(err, directory.ErrConflict) {
+		fail(c, http.StatusConflict, s.listingConflict(c.Request.Context(), c.Param("id")))
+		return
 	}
+	s.failErr(c, err)
+}
+
+// listingConflict says why a move on listing id was refused: the state it
+// is in now.
+func (s *server) listingConflict(ctx context.Context, id string) string {
+	if l, err := s.cfg.Directory.Get(ctx, id); err == nil {
+		return fmt.Sprintf("This listing is %s, which does not allow this (someone may have acted on it first).", l.Status)
+	}
+	return "The listing's state does not allow this."
 }
 
 // listingList is the body of GET /api/v1/listings.

@@ -244,6 +244,26 @@ func (s *server) reply(c *gin.Context) {
 	c.JSON(http.StatusCreated, e)
 }
 
+// noteBody is the body of POST /api/v1/escalations/{id}/notes.
+type noteBody struct {
+	Text string `json:"text"`
+}
+
+// note adds an internal note: an audit entry for staff, never sent to the
+// person, on an escalation in any state, whoever holds it.
+func (s *server) note(c *gin.Context) {
+	var b noteBody
+	if !s.decode(c, &b) {
+		return
+	}
+	e, err := s.cfg.Desk.Note(c.Request.Context(), c.Param("id"), staffOf(c).Name, b.Text)
+	if err != nil {
+		s.failErr(c, err)
+		return
+	}
+	c.JSON(http.StatusCreated, e)
+}
+
 // decode reads a JSON object body into v. It answers 413 for an oversized
 // body and 400 naming the field for bad JSON, and returns false when it
 // answered.

@@ -522,20 +522,36 @@ func LoadPacks(fsys fs.FS, name string) ([]*Pack, error) {
 	return packs, nil
 }
 
-// PickPack returns the pack among packs that what names: its id, its
+// PickPack returns the pack among packs that what names (see PickArea),
+// or nil when none does.
+func PickPack(packs []*Pack, what string) *Pack {
+	areas := make([]*Area, len(packs))
+	for i, p := range packs {
+		areas[i] = &p.Area
+	}
+	a := PickArea(areas, what)
+	for _, p := range packs {
+		if a == &p.Area {
+			return p
+		}
+	}
+	return nil
+}
+
+// PickArea returns the area among areas that what names: its id, its
 // council's name (case and spacing aside, "Council" optional), or a
 // postcode, district or postcode area it covers ("EX4 6PX", "EX4" and
-// "ex4" all find a pack listing EX4 or EX; the longest listed match wins).
-// It returns nil when none does.
-func PickPack(packs []*Pack, what string) *Pack {
+// "ex4" all find an area listing EX4 or EX; the longest listed match
+// wins). It returns nil when none does.
+func PickArea(areas []*Area, what string) *Area {
 	key := strings.ToLower(strings.Join(strings.Fields(what), " "))
 	if key == "" {
 		return nil
 	}
-	for _, p := range packs {
-		name := strings.ToLower(p.Area.Name)
-		if key == p.Area.ID || key == name || key+" council" == name || key+" county council" == name {
-			return p
+	for _, a := range areas {
+		name := strings.ToLower(a.Name)
+		if key == a.ID || key == name || key+" council" == name || key+" county council" == name {
+			return a
 		}
 	}
 	out := strings.ToUpper(strings.Fields(key)[0])
@@ -545,12 +561,12 @@ func PickPack(packs []*Pack, what string) *Pack {
 	if !districtRe.MatchString(out) {
 		return nil
 	}
-	var best *Pack
+	var best *Area
 	bestLen := 0
-	for _, p := range packs {
-		for _, d := range p.Area.Districts {
+	for _, a := range areas {
+		for _, d := range a.Districts {
 			if len(d) > bestLen && (out == d || letters(out) == d) {
-				best, bestLen = p, len(d)
+				best, bestLen = a, len(d)
 			}
 		}
 	}

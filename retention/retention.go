@@ -23,8 +23,8 @@ const Day = 24 * time.Hour
 // since its rows are deleted as soon as they are handled.
 type Policy struct {
 	// Conversations is how long after a conversation's last message its
-	// text is kept: then its turns (both sides), feedback and last
-	// question are deleted, and the conversation itself unless it is with
+	// text is kept: then its turns (both sides), feedback, question log
+	// and last question are deleted, and the conversation itself unless it is with
 	// the support team (waiting or claimed). Default 30 days. What was
 	// handed to staff lives on in the escalation, under Escalations.
 	Conversations time.Duration
@@ -116,7 +116,7 @@ func (p *Policy) fields() []policyField {
 // whose time is strictly before its cutoff is purged. WebSessions is the
 // moment at or before which an expired session goes.
 type Cutoffs struct {
-	Conversations time.Time // compared with a conversation's last message, and each turn's and feedback's own time
+	Conversations time.Time // compared with a conversation's last message, and each turn's, feedback's and question event's own time
 	Escalations   time.Time // compared with a resolved escalation's last change
 	Payloads      time.Time // compared with a settled outbox row's last attempt
 	Seen          time.Time // compared with when a delivery was first seen
@@ -141,6 +141,8 @@ func (p Policy) Cutoffs(now time.Time) Cutoffs {
 type Counts struct {
 	Turns    int64 `json:"turns"`    // conversation messages, both sides
 	Feedback int64 `json:"feedback"` // verdicts on answers
+	// Questions are events of the question log (the editors' gap report).
+	Questions int64 `json:"questions"`
 	// Conversations were deleted; ConversationsCleared were kept (they are
 	// with the support team) but lost their last question.
 	Conversations        int64 `json:"conversations"`
@@ -156,7 +158,7 @@ type Counts struct {
 // Add returns the sum of c and d.
 func (c Counts) Add(d Counts) Counts {
 	return Counts{
-		Turns: c.Turns + d.Turns, Feedback: c.Feedback + d.Feedback,
+		Turns: c.Turns + d.Turns, Feedback: c.Feedback + d.Feedback, Questions: c.Questions + d.Questions,
 		Conversations: c.Conversations + d.Conversations, ConversationsCleared: c.ConversationsCleared + d.ConversationsCleared,
 		Escalations: c.Escalations + d.Escalations, Deliveries: c.Deliveries + d.Deliveries, Payloads: c.Payloads + d.Payloads,
 		Seen: c.Seen + d.Seen, Mail: c.Mail + d.Mail, WebSessions: c.WebSessions + d.WebSessions,
@@ -167,7 +169,7 @@ func (c Counts) Add(d Counts) Counts {
 // the log line and of the metric's kind label.
 func (c Counts) Kinds() []Kind {
 	return []Kind{
-		{"turns", c.Turns}, {"feedback", c.Feedback},
+		{"turns", c.Turns}, {"feedback", c.Feedback}, {"questions", c.Questions},
 		{"conversations", c.Conversations}, {"conversations_cleared", c.ConversationsCleared},
 		{"escalations", c.Escalations}, {"deliveries", c.Deliveries}, {"payloads", c.Payloads},
 		{"seen", c.Seen}, {"mail", c.Mail}, {"web_sessions", c.WebSessions},

@@ -82,6 +82,21 @@ func testPurge(t *testing.T, o Opener) {
 			t.Fatal(err)
 		}
 	}
+	// The question log: the idle conversation's goes with it; the long
+	// one's loses its 40-day-old question; the waiting one's goes with its
+	// text; the edge one's stays.
+	for _, q := range []bot.QuestionEvent{
+		{ConversationID: idle.ID, At: old.Add(time.Second), Outcome: bot.OutcomeUnanswered, Text: "idle question"},
+		{ConversationID: long.ID, At: old, Outcome: bot.OutcomeUnanswered, Text: "long old question"},
+		{ConversationID: long.ID, At: privacyNow.Add(-day), Outcome: bot.OutcomeAnswered, Text: "long new question"},
+		{ConversationID: waiting.ID, At: cut.Conversations.Add(time.Hour), Outcome: bot.OutcomeEscalated, Text: "waiting question"},
+		{ConversationID: edge.ID, At: cut.Conversations.Add(time.Second), Outcome: bot.OutcomeUnanswered, Text: "edge question"},
+	} {
+		q.Audience = "employer"
+		if err := s.RecordQuestion(ctx, q); err != nil {
+			t.Fatal(err)
+		}
+	}
 
 	// Escalations: resolved 400 days ago (goes, with its outbox rows),
 	// resolved 300 days ago (stays; its delivered payloads are cleared),
@@ -142,7 +157,7 @@ func testPurge(t *testing.T, o Opener) {
 		t.Fatalf("Purge: %v", err)
 	}
 	want := retention.Counts{
-		Turns: 3 + 1 + 2, Feedback: 1, Conversations: 1, ConversationsCleared: 1,
+		Turns: 3 + 1 + 2, Feedback: 1, Questions: 3, Conversations: 1, ConversationsCleared: 1,
 		Escalations: 1, Deliveries: int64(goneRows), Payloads: int64(clearedRows),
 		Seen: 2, Mail: 1, WebSessions: 1,
 	}
@@ -168,6 +183,10 @@ func testPurge(t *testing.T, o Opener) {
 	}
 	if ec, err := s.ConversationByID(ctx, edge.ID); err != nil || ec.LastQuestion == "" || turnCount(t, s, edge.ID) != 1 {
 		t.Errorf("the conversation a second inside the period: %+v, %v; want it untouched", ec, err)
+	}
+
+	if qs := questionTexts(t, s); !slices.Equal(qs, []string{"edge question", "long new question"}) {
+		t.Errorf("the question log after the purge: %q; want the edge conversation's and the long one's recent question", qs)
 	}
 
 	if _, err := s.Get(ctx, gone.ID); !errors.Is(err, support.ErrNotFound) {
@@ -245,7 +264,8 @@ func newPrivacyRig(t *testing.T, s Store) *privacyRig {
 }
 
 // person gives user on channel a conversation with two messages of their
-// own (their phone number among them) and a bot reply, a feedback, and an
+// own (their phone number among them) and a bot reply, a feedback, a
+// question in the question log, and an
 // escalation carrying the conversation, with a staff reply and a further
 // message from the person. It returns the escalation.
 func (p *privacyRig) person(t *testing.T, channel, user string) support.Escalation {
@@ -270,6 +290,10 @@ func (p *privacyRig) person(t *testing.T, channel, user string) support.Escalati
 		msgs = append(msgs, support.Message{From: tn.From, Text: tn.Text, At: tn.At})
 	}
 	if err := p.s.RecordFeedback(ctx, bot.Feedback{ConversationID: c.ID, PassageID: "doc#safe", Helpful: true, At: now}); err != nil {
+		t.Fatal(err)
+	}
+	if err := p.s.RecordQuestion(ctx, bot.QuestionEvent{ConversationID: c.ID, At: now, Audience: "employer", Outcome: bot.OutcomeUnanswered,
+		Reason: bot.ReasonLowConfidence, Text: user + " secret: how do I report it?"}); err != nil {
 		t.Fatal(err)
 	}
 	e, err := p.desk.Escalate(ctx, support.NewEscalation{
@@ -373,6 +397,14 @@ func testForget(t *testing.T, o Opener) {
 	if er.Conversations != 1 || er.Messages != 3 || er.Feedback != 1 || er.Unhandled != 1 || er.Mailbox != 0 ||
 		er.Escalations != 2 || er.Erasure.Messages != 4 || er.Withdrawn != 1 || er.Deliveries == 0 {
 		t.Errorf("Forget(alice) = %+v; want 1 conversation, 3 messages, 1 feedback, 1 unhandled delivery, 2 escalations with 4 messages erased, 1 withdrawn, some deliveries rewritten", er)
+	}
+
+	if f, err := s.ForgetPerson(ctx, bot.Person{Channel: "telegram", UserID: "alice"}, now); err != nil || f.Questions != 0 {
+		t.Errorf("a second ForgetPerson(alice) deleted %d questions (%v); the first should have taken them", f.Questions, err)
+	}
+	if qs := questionTexts(t, s); slices.ContainsFunc(qs, func(q string) bool { return strings.Contains(q, "alice secret") }) ||
+		!slices.Contains(qs, "bob secret: how do I report it?") {
+		t.Errorf("the question log after alice's erasure: %q; want bob's question and none of alice's", qs)
 	}
 
 	// Her conversation is gone: her next message starts a new one.
@@ -513,6 +545,9 @@ func testExport(t *testing.T, o Opener) {
 	}
 	if len(conv.Feedback) != 1 || conv.Feedback[0].PassageID != "doc#safe" || !conv.Feedback[0].Helpful {
 		t.Errorf("exported feedback %+v", conv.Feedback)
+	}
+	if len(conv.Questions) != 1 || conv.Questions[0].Text != "web-erin secret: how do I report it?" || conv.Questions[0].Outcome != bot.OutcomeUnanswered {
+		t.Errorf("exported questions %+v; want her one unanswered question", conv.Questions)
 	}
 	if len(x.Escalations) != 1 {
 		t.Fatalf("exported %d escalations, want 1", len(x.Escalations))

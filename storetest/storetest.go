@@ -22,6 +22,7 @@ import (
 
 	"github.com/askpa/askpa/bot"
 	"github.com/askpa/askpa/directory"
+	"github.com/askpa/askpa/insights"
 	"github.com/askpa/askpa/retention"
 	"github.com/askpa/askpa/support"
 )
@@ -40,6 +41,8 @@ type Store interface {
 	bot.PersonStore
 	retention.Store
 	directory.Store
+	bot.QuestionLog
+	insights.Store
 }
 
 // Opener opens a new handle on one database; each call returns another
@@ -89,6 +92,7 @@ func Run(t *testing.T, newDB NewDB) {
 		{"ListingConcurrentApprovals", testListingConcurrentApprovals},
 		{"ListingSurvivesReopen", testListingSurvivesReopen},
 		{"Introductions", testIntroductions},
+		{"QuestionLog", testQuestionLog},
 		{"Purge", testPurge},
 		{"Forget", testForget},
 		{"Export", testExport},

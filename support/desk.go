@@ -219,20 +219,28 @@ func (d *Desk) Claim(ctx context.Context, id, staff string) (Escalation, error) 
 // for empty or oversized text, ErrConflict when someone else holds it,
 // ErrResolved when it is closed, ErrNotFound for an unknown id.
 func (d *Desk) Reply(ctx context.Context, id, staff, text string) (Escalation, error) {
-	return d.reply(ctx, id, "", staff, text)
+	return d.reply(ctx, id, "", staff, text, reply)
 }
 
-// HelpdeskReply is Reply for a staff reply that arrived by the inbound
-// webhook: deliveryID makes it idempotent, so a retried delivery returns
-// ErrDuplicate and the person does not get the reply twice.
+// HelpdeskReply adds a staff reply that arrived by the inbound webhook,
+// attributed to author, and delivers it to the person through the relay
+// like any reply. The helpdesk is a trusted integration: unlike Reply, it
+// is accepted when a member of staff has claimed the escalation in askpa
+// (the claim stays theirs, and the audit trail records the reply as made
+// through the helpdesk while they held it); an open escalation is claimed
+// by author. deliveryID makes it idempotent, so a retried delivery returns
+// ErrDuplicate and the person does not get the reply twice. It returns
+// ErrInvalid for a bad delivery id, author or text, ErrResolved when the
+// escalation is closed and ErrNotFound for an unknown id.
 func (d *Desk) HelpdeskReply(ctx context.Context, deliveryID, id, author, text string) (Escalation, error) {
 	if strings.TrimSpace(deliveryID) == "" || len(deliveryID) > 200 {
 		return Escalation{}, invalid("delivery_id", "must be 1 to 200 characters")
 	}
-	return d.reply(ctx, id, "support:"+deliveryID, author, text)
+	return d.reply(ctx, id, "support:"+deliveryID, author, text, helpdeskReply)
 }
 
-func (d *Desk) reply(ctx context.Context, id, key, staff, text string) (Escalation, error) {
+// reply adds a staff message through move (reply or helpdeskReply).
+func (d *Desk) reply(ctx context.Context, id, key, staff, text string, move func(*Escalation, string, string, time.Time) ([]Event, error)) (Escalation, error) {
 	staff, text = CleanText(staff), CleanText(text)
 	if err := checkStaff(staff); err != nil {
 		return Escalation{}, err
@@ -242,7 +250,7 @@ func (d *Desk) reply(ctx context.Context, id, key, staff, text string) (Escalati
 	}
 	now := d.now().UTC()
 	return d.change(ctx, id, key, "replied", staff, func(e *Escalation) ([]Event, error) {
-		return reply(e, staff, text, now)
+		return move(e, staff, text, now)
 	})
 }
 

@@ -124,12 +124,19 @@ type Message struct {
 	At   time.Time `json:"at"`
 	// Author is the member of staff who wrote a staff message.
 	Author string `json:"author,omitempty"`
+	// Via says how a staff message came in when it did not come through
+	// askpa itself: ViaHelpdesk for a reply a helpdesk sent to POST
+	// /webhooks/support. Empty for the staff API, the console and Slack.
+	Via string `json:"via,omitempty"`
 	// Delivery says whether a staff message has reached the person; empty
 	// for messages from the person or the bot. DeliveryError gives the
 	// reason when it failed.
 	Delivery      DeliveryStatus `json:"delivery,omitempty"`
 	DeliveryError string         `json:"delivery_error,omitempty"`
 }
+
+// ViaHelpdesk is the Via of a staff message that a helpdesk sent.
+const ViaHelpdesk = "helpdesk"
 
 // Action is one entry of the audit trail: who did what, and when.
 type Action struct {

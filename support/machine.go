@@ -107,6 +107,34 @@ func reply(e *Escalation, who, text string, now time.Time) ([]Event, error) {
 	return append(evs, event(EventReplied, who, *e, &m, now)), nil
 }
 
+// helpdeskReply adds a staff message by author that a helpdesk sent. The
+// helpdesk is a trusted integration, so its reply is taken whoever holds
+// the escalation in askpa: a claim by a colleague stays as it is (the
+// audit entry says who held it), and an open escalation is claimed by
+// author, as a reply through the API claims it. Only a resolved
+// escalation refuses it.
+func helpdeskReply(e *Escalation, author, text string, now time.Time) ([]Event, error) {
+	if e.Status == StatusResolved {
+		return nil, fmt.Errorf("helpdesk reply to %s: %w", e.ID, ErrResolved)
+	}
+	var evs []Event
+	if e.Status == StatusOpen {
+		claimed, err := claim(e, author, now)
+		if err != nil {
+			return nil, fmt.Errorf("helpdesk reply to %s: %w", e.ID, unwrapMove(err))
+		}
+		evs = claimed
+	}
+	m := Message{Seq: len(e.Messages) + 1, From: FromStaff, Text: text, At: now, Author: author, Via: ViaHelpdesk, Delivery: DeliveryPending}
+	e.Messages = append(e.Messages, m)
+	what := fmt.Sprintf("replied through the helpdesk (message %d)", m.Seq)
+	if e.ClaimedBy != author {
+		what += ", while " + e.ClaimedBy + " holds the claim"
+	}
+	touch(e, author, what, now)
+	return append(evs, event(EventReplied, author, *e, &m, now)), nil
+}
+
 // resolve closes e on behalf of who.
 func resolve(e *Escalation, who string, now time.Time) ([]Event, error) {
 	switch {

@@ -13,13 +13,14 @@ const NoteAction = "internal note"
 // never does. It works on open, claimed and resolved escalations, whoever
 // holds them, and tells no target: no webhook, no Slack message, nothing
 // relayed to the person. It returns ErrInvalid for empty or oversized text
-// or a bad staff name, ErrNotFound for an unknown id.
+// (naming the field "text") or a bad staff name, ErrNotFound for an
+// unknown id.
 func (d *Desk) Note(ctx context.Context, id, staff, text string) (Escalation, error) {
 	staff, text = CleanText(staff), CleanText(text)
 	if err := checkStaff(staff); err != nil {
 		return Escalation{}, err
 	}
-	if err := checkText("note", text); err != nil {
+	if err := checkText("text", text); err != nil {
 		return Escalation{}, err
 	}
 	now := d.now().UTC()

@@ -2,10 +2,12 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"log/slog"
+	"os"
 	"path/filepath"
 	"strings"
 
@@ -30,6 +32,10 @@ type engineFlags struct {
 	// localDir is the local pack, or a folder of them (ASKPA_LOCAL_DIR);
 	// empty for none. area chooses among several (ASKPA_AREA).
 	localDir, area string
+	// everyArea, with several packs and no area chosen, answers for each
+	// pack's area (people pick theirs with /area) rather than failing:
+	// askpa serve does, the one-shot commands need --area.
+	everyArea bool
 }
 
 func (f *engineFlags) register(fl *flag.FlagSet, getenv env) {
@@ -56,20 +62,75 @@ type answering struct {
 	engine *bot.Engine
 	source string // where the content came from, for messages
 	area   *knowledge.Area
+	// areas answer for each local pack when the service answers for
+	// several (see engineFlags.everyArea); the fields above are then the
+	// national engine's.
+	areas []*answering
 }
 
-// Close closes the index; it is safe to call more than once.
-func (a *answering) Close() error { return a.index.Close() }
+// Close closes the indexes; it is safe to call more than once.
+func (a *answering) Close() error {
+	err := a.index.Close()
+	for _, ar := range a.areas {
+		err = errors.Join(err, ar.Close())
+	}
+	return err
+}
 
 // open loads the knowledge base, opens (or builds) its index and
 // returns the answer engine over them, its sections ranked by the built-in
-// matcher.
+// matcher; with everyArea and several local packs, also one for each pack
+// (each with its own index, "index-<id>" under the data directory).
 func (f *engineFlags) open(ctx context.Context, log *slog.Logger) (*answering, error) {
-	fsys, name, err := contentFS(f.contentDir)
+	packs, err := f.everyPack()
 	if err != nil {
 		return nil, err
 	}
-	pack, err := localPack(f.localDir, f.area)
+	var pack *knowledge.Pack
+	if packs == nil {
+		if pack, err = localPack(f.localDir, f.area); err != nil {
+			return nil, err
+		}
+	}
+	a, err := f.openPack(ctx, log, pack, "index")
+	if err != nil {
+		return nil, err
+	}
+	for _, p := range packs {
+		pa, err := f.openPack(ctx, log, p, "index-"+p.Area.ID)
+		if err != nil {
+			a.Close()
+			return nil, err
+		}
+		a.areas = append(a.areas, pa)
+	}
+	return a, nil
+}
+
+// everyPack returns the local packs of localDir when askpa answers for
+// each of them: everyArea set, no area chosen, and two or more packs.
+// Otherwise it returns nil, and open uses the one pack localPack picks.
+func (f *engineFlags) everyPack() ([]*knowledge.Pack, error) {
+	if !f.everyArea || f.localDir == "" || f.area != "" {
+		return nil, nil
+	}
+	if err := isDir(f.localDir); err != nil {
+		return nil, fmt.Errorf("local pack: %w", err)
+	}
+	packs, err := knowledge.LoadPacks(os.DirFS(f.localDir), f.localDir)
+	if err != nil {
+		return nil, fmt.Errorf("local pack %s: %w", f.localDir, err)
+	}
+	if len(packs) < 2 {
+		return nil, nil
+	}
+	return packs, nil
+}
+
+// openPack opens the knowledge base with pack (nil for none), its index
+// (under the data directory's folder indexName) and engine.
+func (f *engineFlags) openPack(ctx context.Context, log *slog.Logger, pack *knowledge.Pack, indexName string) (*answering, error) {
+	fsys, name, err := contentFS(f.contentDir)
 	if err != nil {
 		return nil, err
 	}
@@ -79,7 +140,7 @@ func (f *engineFlags) open(ctx context.Context, log *slog.Logger) (*answering, e
 	}
 	cfg := index.Config{Logger: log}
 	if !f.memory {
-		cfg.Dir = filepath.Join(f.dataDir, "index")
+		cfg.Dir = filepath.Join(f.dataDir, indexName)
 	}
 	ix, err := index.Open(ctx, base, cfg)
 	if err != nil {

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"net/http"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -197,5 +198,44 @@ func TestAskPicksAnAreaAmongPacks(t *testing.T) {
 	out, errOut, code := runCmd(t, "", "lint", "--local", dir)
 	if code != 0 {
 		t.Errorf("lint of two packs: exit %d\n%s%s", code, out, errOut)
+	}
+}
+
+// TestServeAnswersForEveryPack: askpa serve with a folder of two packs and
+// no ASKPA_AREA answers for both: a web-channel person picks their area
+// with /area (by district or name) and their safeguarding script gives
+// that council's number; before they pick, the national wording.
+func TestServeAnswersForEveryPack(t *testing.T) {
+	dir := t.TempDir()
+	mustWrite(t, filepath.Join(dir, "testshire", "area.yaml"), testPackArea)
+	mustWrite(t, filepath.Join(dir, "otherton", "area.yaml"), "id: otherton\nname: Otherton Council\ndistricts: [OT1]\nsafeguarding:\n  phone: 01632 960500\n")
+	base := startServe(t, map[string]string{"ASKPA_LOCAL_DIR": dir, "ASKPA_DATA_DIR": t.TempDir(), "ASKPA_STAFF_TOKENS": "alex:" + testStaffToken})
+	web := newWebSession(t, base)
+	say := func(text string) string {
+		t.Helper()
+		var out struct {
+			Replies []bot.Reply `json:"replies"`
+		}
+		if st := call(t, "POST", base+"/v1/messages", web.Token, map[string]string{"text": text}, &out); st != http.StatusOK {
+			t.Fatalf("POST %q: %d", text, st)
+		}
+		var texts []string
+		for _, r := range out.Replies {
+			texts = append(texts, r.Text)
+		}
+		return strings.Join(texts, "\n\n")
+	}
+	const worried = "my PA hits me and shouts at me, I am scared of her"
+	if got := say(worried); strings.Contains(got, "01632") || !strings.Contains(got, "your council's adult safeguarding team") {
+		t.Errorf("before choosing an area:\n%s", got)
+	}
+	if got := say("/cancel"); got == "" {
+		t.Fatal("no answer to /cancel")
+	}
+	if got := say("/area OT1 4XY"); !strings.Contains(got, "Otherton Council's details") {
+		t.Fatalf("/area OT1 4XY: %q", got)
+	}
+	if got := say(worried); !strings.Contains(got, "Otherton Council's adult safeguarding team on 01632 960500") {
+		t.Errorf("after choosing Otherton:\n%s", got)
 	}
 }

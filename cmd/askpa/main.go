@@ -9,6 +9,7 @@
 //	askpa lint [DIR]                  validate the knowledge base
 //	askpa eval [flags] FILE           run an evaluation set
 //	askpa index                       build or rebuild the persistent index
+//	askpa gaps [--since 28d] [--json] the content editors' gap report
 //	askpa healthcheck [-ready]        exit 0 when the local askpa serve answers /healthz
 //	askpa safety train | eval SPLIT   train or evaluate the safety classifier
 //	askpa match train | eval SPLIT    train or evaluate the section matcher
@@ -45,6 +46,7 @@ commands:
   lint     validate the knowledge base; exit 1 on any problem
   eval     run an evaluation set and print its metrics
   index    build or rebuild the persistent search index
+  gaps     what people asked that askpa could not answer, or answered unhelpfully (--since 28d, --json)
   healthcheck  exit 0 when askpa serve on this machine answers /healthz (-ready: /readyz)
   safety   train the safety classifier, or evaluate it on a corpus split
   match    train the section-matching model, or evaluate it on a corpus split
@@ -92,6 +94,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return runEval(ctx, rest, stdout, stderr, getenv)
 	case "index":
 		return runIndex(ctx, rest, stdout, stderr, getenv)
+	case "gaps":
+		return runGaps(ctx, rest, stdout, stderr, getenv)
 	case "healthcheck":
 		return runHealthcheck(ctx, rest, stdout, stderr, getenv)
 	case "safety":

@@ -22,6 +22,7 @@ import (
 	"github.com/askpa/askpa/bot"
 	"github.com/askpa/askpa/directory"
 	"github.com/askpa/askpa/httpapi"
+	"github.com/askpa/askpa/insights"
 	"github.com/askpa/askpa/postgres"
 	"github.com/askpa/askpa/retention"
 	"github.com/askpa/askpa/sqlite"
@@ -42,6 +43,8 @@ type serveStore interface {
 	bot.PersonStore
 	retention.Store
 	directory.Store
+	bot.QuestionLog
+	insights.Store
 }
 
 // shutdownGrace is how long in-flight requests get after SIGTERM.
@@ -106,7 +109,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer, gete
 	}
 	defer store.Close()
 
-	ef := engineFlags{contentDir: getenv("ASKPA_CONTENT_DIR"), localDir: getenv("ASKPA_LOCAL_DIR"), area: getenv("ASKPA_AREA"), dataDir: orDefault(getenv("ASKPA_DATA_DIR"), "./data"), publicURL: getenv("ASKPA_PUBLIC_URL")}
+	ef := engineFlags{contentDir: getenv("ASKPA_CONTENT_DIR"), localDir: getenv("ASKPA_LOCAL_DIR"), area: getenv("ASKPA_AREA"), dataDir: orDefault(getenv("ASKPA_DATA_DIR"), "./data"), publicURL: getenv("ASKPA_PUBLIC_URL"), everyArea: true}
 	answers, err := ef.open(ctx, log)
 	if err != nil {
 		return err
@@ -114,6 +117,11 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer, gete
 	defer answers.Close()
 	log.Info("knowledge base loaded", slog.String("from", answers.source), slog.Int("documents", len(answers.base.Documents)),
 		slog.Int("passages", len(answers.base.Passages())), slog.Bool("index_rebuilt", answers.index.Rebuilt()))
+	var areas []bot.AreaEngine
+	for _, a := range answers.areas {
+		areas = append(areas, bot.AreaEngine{Area: a.area, Engine: a.engine})
+		log.Info("local pack loaded; people in its area pick it with /area", slog.String("area", a.area.ID), slog.String("council", a.area.Name), slog.String("from", ef.localDir))
+	}
 	if answers.area != nil {
 		log.Info("local pack loaded", slog.String("area", answers.area.ID), slog.String("council", answers.area.Name), slog.String("from", ef.localDir))
 	}
@@ -173,8 +181,8 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer, gete
 	if chans.slack != nil {
 		chans.slack.SetNetwork(network, relay)
 	}
-	svc, err = bot.NewService(bot.ServiceConfig{Engine: answers.engine, Store: store, Desk: desk, Network: network, Privacy: privacy,
-		Retention: policy, Logger: log, Registerer: reg})
+	svc, err = bot.NewService(bot.ServiceConfig{Engine: answers.engine, Areas: areas, Store: store, Desk: desk, Network: network, Privacy: privacy,
+		Questions: store, Retention: policy, Logger: log, Registerer: reg})
 	if err != nil {
 		return err
 	}
@@ -199,6 +207,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer, gete
 		Desk: desk, Directory: network, Handler: svc, Mailbox: store, Sessions: store, Staff: staff,
 		AllowedOrigins: splitList(getenv("ASKPA_WEB_ORIGINS")), AssertionSecret: []byte(getenv("ASKPA_WEB_ASSERTION_SECRET")),
 		People:         svc,
+		Insights:       store,
 		SupportSecret:  []byte(getenv("ASKPA_SUPPORT_WEBHOOK_SECRET")),
 		Ready:          map[string]httpapi.Pinger{"store": store, "index": answers.index},
 		Mount:          chans.routes(),

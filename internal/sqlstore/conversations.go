@@ -33,18 +33,19 @@ type conversationDoc struct {
 	Awaiting       string             `json:"awaiting,omitempty"`
 	Draft          string             `json:"draft,omitempty"`
 	Search         string             `json:"search,omitempty"`
+	Area           string             `json:"area,omitempty"`
 }
 
 func toDoc(c bot.Conversation) conversationDoc {
 	return conversationDoc{c.Address, c.Audience, c.AudienceChosen, c.Mode, c.EscalationID, c.LastPassageID, c.LastQuestion, c.Misses, c.ToldWaiting,
-		c.Caution, c.CautionAt.UTC(), c.UpdatedAt.UTC(), c.LastMessageID, c.Awaiting, c.Draft, c.Search}
+		c.Caution, c.CautionAt.UTC(), c.UpdatedAt.UTC(), c.LastMessageID, c.Awaiting, c.Draft, c.Search, c.Area}
 }
 
 func fromDoc(id string, created int64, d conversationDoc) bot.Conversation {
 	return bot.Conversation{ID: id, Address: d.Address, Audience: d.Audience, AudienceChosen: d.AudienceChosen, Mode: d.Mode,
 		EscalationID: d.EscalationID, LastPassageID: d.LastPassageID, LastQuestion: d.LastQuestion, Misses: d.Misses,
 		ToldWaiting: d.ToldWaiting, Caution: d.Caution, CautionAt: d.CautionAt, CreatedAt: fromNanos(created), UpdatedAt: d.UpdatedAt,
-		LastMessageID: d.LastMessageID, Awaiting: d.Awaiting, Draft: d.Draft, Search: d.Search}
+		LastMessageID: d.LastMessageID, Awaiting: d.Awaiting, Draft: d.Draft, Search: d.Search, Area: d.Area}
 }
 
 func (s *Store) scanConversation(r Row) (bot.Conversation, error) {

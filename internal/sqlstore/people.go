@@ -110,6 +110,9 @@ func (s *Store) ForgetPerson(ctx context.Context, p bot.Person, now time.Time) (
 			if f.Feedback, err = q.Exec(ctx, `DELETE FROM feedback WHERE conversation_id = ?`, id); err != nil {
 				return err
 			}
+			if f.Questions, err = q.Exec(ctx, `DELETE FROM question_events WHERE conversation_id = ?`, id); err != nil {
+				return err
+			}
 			if f.Conversations, err = q.Exec(ctx, `DELETE FROM conversations WHERE id = ?`, id); err != nil {
 				return err
 			}
@@ -159,6 +162,9 @@ func (s *Store) PersonData(ctx context.Context, p bot.Person) (bot.PersonData, e
 			r.Turns = []bot.Turn{}
 		}
 		if r.Feedback, err = s.feedbackOf(ctx, c.ID); err != nil {
+			return d, fmt.Errorf("person data: %w", err)
+		}
+		if r.Questions, err = s.questionsOf(ctx, c.ID); err != nil {
 			return d, fmt.Errorf("person data: %w", err)
 		}
 		d.Conversations = append(d.Conversations, r)

@@ -14,7 +14,7 @@ import (
 // Purge removes what is older than each cutoff, kind by kind, in
 // transactions of at most batch rows; see retention.Store. The kinds go in
 // an order that leaves nothing half-done between transactions: a
-// conversation's turns and feedback before the conversation, an
+// conversation's turns, feedback and question log before the conversation, an
 // escalation's outbox rows with it.
 func (s *Store) Purge(ctx context.Context, c retention.Cutoffs, batch int) (retention.Counts, error) {
 	if batch <= 0 {
@@ -34,6 +34,11 @@ func (s *Store) Purge(ctx context.Context, c retention.Cutoffs, batch int) (rete
 			id := s.d.RowID
 			k, err := s.execBatch(ctx, `DELETE FROM feedback WHERE `+id+` IN (SELECT `+id+` FROM feedback WHERE at < ? LIMIT ?)`, nanos(c.Conversations), batch)
 			n.Feedback += k
+			return k == int64(batch), err
+		}},
+		{"questions", func() (bool, error) {
+			k, err := s.execBatch(ctx, `DELETE FROM question_events WHERE seq IN (SELECT seq FROM question_events WHERE at < ? LIMIT ?)`, nanos(c.Conversations), batch)
+			n.Questions += k
 			return k == int64(batch), err
 		}},
 		{"conversations", func() (bool, error) { return s.purgeConversations(ctx, c.Conversations, batch, &n) }},
@@ -92,7 +97,7 @@ func (s *Store) execBatch(ctx context.Context, q string, cutoff int64, batch int
 }
 
 // purgeConversations handles one batch of conversations last written in
-// before cutoff: each loses its turns and feedback, and is deleted unless
+// before cutoff: each loses its turns, feedback and question log, and is deleted unless
 // it is with the support team, in which case it keeps its row (so that the
 // desk's news still reaches the person) without its last question. It
 // reports whether there may be more.
@@ -147,6 +152,10 @@ func (s *Store) purgeConversations(ctx context.Context, cutoff time.Time, batch 
 			return err
 		}
 		n.Feedback += k
+		if k, err = q.Exec(ctx, `DELETE FROM question_events WHERE conversation_id IN (`+marks(len(all))+`)`, anys(all)...); err != nil {
+			return err
+		}
+		n.Questions += k
 		if len(gone) > 0 {
 			if k, err = q.Exec(ctx, `DELETE FROM conversations WHERE id IN (`+marks(len(gone))+`)`, anys(gone)...); err != nil {
 				return err
