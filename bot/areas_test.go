@@ -9,6 +9,7 @@ import (
 	"github.com/askpa/askpa/bot"
 	"github.com/askpa/askpa/knowledge"
 	"github.com/askpa/askpa/sqlite"
+	"github.com/askpa/askpa/support"
 )
 
 // TestPeopleChooseTheirArea: a service answering for two councils asks a
@@ -93,5 +94,38 @@ func TestPeopleChooseTheirArea(t *testing.T) {
 	res, err := single.Handle(ctx, bot.Message{Address: bot.Address{Channel: bot.ChannelTelegram, UserID: "4343"}, Text: "/area"})
 	if err != nil || len(res.Replies) != 1 || !strings.Contains(res.Replies[0].Text, "one area") {
 		t.Errorf("/area with one area: %+v, %v", res.Replies, err)
+	}
+}
+
+// TestEscalationCarriesTheArea: a person who picked an area and asks for
+// a person is handed over with that area on the escalation, so staff know
+// whose numbers and services apply.
+func TestEscalationCarriesTheArea(t *testing.T) {
+	ctx := context.Background()
+	st, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "askpa.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	desk, err := support.NewDesk(support.Config{Store: st})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts := testshire()
+	ts.Districts = []string{"TS"}
+	svc, err := bot.NewService(bot.ServiceConfig{Engine: localEngine(t, nil), Store: st, Desk: desk,
+		Areas: []bot.AreaEngine{{Area: ts, Engine: localEngine(t, ts)}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := bot.Address{Channel: bot.ChannelTelegram, UserID: "5151", ChatID: "5151"}
+	for _, text := range []string{"/area TS2", "can I talk to a real person please"} {
+		if _, err := svc.Handle(ctx, bot.Message{Address: addr, Text: text}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	page, err := desk.List(ctx, support.ListRequest{})
+	if err != nil || len(page.Escalations) != 1 || page.Escalations[0].Area != "testshire" {
+		t.Fatalf("escalations %+v, %v; want one for area testshire", page.Escalations, err)
 	}
 }

@@ -447,6 +447,7 @@ func (s *Service) escalate(ctx context.Context, t *turn, text, reason string, ur
 		Reason:         reason,
 		Priority:       support.PriorityNormal,
 		Summary:        summary(reason, t.conv.LastQuestion),
+		Area:           t.conv.Area,
 	}
 	if t.msg.ID != "" {
 		n.Key = t.msg.Address.Key() + "/" + t.msg.ID + "/" + reason

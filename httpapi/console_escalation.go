@@ -41,6 +41,7 @@ type deliveryRow struct {
 // escalationLive is the live part of an escalation's page.
 type escalationLive struct {
 	ID, Status, Reason, Channel, Audience, Summary, Waiting string
+	Area                                                    string // the local area the person picked
 	Urgent                                                  bool
 	Created                                                 time.Time
 	ClaimedBy                                               string
@@ -128,7 +129,7 @@ func (k *console) escalationLive(ctx context.Context, c *gin.Context, id string)
 	st := consoleStaff(c)
 	now := k.s.cfg.Now()
 	l := escalationLive{ID: e.ID, Status: statusName(e.Status), Reason: reasonName(e.Reason), Channel: channelName(e.Address.Channel),
-		Audience: audienceName(e.Audience), Summary: e.Summary, Urgent: e.Priority == support.PriorityUrgent,
+		Audience: audienceName(e.Audience), Summary: e.Summary, Urgent: e.Priority == support.PriorityUrgent, Area: e.Area,
 		Created: e.CreatedAt, Waiting: waited(now.Sub(e.CreatedAt)), ClaimedBy: e.ClaimedBy,
 		ReadOnly: st.ReadOnly, CSRF: c.GetString(consoleCSRFKey)}
 	l.Mine = e.Status == support.StatusClaimed && e.ClaimedBy == st.Name

@@ -167,6 +167,9 @@ type Escalation struct {
 	UpdatedAt      time.Time `json:"updated_at"`
 	ClaimedBy      string    `json:"claimed_by"`
 	Summary        string    `json:"summary"`
+	// Area is the local area (a local pack's id) the person picked, so
+	// staff know whose numbers and services apply; empty when none.
+	Area string `json:"area,omitempty"`
 	// Safety is what the bot's safety layer made of the conversation when
 	// it handed over, with staff's verdict on it; nil for an escalation the
 	// safety layer did not start (a request, a dispute, repeated misses).
@@ -247,6 +250,8 @@ type NewEscalation struct {
 	Reason         string
 	Priority       Priority
 	Summary        string
+	// Area is the local area the person picked, if any (see Escalation.Area).
+	Area string
 	// Safety is the safety layer's verdict, when it started the hand-over.
 	Safety *SafetyAssessment
 	// Messages is the conversation so far, oldest first; Seq is assigned by

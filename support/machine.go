@@ -55,6 +55,7 @@ func open(id string, n NewEscalation, now time.Time) (Escalation, []Event) {
 		CreatedAt:      now,
 		UpdatedAt:      now,
 		Summary:        n.Summary,
+		Area:           n.Area,
 		Safety:         n.Safety,
 		Audit:          []Action{{Who: ByPerson, What: "escalated (" + reasonOr(n.Reason) + ")", At: now}},
 	}
