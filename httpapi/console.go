@@ -141,6 +141,7 @@ func (s *server) mountConsole(r *gin.Engine) (*console, error) {
 	act.POST("/reopen", k.move(cfg.Desk.Reopen, "reopened"))
 	act.POST("/reply", k.write("reply", cfg.Desk.Reply, "replied"))
 	act.POST("/note", k.write("note", cfg.Desk.Note, "noted"))
+	act.POST("/safety", k.labelSafety)
 	return k, nil
 }
 

@@ -63,9 +63,13 @@ type escalationView struct {
 	TopURL, TrailURL string
 	// Reply and Note are shown when the member of staff may write them;
 	// the texts and their errors come back after a refused form.
-	CanReply, CanNote         bool
-	Reply, Note               string
-	ReplyError, NoteError     string
+	CanReply, CanNote     bool
+	Reply, Note           string
+	ReplyError, NoteError string
+	// Safety is the safety layer's verdict and staff's label of it; nil
+	// when the safety layer did not start the hand-over.
+	Safety                    *safetyView
+	SafetyError               string
 	ReplyChannel, ReplyTarget string
 }
 
@@ -112,7 +116,52 @@ func (k *console) escalationView(c *gin.Context, id string) (escalationView, err
 	v.CanReply = !st.ReadOnly && e.Status != support.StatusResolved && !live.HeldByOther
 	v.CanNote = !st.ReadOnly
 	v.ReplyChannel = live.Channel
+	if a := e.Safety; a != nil {
+		v.Safety = &safetyView{Kind: a.Kind, Level: a.Level, Percent: int(a.Probability*100 + 0.5), By: a.By,
+			CanLabel: !st.ReadOnly, Kinds: support.SafetyKinds()}
+		if l := a.Label; l != nil {
+			v.Safety.Labelled, v.Safety.Correct, v.Safety.LabelKind, v.Safety.LabelBy = true, l.Correct, l.Kind, l.By
+		}
+	}
 	return v, nil
+}
+
+// safetyView is the safety verdict panel of an escalation's page: what the
+// safety layer saw, and staff's label of it, which goes into the next
+// training run of the classifier (GET /api/v1/safety-labels).
+type safetyView struct {
+	Kind, Level, By string
+	Percent         int
+	Labelled        bool
+	Correct         bool
+	LabelKind       string
+	LabelBy         string
+	CanLabel        bool
+	Kinds           []string
+}
+
+// labelSafety serves the safety verdict form: right, or wrong and what the
+// conversation really was, through Desk.LabelSafety as the staff API does.
+func (k *console) labelSafety(c *gin.Context) {
+	id := c.Param("id")
+	var correct bool
+	switch c.PostForm("verdict") {
+	case "right":
+		correct = true
+	case "wrong":
+	default:
+		k.refused(c, id, &support.InvalidError{Field: "verdict", Problem: "is required: say whether the safety layer was right"}, "safety", "")
+		return
+	}
+	kind := c.PostForm("kind")
+	if correct {
+		kind = ""
+	}
+	if _, err := k.s.cfg.Desk.LabelSafety(c.Request.Context(), id, consoleStaff(c).Name, correct, kind, c.PostForm("note")); err != nil {
+		k.refused(c, id, err, "safety", "")
+		return
+	}
+	c.Redirect(http.StatusSeeOther, consolePath+"/escalations/"+url.PathEscape(id)+"?done=labelled#safety-form")
 }
 
 // escalationLive reads escalation id and its deliveries.
@@ -254,6 +303,8 @@ func (k *console) refused(c *gin.Context, id string, err error, field, text stri
 		v.ReplyError = fieldMessage("reply", inv)
 	case field == "note" && errors.As(err, &inv):
 		v.NoteError = fieldMessage("note", inv)
+	case field == "safety" && errors.As(err, &inv):
+		v.SafetyError = "The " + inv.Field + " " + inv.Problem + "."
 	default:
 		v.Error = msg
 	}

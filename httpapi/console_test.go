@@ -1079,3 +1079,45 @@ func TestConsoleEventsOutliveWriteTimeout(t *testing.T) {
 		t.Fatalf("after the write timeout the stream said %q, want a change", ev)
 	}
 }
+
+// TestConsoleSafetyVerdict: staff mark the safety layer's verdict on an
+// escalation right or wrong from its page, as the staff API's
+// safety-label does; the label is kept for the next training run, shown on
+// the page, and a form without a verdict is refused naming it.
+func TestConsoleSafetyVerdict(t *testing.T) {
+	r := newConsoleRig(t, nil)
+	e, err := r.desk.Escalate(context.Background(), support.NewEscalation{ConversationID: "c-safety",
+		Address: support.Address{Channel: "web", UserID: "w-safety", ChatID: "w-safety"}, Audience: "employer", Reason: "crisis",
+		Priority: support.PriorityUrgent, Summary: "dead on my feet after a double shift, is that legal",
+		Safety:   &support.SafetyAssessment{Kind: "suicidal", Level: "urgent", Probability: 0.91, By: "model"},
+		Messages: []support.Message{{From: support.FromUser, Text: "dead on my feet after a double shift, is that legal"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	page := "/console/escalations/" + e.ID
+	alex := r.visitor()
+	alex.mustSignIn(alexToken)
+	_, body := alex.get(page)
+	if !strings.Contains(body, "saw <strong>suicidal</strong> (urgent, 91% sure") || !strings.Contains(body, `id="save-verdict"`) {
+		t.Fatalf("the page lacks the verdict panel:\n%s", body)
+	}
+	csrf := alex.csrf(page)
+	res, body := alex.do(http.MethodPost, page+"/safety", url.Values{"csrf": {csrf}, "kind": {"ordinary"}})
+	if res.StatusCode != http.StatusBadRequest || !strings.Contains(body, `id="safety-error"`) {
+		t.Fatalf("a form without a verdict: %d", res.StatusCode)
+	}
+	res, _ = alex.do(http.MethodPost, page+"/safety", url.Values{"csrf": {csrf}, "verdict": {"wrong"}, "kind": {"ordinary"}, "note": {"a figure of speech"}})
+	if res.StatusCode != http.StatusOK && res.StatusCode != http.StatusSeeOther {
+		t.Fatalf("saving the verdict: %d", res.StatusCode)
+	}
+	got, err := r.desk.Get(context.Background(), e.ID)
+	if err != nil || got.Safety == nil || got.Safety.Label == nil || got.Safety.Label.Correct || got.Safety.Label.Kind != "ordinary" || got.Safety.Label.By != "alex" {
+		t.Fatalf("the label kept: %+v, %v", got.Safety, err)
+	}
+	if _, body = alex.get(page); !strings.Contains(body, "alex said it was wrong: it was ordinary.") {
+		t.Errorf("the page does not show the label")
+	}
+	if res, _ = alex.do(http.MethodPost, page+"/safety", url.Values{"verdict": {"right"}}); res.StatusCode != http.StatusForbidden {
+		t.Errorf("a verdict without the CSRF token: %d", res.StatusCode)
+	}
+}

@@ -315,6 +315,10 @@ func safetyKindNames() []string {
 	return slices.Sorted(maps.Keys(safetyKinds))
 }
 
+// SafetyKinds returns the kinds a safety label may name, in alphabetical
+// order: the bot's safety kinds, "ordinary" among them.
+func SafetyKinds() []string { return safetyKindNames() }
+
 // LabelledConversation is one escalation whose safety assessment staff have
 // labelled, as the safety classifier's training needs it.
 type LabelledConversation struct {
