@@ -125,9 +125,9 @@ func (s *server) mountConsole(r *gin.Engine) (*console, error) {
 	g.POST("/sign-in", k.signIn)
 	g.POST("/sign-out", k.auth(true), k.checkCSRF, k.signOut)
 	g.GET("", k.auth(true), k.queue)
-	g.GET("/escalations/:id", k.auth(true), k.escalation)
+	g.GET("/escalations/:id", k.auth(true), k.inArea, k.escalation)
 	g.GET("/fragments/queue", k.auth(false), k.queueFragment)
-	g.GET("/fragments/escalations/:id/:part", k.auth(false), k.escalationFragment)
+	g.GET("/fragments/escalations/:id/:part", k.auth(false), k.inArea, k.escalationFragment)
 	g.GET("/events", k.auth(false), k.events)
 	if cfg.Insights != nil {
 		g.GET("/insights", k.auth(true), k.insightsPage)
@@ -135,7 +135,7 @@ func (s *server) mountConsole(r *gin.Engine) (*console, error) {
 	if cfg.Directory != nil {
 		k.mountListings(g)
 	}
-	act := g.Group("/escalations/:id", k.auth(true), k.checkCSRF, k.mayAct)
+	act := g.Group("/escalations/:id", k.auth(true), k.inArea, k.checkCSRF, k.mayAct)
 	act.POST("/claim", k.move(cfg.Desk.Claim, "claimed"))
 	act.POST("/resolve", k.move(cfg.Desk.Resolve, "resolved"))
 	act.POST("/reopen", k.move(cfg.Desk.Reopen, "reopened"))
@@ -378,6 +378,27 @@ func (k *console) auth(slide bool) gin.HandlerFunc {
 		c.Set(consoleCSRFKey, csrfToken(id))
 		c.Next()
 	}
+}
+
+// inArea shows the not-found page for an escalation (the route's :id)
+// from an area the signed-in member of staff is not limited to, as for one
+// that does not exist (see Staff.Areas).
+func (k *console) inArea(c *gin.Context) {
+	st := consoleStaff(c)
+	if len(st.Areas) == 0 {
+		c.Next()
+		return
+	}
+	e, err := k.s.cfg.Desk.Get(c.Request.Context(), c.Param("id"))
+	if err == nil && !st.sees(e) {
+		err = support.ErrNotFound
+	}
+	if err != nil {
+		k.failPage(c, err)
+		c.Abort()
+		return
+	}
+	c.Next()
 }
 
 func consoleStaff(c *gin.Context) Staff {

@@ -136,6 +136,7 @@ func (k *console) queueList(ctx context.Context, st Staff, show string) (queueLi
 			}
 			var got []support.Escalation
 			var more bool
+			r.Areas = st.listAreas()
 			got, more, err = k.collect(ctx, r)
 			es, truncated = append(es, got...), truncated || more
 		}

@@ -15,6 +15,7 @@ import (
 	"net/url"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -1119,5 +1120,86 @@ func TestConsoleSafetyVerdict(t *testing.T) {
 	}
 	if res, _ = alex.do(http.MethodPost, page+"/safety", url.Values{"verdict": {"right"}}); res.StatusCode != http.StatusForbidden {
 		t.Errorf("a verdict without the CSRF token: %d", res.StatusCode)
+	}
+}
+
+// TestStaffLimitedToAreas: a staff token limited to an area lists and
+// opens only that area's escalations; another area's answers 404, in the
+// staff API and in the console, as if it did not exist; an unlimited token
+// sees both.
+func TestStaffLimitedToAreas(t *testing.T) {
+	const devonToken, somersetToken = "devon-token-0123456789", "somerset-token-0123456"
+	r := newConsoleRig(t, func(c *Config) {
+		c.Staff = append(c.Staff, Staff{Name: "dee", Token: devonToken, Areas: []string{"devon"}}, Staff{Name: "sol", Token: somersetToken, Areas: []string{"somerset"}})
+	})
+	ctx := context.Background()
+	open := func(user, area string) support.Escalation {
+		e, err := r.desk.Escalate(ctx, support.NewEscalation{ConversationID: "c-" + user, Area: area,
+			Address: support.Address{Channel: "web", UserID: user, ChatID: user}, Audience: "employer", Reason: "requested",
+			Summary: "please call me, " + area, Messages: []support.Message{{From: support.FromUser, Text: "please call me"}}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return e
+	}
+	devon, somerset := open("w-dev", "devon"), open("w-som", "somerset")
+	ids := func(token string) []string {
+		t.Helper()
+		var out struct {
+			Escalations []support.Escalation `json:"escalations"`
+		}
+		decodeJSON(t, callJSON(t, r.h, http.MethodGet, "/api/v1/escalations", token, ""), &out)
+		var got []string
+		for _, e := range out.Escalations {
+			got = append(got, e.ID)
+		}
+		slices.Sort(got)
+		return got
+	}
+	both := []string{devon.ID, somerset.ID}
+	slices.Sort(both)
+	if got := ids(devonToken); !slices.Equal(got, []string{devon.ID}) {
+		t.Errorf("Devon's staff list %v; want only %s", got, devon.ID)
+	}
+	if got := ids(alexToken); !slices.Equal(got, both) {
+		t.Errorf("unlimited staff list %v; want %v", got, both)
+	}
+	status := func(method, path, token string) int {
+		req := httptest.NewRequest(method, path, nil)
+		req.Header.Set("Authorization", "Bearer "+token)
+		rec := httptest.NewRecorder()
+		r.h.ServeHTTP(rec, req)
+		return rec.Code
+	}
+	for _, tc := range []struct {
+		token, id string
+		want      int
+	}{{devonToken, devon.ID, http.StatusOK}, {devonToken, somerset.ID, http.StatusNotFound}, {somersetToken, devon.ID, http.StatusNotFound}, {alexToken, somerset.ID, http.StatusOK}} {
+		if got := status(http.MethodGet, "/api/v1/escalations/"+tc.id, tc.token); got != tc.want {
+			t.Errorf("GET %s as %s: %d, want %d", tc.id, tc.token[:5], got, tc.want)
+		}
+	}
+	if got := status(http.MethodPost, "/api/v1/escalations/"+somerset.ID+"/claim", devonToken); got != http.StatusNotFound {
+		t.Errorf("Devon's staff claiming Somerset's escalation: %d, want 404", got)
+	}
+	for _, path := range []string{"/api/v1/safety-labels", "/api/v1/people/export?channel=web&user=w-som", "/api/v1/insights/gaps"} {
+		if got := status(http.MethodGet, path, devonToken); got != http.StatusForbidden && !(got == http.StatusNotFound && strings.Contains(path, "insights")) {
+			t.Errorf("GET %s with an area-limited token: %d, want 403", path, got)
+		}
+	}
+	if e, _ := r.desk.Get(ctx, somerset.ID); e.Status != support.StatusOpen {
+		t.Errorf("Somerset's escalation is %s after Devon's staff tried to claim it", e.Status)
+	}
+
+	dee := r.visitor()
+	dee.mustSignIn(devonToken)
+	if _, body := dee.get("/console"); !strings.Contains(body, "please call me, devon") || strings.Contains(body, "please call me, somerset") {
+		t.Errorf("Devon's console queue shows the wrong escalations:\n%s", body)
+	}
+	if res, _ := dee.get("/console/escalations/" + somerset.ID); res.StatusCode != http.StatusNotFound {
+		t.Errorf("Devon's staff opening Somerset's escalation in the console: %d, want 404", res.StatusCode)
+	}
+	if res, _ := dee.do(http.MethodPost, "/console/escalations/"+somerset.ID+"/claim", url.Values{"csrf": {dee.csrf("/console/escalations/" + devon.ID)}}); res.StatusCode != http.StatusNotFound {
+		t.Errorf("Devon's staff claiming Somerset's escalation in the console: %d, want 404", res.StatusCode)
 	}
 }

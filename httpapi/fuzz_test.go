@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"reflect"
 	"strconv"
 	"strings"
 	"testing"
@@ -109,7 +110,7 @@ func FuzzParseStaff(f *testing.F) {
 		names := map[string]bool{}
 		var printed []string
 		for _, st := range staff {
-			if st.Name == "" || len(st.Token) < 16 || names[st.Name] || strings.ContainsAny(st.Name+st.Token, ",:") ||
+			if st.Name == "" || len(st.Token) < 16 || names[st.Name] || strings.ContainsAny(st.Name+st.Token, ",:@") ||
 				st.Name != strings.TrimSpace(st.Name) || st.Token != strings.TrimSpace(st.Token) {
 				t.Fatalf("ParseStaff(%q) = %+v", s, staff)
 			}
@@ -118,6 +119,9 @@ func FuzzParseStaff(f *testing.F) {
 			if st.ReadOnly {
 				p += ":read"
 			}
+			if len(st.Areas) > 0 {
+				p += "@" + strings.Join(st.Areas, "+")
+			}
 			printed = append(printed, p)
 		}
 		again, err := ParseStaff(strings.Join(printed, ","))
@@ -125,7 +129,7 @@ func FuzzParseStaff(f *testing.F) {
 			t.Fatalf("ParseStaff(%q) = %+v, printed back %q: %+v, %v", s, staff, printed, again, err)
 		}
 		for i := range staff {
-			if again[i] != staff[i] {
+			if !reflect.DeepEqual(again[i], staff[i]) {
 				t.Fatalf("round trip of %q: %+v, then %+v", s, staff, again)
 			}
 		}

@@ -11,6 +11,8 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
+	"reflect"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -508,10 +510,15 @@ func TestTrustedProxies(t *testing.T) {
 // TestParseStaff checks the ASKPA_STAFF_TOKENS format.
 func TestParseStaff(t *testing.T) {
 	got, err := ParseStaff(" alex:" + alexToken + ", audit:" + readerToken + ":read ,")
-	if err != nil || len(got) != 2 || got[0] != (Staff{Name: "alex", Token: alexToken}) || !got[1].ReadOnly {
+	if err != nil || len(got) != 2 || !reflect.DeepEqual(got[0], Staff{Name: "alex", Token: alexToken}) || !got[1].ReadOnly {
 		t.Errorf("ParseStaff: %+v, %v", got, err)
 	}
-	for _, bad := range []string{"alex", "alex:short", ":" + alexToken, "alex:" + alexToken + ":write", "alex:" + alexToken + ",alex:" + samToken,
+	got, err = ParseStaff("dee:" + alexToken + "@devon+somerset, ro:" + readerToken + ":read@devon")
+	if err != nil || len(got) != 2 || !slices.Equal(got[0].Areas, []string{"devon", "somerset"}) || got[0].Token != alexToken ||
+		!got[1].ReadOnly || !slices.Equal(got[1].Areas, []string{"devon"}) {
+		t.Errorf("ParseStaff with areas: %+v, %v", got, err)
+	}
+	for _, bad := range []string{"alex", "alex:short", "alex:" + alexToken + "@", "alex:" + alexToken + "@devon+", ":" + alexToken, "alex:" + alexToken + ":write", "alex:" + alexToken + ",alex:" + samToken,
 		"audit:" + alexToken + ":read,alex:" + alexToken, // one token twice: the read-only entry would be shadowed
 	} {
 		if _, err := ParseStaff(bad); err == nil || strings.Contains(err.Error(), alexToken) {

@@ -22,7 +22,7 @@ func (s *server) mountInsights(g *gin.RouterGroup) {
 	if s.cfg.Insights == nil {
 		return
 	}
-	g.GET("/api/v1/insights/gaps", s.authenticate, s.gaps)
+	g.GET("/api/v1/insights/gaps", s.authenticate, s.everyArea, s.gaps)
 }
 
 // location is where the report's weeks begin and the console tells the

@@ -28,8 +28,8 @@ type People interface {
 // mountPeople serves POST /api/v1/people/forget (staff who may act) and
 // GET /api/v1/people/export (any staff).
 func (s *server) mountPeople(r gin.IRoutes) {
-	r.POST("/api/v1/people/forget", s.authenticate, s.mayAct, s.forgetPerson)
-	r.GET("/api/v1/people/export", s.authenticate, s.exportPerson)
+	r.POST("/api/v1/people/forget", s.authenticate, s.everyArea, s.mayAct, s.forgetPerson)
+	r.GET("/api/v1/people/export", s.authenticate, s.everyArea, s.exportPerson)
 }
 
 // personBody is the body of POST /api/v1/people/forget.

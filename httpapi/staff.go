@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -25,11 +26,31 @@ type Staff struct {
 	// ReadOnly staff (auditors, dashboards) may read the queue but not act
 	// on it: their claims, replies, resolutions and reopens get 403.
 	ReadOnly bool
+	// Areas, when not empty, limits them to escalations from those local
+	// areas (Escalation.Area, a local pack's id): others are not listed and
+	// answer 404, as if they did not exist. Empty for every area.
+	Areas []string
+}
+
+// sees reports whether st may see escalation e.
+func (st Staff) sees(e support.Escalation) bool {
+	return len(st.Areas) == 0 || slices.Contains(st.Areas, e.Area)
+}
+
+// listAreas is what ListRequest.Areas should be for st: nil for every
+// area.
+func (st Staff) listAreas() []string {
+	if len(st.Areas) == 0 {
+		return nil
+	}
+	return st.Areas
 }
 
 // ParseStaff parses ASKPA_STAFF_TOKENS: "name:token,name:token", where a
-// token may be followed by ":read" for read-only access. It returns an
-// error naming the entry (but not the token) that is malformed or repeated.
+// token may be followed by ":read" for read-only access and then by
+// "@area+area" to limit the member of staff to escalations from those
+// local areas (pack ids). It returns an error naming the entry (but not
+// the token) that is malformed or repeated.
 func ParseStaff(s string) ([]Staff, error) {
 	var out []Staff
 	names, tokens := map[string]bool{}, map[string]bool{}
@@ -38,8 +59,17 @@ func ParseStaff(s string) ([]Staff, error) {
 		if entry == "" {
 			continue
 		}
-		parts := strings.Split(entry, ":")
 		st := Staff{}
+		if rest, areas, ok := strings.Cut(entry, "@"); ok {
+			entry = rest
+			for _, a := range strings.Split(areas, "+") {
+				if a = strings.TrimSpace(a); a == "" || strings.ContainsAny(a, " :") {
+					return nil, fmt.Errorf("staff token %d: want @area+area after the token, with pack ids such as devon", i+1)
+				}
+				st.Areas = append(st.Areas, a)
+			}
+		}
+		parts := strings.Split(entry, ":")
 		switch {
 		case len(parts) == 2:
 		case len(parts) == 3 && parts[2] == "read":
@@ -125,6 +155,37 @@ func staffOf(c *gin.Context) Staff {
 	return st.(Staff)
 }
 
+// everyArea answers 403 for staff limited to some areas, on the routes
+// that reach across every area: a person's data, the safety labels and the
+// gap report.
+func (s *server) everyArea(c *gin.Context) {
+	if len(staffOf(c).Areas) > 0 {
+		fail(c, http.StatusForbidden, "This token is limited to some areas; this needs a token for every area.")
+		return
+	}
+	c.Next()
+}
+
+// inArea answers 404 for an escalation (the route's :id) from an area the
+// member of staff is not limited to, as for one that does not exist.
+func (s *server) inArea(c *gin.Context) {
+	st := staffOf(c)
+	if len(st.Areas) == 0 {
+		c.Next()
+		return
+	}
+	e, err := s.cfg.Desk.Get(c.Request.Context(), c.Param("id"))
+	if err == nil && !st.sees(e) {
+		err = support.ErrNotFound
+	}
+	if err != nil {
+		s.failErr(c, err)
+		c.Abort()
+		return
+	}
+	c.Next()
+}
+
 // escalationList is the body of GET /api/v1/escalations.
 type escalationList struct {
 	Escalations []support.Escalation `json:"escalations"`
@@ -136,6 +197,7 @@ func (s *server) list(c *gin.Context) {
 		Status:   support.Status(c.Query("status")),
 		Priority: support.Priority(c.Query("priority")),
 		Cursor:   c.Query("cursor"),
+		Areas:    staffOf(c).listAreas(),
 	}
 	if l := c.Query("limit"); l != "" {
 		n, err := strconv.Atoi(l)

@@ -75,6 +75,7 @@ func Run(t *testing.T, newDB NewDB) {
 		{"Revisions", testRevisions},
 		{"Notes", testNotes},
 		{"ListUpdatedSince", testListUpdatedSince},
+		{"ListByArea", testListByArea},
 		{"QuietCautions", testQuietCautions},
 		{"OnCallStats", testStats},
 		{"TextFromOutside", testTextFromOutside},
@@ -906,5 +907,56 @@ func testTextFromOutside(t *testing.T, o Opener) {
 		if m.Text != "help me \uFFFD please" {
 			t.Errorf("stored %q, want the text cleaned", m.Text)
 		}
+	}
+}
+
+// testListByArea: the queue can be limited to some areas (what staff
+// limited to areas see), escalations without one being in area "";
+// paging keeps to the areas; an empty list of areas shows none.
+func testListByArea(t *testing.T, o Opener) {
+	ctx := context.Background()
+	s := open(t, o)
+	desk, err := support.NewDesk(support.Config{Store: s})
+	if err != nil {
+		t.Fatal(err)
+	}
+	byArea := map[string][]string{}
+	for i, area := range []string{"devon", "somerset", "devon", "", "devon"} {
+		e, err := desk.Escalate(ctx, support.NewEscalation{Address: support.Address{Channel: "web", UserID: fmt.Sprintf("area-%d", i)},
+			Reason: "requested", Area: area, Summary: "call me"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		byArea[area] = append(byArea[area], e.ID)
+	}
+	list := func(areas []string, limit int) []string {
+		t.Helper()
+		var ids []string
+		r := support.ListRequest{Areas: areas, Limit: limit}
+		for {
+			p, err := desk.List(ctx, r)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, e := range p.Escalations {
+				ids = append(ids, e.ID)
+			}
+			if p.Next == "" {
+				return ids
+			}
+			r.Cursor = p.Next
+		}
+	}
+	if got := list([]string{"devon"}, 2); !slices.Equal(got, byArea["devon"]) {
+		t.Errorf("Devon's queue in pages of 2: %v, want %v", got, byArea["devon"])
+	}
+	if got := list([]string{"somerset", ""}, 0); len(got) != 2 {
+		t.Errorf("Somerset's and no area's queue: %v", got)
+	}
+	if got := list(nil, 0); len(got) != 5 {
+		t.Errorf("every area's queue: %d escalations, want 5", len(got))
+	}
+	if got := list([]string{}, 0); len(got) != 0 {
+		t.Errorf("no area's queue: %v", got)
 	}
 }

@@ -460,6 +460,9 @@ type ListRequest struct {
 	// UpdatedSince, when not zero, keeps only escalations last changed at
 	// or after it.
 	UpdatedSince time.Time
+	// Areas, when not nil, keeps only escalations from those areas (see
+	// Escalation.Area): what staff limited to some areas may see.
+	Areas []string
 }
 
 // Limits of one page of the queue.
@@ -483,7 +486,7 @@ func (d *Desk) List(ctx context.Context, r ListRequest) (Page, error) {
 	if r.Limit == 0 {
 		r.Limit = DefaultListLimit
 	}
-	q := ListQuery{Status: r.Status, Priority: r.Priority, Limit: r.Limit + 1, UpdatedSince: r.UpdatedSince}
+	q := ListQuery{Status: r.Status, Priority: r.Priority, Limit: r.Limit + 1, UpdatedSince: r.UpdatedSince, Areas: r.Areas}
 	if r.Cursor != "" {
 		p, err := decodeCursor(r.Cursor)
 		if err != nil {

@@ -65,6 +65,10 @@ type ListQuery struct {
 	// UpdatedSince, when not zero, keeps only escalations last changed at
 	// or after it (UpdatedAt), such as those resolved today.
 	UpdatedSince time.Time
+	// Areas, when not nil, keeps only escalations whose Area is one of
+	// them ("" for those without an area); an empty non-nil list keeps
+	// none.
+	Areas []string
 }
 
 // Position is a place in the queue's order: priority rank, creation time,

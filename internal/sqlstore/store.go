@@ -55,8 +55,8 @@ func (s *Store) Create(ctx context.Context, e support.Escalation, out []support.
 		return err
 	}
 	return s.db.InTx(ctx, func(q Querier) error {
-		_, err := q.Exec(ctx, `INSERT INTO escalations (id, status, prank, created_at, updated_at, doc, person) VALUES (?, ?, ?, ?, ?, ?, ?)`,
-			e.ID, string(e.Status), e.Priority.Rank(), nanos(e.CreatedAt), nanos(e.UpdatedAt), string(doc), personKey(e.Address.Channel, e.Address.UserID))
+		_, err := q.Exec(ctx, `INSERT INTO escalations (id, status, prank, created_at, updated_at, doc, person, area) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+			e.ID, string(e.Status), e.Priority.Rank(), nanos(e.CreatedAt), nanos(e.UpdatedAt), string(doc), personKey(e.Address.Channel, e.Address.UserID), e.Area)
 		if err != nil {
 			return fmt.Errorf("insert escalation: %w", err)
 		}
@@ -162,6 +162,15 @@ func (s *Store) List(ctx context.Context, lq support.ListQuery) ([]support.Escal
 	if !lq.UpdatedSince.IsZero() {
 		where = append(where, "updated_at >= ?")
 		args = append(args, nanos(lq.UpdatedSince))
+	}
+	if lq.Areas != nil {
+		where = append(where, "area IN ("+strings.TrimSuffix(strings.Repeat("?, ", len(lq.Areas)), ", ")+")")
+		for _, a := range lq.Areas {
+			args = append(args, a)
+		}
+		if len(lq.Areas) == 0 {
+			where[len(where)-1] = "1 = 0"
+		}
 	}
 	if p := lq.After; p != nil {
 		where = append(where, "(prank, created_at, id) > (?, ?, ?)")
