@@ -9,8 +9,10 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/askpa/askpa/bot"
+	"github.com/askpa/askpa/support"
 )
 
 // runCmdEnv is runCmd with environment variables.
@@ -204,12 +206,19 @@ func TestAskPicksAnAreaAmongPacks(t *testing.T) {
 // TestServeAnswersForEveryPack: askpa serve with a folder of two packs and
 // no ASKPA_AREA answers for both: a web-channel person picks their area
 // with /area (by district or name) and their safeguarding script gives
-// that council's number; before they pick, the national wording.
+// that council's number; before they pick, the national wording. Their
+// escalation carries the area: a webhook for that area hears of it, one
+// for the other area does not, and the other area's staff get 404.
 func TestServeAnswersForEveryPack(t *testing.T) {
 	dir := t.TempDir()
 	mustWrite(t, filepath.Join(dir, "testshire", "area.yaml"), testPackArea)
 	mustWrite(t, filepath.Join(dir, "otherton", "area.yaml"), "id: otherton\nname: Otherton Council\ndistricts: [OT1]\nsafeguarding:\n  phone: 01632 960500\n")
-	base := startServe(t, map[string]string{"ASKPA_LOCAL_DIR": dir, "ASKPA_DATA_DIR": t.TempDir(), "ASKPA_STAFF_TOKENS": "alex:" + testStaffToken})
+	everyone, otherton, testshire := newReceiver(t), newReceiver(t), newReceiver(t)
+	const testshireToken = "testshire-staff-token-1"
+	base := startServe(t, map[string]string{"ASKPA_LOCAL_DIR": dir, "ASKPA_DATA_DIR": t.TempDir(),
+		"ASKPA_STAFF_TOKENS":   "alex:" + testStaffToken + ",tess:" + testshireToken + "@testshire",
+		"ASKPA_WEBHOOK_SECRET": testWebhookKey,
+		"ASKPA_WEBHOOK_URLS":   everyone.srv.URL + "," + otherton.srv.URL + "|otherton," + testshire.srv.URL + "|testshire"})
 	web := newWebSession(t, base)
 	say := func(text string) string {
 		t.Helper()
@@ -237,5 +246,27 @@ func TestServeAnswersForEveryPack(t *testing.T) {
 	}
 	if got := say(worried); !strings.Contains(got, "Otherton Council's adult safeguarding team on 01632 960500") {
 		t.Errorf("after choosing Otherton:\n%s", got)
+	}
+	var list struct {
+		Escalations []support.Escalation `json:"escalations"`
+	}
+	call(t, "GET", base+"/api/v1/escalations", testStaffToken, nil, &list)
+	var id string
+	for _, e := range list.Escalations {
+		if e.Area == "otherton" {
+			id = e.ID
+		}
+	}
+	if id == "" {
+		t.Fatalf("no escalation from Otherton in the queue: %+v", list.Escalations)
+	}
+	eventually(t, 10*time.Second, "Otherton's webhook and the unlimited one to hear of it", func() bool {
+		return everyone.has(support.EventCreated, id) && otherton.has(support.EventCreated, id)
+	})
+	if testshire.has(support.EventCreated, id) {
+		t.Error("Testshire's webhook heard of Otherton's escalation")
+	}
+	if st, _ := tryCallAs("GET", base+"/api/v1/escalations/"+id, testshireToken, nil, nil); st != http.StatusNotFound {
+		t.Errorf("Testshire's staff opening Otherton's escalation: %d, want 404", st)
 	}
 }

@@ -96,11 +96,19 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer, gete
 	}
 	var targets []support.Target
 	for _, u := range webhookURLs {
+		// "URL|devon+somerset": this helpdesk hears of those areas only.
+		u, areaList, _ := strings.Cut(u, "|")
+		var areas []string
+		for _, a := range strings.Split(areaList, "+") {
+			if a = strings.TrimSpace(a); a != "" {
+				areas = append(areas, a)
+			}
+		}
 		w, err := support.NewWebhook(u, []byte(webhookSecret), &http.Client{Timeout: *webhookTimeout})
 		if err != nil {
 			return fmt.Errorf("ASKPA_WEBHOOK_URLS: %w", err)
 		}
-		targets = append(targets, w)
+		targets = append(targets, support.ForAreas(w, areas))
 	}
 
 	store, err := openStore(ctx, getenv)
