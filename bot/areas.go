@@ -2,6 +2,7 @@ package bot
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 
@@ -154,4 +155,25 @@ func (s *Service) noDeskFor(t *turn) string {
 		return a.Area.Expand(msgNoDesk)
 	}
 	return s.noDesk
+}
+
+// ErrUnknownArea reports a Message.Area the service does not answer for.
+var ErrUnknownArea = errors.New("bot: no local area with that id")
+
+// messageArea applies m.Area, when set, to the conversation: the area of
+// that id becomes the person's. The area of a service with one pack is
+// accepted and changes nothing. It returns ErrUnknownArea otherwise.
+func (s *Service) messageArea(t *turn) error {
+	id := t.msg.Area
+	if id == "" {
+		return nil
+	}
+	if a := s.area(id); a != nil {
+		t.conv.Area = a.Area.ID
+		return nil
+	}
+	if a := s.engine.Area(); a != nil && a.ID == id && len(s.cfg.Areas) == 0 {
+		return nil
+	}
+	return fmt.Errorf("%w: %q", ErrUnknownArea, id)
 }

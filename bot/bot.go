@@ -42,7 +42,12 @@ type Message struct {
 	// Private marks a message the channel will answer privately (a Slack
 	// slash command), so a reply may offer to share the answer.
 	Private bool
-	At      time.Time
+	// Area, when set, is the local area (a local pack's id) the message is
+	// from, as the web channel's "area" says: it becomes the person's area
+	// (see AreaEngine). Handle returns ErrUnknownArea for one the service
+	// does not answer for.
+	Area string
+	At   time.Time
 	// ID is the platform's own id for the delivery that carried the
 	// message (a Telegram update_id, a Slack event_id), when it has one. A
 	// message handled twice with the same ID (after a crash, from the

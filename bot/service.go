@@ -221,6 +221,9 @@ func (s *Service) Handle(ctx context.Context, m Message) (Result, error) {
 		t.conv.LastMessageID = m.ID
 	}
 	t.res.ConversationID = conv.ID
+	if err := s.messageArea(t); err != nil {
+		return Result{}, err
+	}
 	// Whatever they sent, the person has not gone quiet.
 	t.conv.Caution, t.conv.CautionAt = "", time.Time{}
 

@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"context"
+	"errors"
 	"net/http"
 	"strconv"
 	"strings"
@@ -46,6 +47,9 @@ type messageIn struct {
 	User     string `json:"user"`
 	Audience string `json:"audience"`
 	Text     string `json:"text"`
+	// Area is the local area (a pack's id) the person is in, for a
+	// council's own page on a service answering for several.
+	Area string `json:"area"`
 }
 
 // messageOut is the answer to POST /v1/messages: the JSON answer of the
@@ -107,7 +111,11 @@ func (s *server) postMessage(c *gin.Context) {
 		return
 	}
 	addr := bot.Address{Channel: bot.ChannelWeb, UserID: user, ChatID: user}
-	res, err := s.cfg.Handler.Handle(c.Request.Context(), bot.Message{Address: addr, Audience: aud, Text: in.Text, At: s.cfg.Now().UTC()})
+	res, err := s.cfg.Handler.Handle(c.Request.Context(), bot.Message{Address: addr, Audience: aud, Text: in.Text, Area: in.Area, At: s.cfg.Now().UTC()})
+	if errors.Is(err, bot.ErrUnknownArea) {
+		badField(c, "area", "Area must be the id of a local area this service answers for.")
+		return
+	}
 	if err != nil {
 		s.failErr(c, err)
 		return

@@ -247,6 +247,18 @@ func TestServeAnswersForEveryPack(t *testing.T) {
 	if got := say(worried); !strings.Contains(got, "Otherton Council's adult safeguarding team on 01632 960500") {
 		t.Errorf("after choosing Otherton:\n%s", got)
 	}
+	// A council's own page names the area with each message.
+	var out struct {
+		Replies []bot.Reply `json:"replies"`
+	}
+	page := newWebSession(t, base)
+	if st := call(t, "POST", base+"/v1/messages", page.Token, map[string]string{"text": worried, "area": "testshire"}, &out); st != http.StatusOK ||
+		len(out.Replies) == 0 || !strings.Contains(out.Replies[0].Text, "01632 960200") {
+		t.Errorf("a message with area testshire: %d %+v", st, out.Replies)
+	}
+	if st, _ := tryCallAs("POST", base+"/v1/messages", page.Token, map[string]string{"text": "hello", "area": "narnia"}, nil); st != http.StatusBadRequest {
+		t.Errorf("a message with an unknown area: %d, want 400", st)
+	}
 	var list struct {
 		Escalations []support.Escalation `json:"escalations"`
 	}
