@@ -163,6 +163,18 @@ type Store interface {
 	TakeQuietCautions(ctx context.Context, before time.Time, limit int) ([]Conversation, error)
 }
 
+// ExchangeStore is a Store that records one exchange (the person's
+// message, the replies and the conversation as it ends) in one
+// transaction, so that a message costs one commit rather than one per
+// write. The Service uses it when its Store has it; the stores in sqlite
+// and postgres do.
+type ExchangeStore interface {
+	// SaveExchange appends turns to the history of conversation c, in
+	// order, and stores c's mutable fields as SaveConversation does, all
+	// or nothing. It returns ErrNotFound for an unknown conversation.
+	SaveExchange(ctx context.Context, c Conversation, turns []Turn) error
+}
+
 // MailMessage is a message waiting for a web-channel user to fetch it.
 type MailMessage struct {
 	Seq     int64     `json:"seq"`

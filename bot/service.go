@@ -258,28 +258,40 @@ func (s *Service) Handle(ctx context.Context, m Message) (Result, error) {
 	return t.res, nil
 }
 
-// finish records the exchange in the conversation's history and saves it.
-// While the bot has the conversation, the person's words are kept redacted
-// (see Redact); once it is with the support team they are kept as written,
-// as staff need them.
+// finish records the exchange in the conversation's history and saves it,
+// in one transaction when the store can (ExchangeStore). While the bot has
+// the conversation, the person's words are kept redacted (see Redact); once
+// it is with the support team they are kept as written, as staff need them.
 func (s *Service) finish(ctx context.Context, t *turn) error {
 	redact := func(s string) string { return s }
 	if t.conv.Mode == ModeBot {
 		redact = Redact
 		t.conv.LastQuestion = Redact(t.conv.LastQuestion)
 	}
+	turns := make([]Turn, 0, 1+len(t.res.Replies))
 	if !t.logged && t.msg.Text != "" {
-		if err := s.store.AppendTurn(ctx, t.conv.ID, Turn{From: FromUser, Text: redact(t.msg.Text), At: t.now}); err != nil {
-			return fmt.Errorf("bot: recording message: %w", err)
-		}
+		turns = append(turns, Turn{From: FromUser, Text: redact(t.msg.Text), At: t.now})
 	}
 	for _, r := range t.res.Replies {
-		if err := s.store.AppendTurn(ctx, t.conv.ID, Turn{From: FromBot, Text: r.Text, At: t.now}); err != nil {
-			return fmt.Errorf("bot: recording reply: %w", err)
-		}
+		turns = append(turns, Turn{From: FromBot, Text: r.Text, At: t.now})
 	}
 	t.conv.Address = t.msg.Address
 	t.conv.UpdatedAt = t.now
+	if es, ok := s.store.(ExchangeStore); ok {
+		if err := es.SaveExchange(ctx, t.conv, turns); err != nil {
+			return fmt.Errorf("bot: saving conversation: %w", err)
+		}
+		return nil
+	}
+	for _, tn := range turns {
+		if err := s.store.AppendTurn(ctx, t.conv.ID, tn); err != nil {
+			what := "message"
+			if tn.From == FromBot {
+				what = "reply"
+			}
+			return fmt.Errorf("bot: recording %s: %w", what, err)
+		}
+	}
 	if err := s.store.SaveConversation(ctx, t.conv); err != nil {
 		return fmt.Errorf("bot: saving conversation: %w", err)
 	}

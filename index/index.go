@@ -15,6 +15,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"unicode/utf8"
 
 	"github.com/blevesearch/bleve/v2"
 	"github.com/blevesearch/bleve/v2/analysis"
@@ -76,9 +77,11 @@ type Index struct {
 	docFreq   map[string]int      // analysed term -> passages containing it
 	topical   map[string]bool     // terms used in headings or titles
 	words     map[string]string   // each word of the knowledge base, lower case -> its analysed term
-	wordsOnce sync.Once           // words are collected on the first misspelt question
+	byLength  map[int][]knownWord // the same, by length in letters
+	wordsOnce sync.Once           // words are collected once, in the background from Open
 	passages  int
 	rebuilt   bool
+	docs      *docs // what searches read (see score.go)
 
 	closeOnce sync.Once
 	closed    chan struct{}
@@ -113,6 +116,12 @@ func Open(ctx context.Context, base *knowledge.Base, cfg Config) (*Index, error)
 		ix.bleve.Close()
 		return nil, err
 	}
+	// What the first misspelt question needs (a few hundred milliseconds
+	// of work) is made ready meanwhile, so that no one waits for it.
+	go func() {
+		ix.wordsOnce.Do(ix.collectWords)
+		englishWords()
+	}()
 	return ix, nil
 }
 
@@ -138,6 +147,7 @@ func (ix *Index) Close() error {
 	var err error
 	ix.closeOnce.Do(func() {
 		close(ix.closed)
+		ix.docs.reader.Close()
 		err = ix.bleve.Close()
 	})
 	return err
@@ -335,7 +345,7 @@ func (ix *Index) prepare() error {
 			return err
 		}
 	}
-	return nil
+	return ix.loadDocs()
 }
 
 // eachTerm calls fn with every term of field and its document frequency.
@@ -359,7 +369,8 @@ func (ix *Index) eachTerm(field string, fn func(term string, df int)) error {
 
 // collectWords records every word of the knowledge base as written, for
 // matching misspelt words against whole words rather than their stems. It
-// runs once, when a question first has a word the index does not know.
+// runs once (through wordsOnce), started by Open; a question with a word
+// the index does not know waits for it if it has not finished.
 func (ix *Index) collectWords() {
 	ix.words = map[string]string{}
 	add := func(text string) {
@@ -385,7 +396,15 @@ func (ix *Index) collectWords() {
 			add(s.Text)
 		}
 	}
+	ix.byLength = map[int][]knownWord{}
+	for w, term := range ix.words {
+		n := utf8.RuneCountInString(w)
+		ix.byLength[n] = append(ix.byLength[n], knownWord{w, term})
+	}
 }
+
+// knownWord is a word of the knowledge base and its analysed term.
+type knownWord struct{ word, term string }
 
 // idf is the weight of a term: rare terms tell more about a question.
 func (ix *Index) idf(df int) float64 {

@@ -9,9 +9,6 @@ import (
 	"strings"
 	"unicode"
 
-	"github.com/blevesearch/bleve/v2"
-	"github.com/blevesearch/bleve/v2/search/query"
-
 	"github.com/askpa/askpa/internal/editdistance"
 	"github.com/askpa/askpa/knowledge"
 )
@@ -19,12 +16,15 @@ import (
 // fieldBoosts weights where a word is found: a passage whose heading, title
 // or the questions its document answers use the asker's words is a better
 // answer than one that merely mentions them.
-var fieldBoosts = map[string]float64{
-	fieldHeading:   3.0,
-	fieldTitle:     2.0,
-	fieldQuestions: 2.0,
-	fieldSummary:   1.0,
-	fieldBody:      1.0,
+var fieldBoosts = []struct {
+	field string
+	boost float64
+}{
+	{fieldHeading, 3.0},
+	{fieldTitle, 2.0},
+	{fieldQuestions, 2.0},
+	{fieldSummary, 1.0},
+	{fieldBody, 1.0},
 }
 
 // Weights of the alternatives a question word stands for.
@@ -195,9 +195,13 @@ func (ix *Index) nearTerms(word string) []string {
 	}
 	ix.wordsOnce.Do(ix.collectWords)
 	var cs []cand
-	for known, term := range ix.words {
-		if d := editdistance.OSA(word, known, limit, nil); d <= limit {
-			cs = append(cs, cand{term, d, ix.docFreq[term]})
+	// Only words whose length is within limit of n can be within limit
+	// edits of it.
+	for length := n - limit; length <= n+limit; length++ {
+		for _, known := range ix.byLength[length] {
+			if d := editdistance.OSA(word, known.word, limit, nil); d <= limit {
+				cs = append(cs, cand{known.term, d, ix.docFreq[known.term]})
+			}
 		}
 	}
 	sort.Slice(cs, func(i, j int) bool {
@@ -232,25 +236,22 @@ func (ix *Index) Search(ctx context.Context, q knowledge.Query) ([]knowledge.Hit
 	default:
 	}
 	units := ix.units(q.Text)
-	var should []query.Query
+	var clauses []clause
+	bits := map[string]int{} // each distinct term -> its bit
 	for _, u := range units {
 		for i, alt := range u.alts {
-			for field, boost := range fieldBoosts {
-				tq := bleve.NewTermQuery(alt)
-				tq.SetField(field)
-				tq.SetBoost(boost * u.boost[i])
-				should = append(should, tq)
+			bit, ok := bits[alt]
+			if !ok {
+				bit = len(bits)
+				bits[alt] = bit
+			}
+			for _, f := range fieldBoosts {
+				clauses = append(clauses, clause{term: alt, field: f.field, boost: f.boost * u.boost[i], bit: bit})
 			}
 		}
 	}
-	if len(should) == 0 {
+	if len(clauses) == 0 {
 		return nil, nil
-	}
-	bq := bleve.NewBooleanQuery()
-	bq.AddShould(should...)
-	bq.SetMinShould(1)
-	if f := audienceFilter(q.Audience); f != nil {
-		bq.AddFilter(f)
 	}
 	limit := q.Limit
 	if limit <= 0 {
@@ -258,34 +259,27 @@ func (ix *Index) Search(ctx context.Context, q knowledge.Query) ([]knowledge.Hit
 	}
 	// Fetch more than asked: hits are re-ranked by how much of the question
 	// they cover.
-	req := bleve.NewSearchRequestOptions(bq, max(limit*4, 20), 0, false)
-	req.IncludeLocations = true
-	res, err := ix.bleve.SearchInContext(ctx, req)
+	res, acc, err := ix.docs.score(ctx, clauses, len(bits), q.Audience, max(limit*4, 20))
 	if err != nil {
 		return nil, fmt.Errorf("index: search: %w", err)
 	}
+	defer ix.docs.scratch.Put(acc)
 	var total float64
 	for _, u := range units {
 		total += u.weight * u.share
 	}
-	hits := make([]knowledge.Hit, 0, len(res.Hits))
-	for _, h := range res.Hits {
-		p, ok := ix.base.Passage(h.ID)
-		if !ok {
+	hits := make([]knowledge.Hit, 0, len(res))
+	for _, h := range res {
+		i := ix.docs.passage[h.doc]
+		if i < 0 {
 			continue // the index is older than the base; cannot happen when opened by Open
 		}
-		found := map[string]bool{}
-		for _, terms := range h.Locations {
-			for t := range terms {
-				found[t] = true
-			}
-		}
-		hit := knowledge.Hit{Passage: p, Score: h.Score}
+		hit := knowledge.Hit{Passage: ix.docs.passages[i], Score: h.score}
 		var got float64
 		for _, u := range units {
 			matched := 0.0
 			for i, alt := range u.alts {
-				if found[alt] {
+				if acc.has(h.doc, bits[alt]) {
 					matched = max(matched, u.credit[i])
 				}
 			}
@@ -356,16 +350,4 @@ func rerank(hits []knowledge.Hit, audience knowledge.Audience) {
 	for i := range hits {
 		hits[i].Score /= best
 	}
-}
-
-// audienceFilter keeps passages written for a or for both; nil for no filter.
-func audienceFilter(a knowledge.Audience) query.Query {
-	if a == "" || a == knowledge.Both {
-		return nil
-	}
-	own := bleve.NewTermQuery(string(a))
-	own.SetField(fieldAudience)
-	both := bleve.NewTermQuery(string(knowledge.Both))
-	both.SetField(fieldAudience)
-	return bleve.NewDisjunctionQuery(own, both)
 }

@@ -21,7 +21,9 @@ import (
 	"fmt"
 	"io/fs"
 	"net/url"
+	"strings"
 	"sync"
+	"sync/atomic"
 
 	_ "modernc.org/sqlite" // the "sqlite" database/sql driver
 
@@ -66,23 +68,64 @@ func Open(ctx context.Context, path string) (*Store, error) {
 
 // conn adapts database/sql to sqlstore.DB. Write transactions of one
 // process queue on a mutex, which is much faster than SQLite's busy
-// handler; other processes still wait on busy_timeout.
+// handler; other processes still wait on busy_timeout. Statements are
+// prepared once and kept (see prepare).
 type conn struct {
-	db *sql.DB
-	mu sync.Mutex
+	db    *sql.DB
+	mu    sync.Mutex
+	stmts sync.Map // query -> *sql.Stmt
+	n     atomic.Int32
+}
+
+// maxStatements bounds the prepared statements kept: askpa's queries are
+// a fixed set, and one built at run time (a list of a varying length)
+// runs unprepared once the set is full.
+const maxStatements = 512
+
+// prepare returns the kept statement for q, preparing it the first time;
+// nil when too many are kept already, for a script of several statements
+// (a migration), or when q cannot be prepared (it then runs unprepared,
+// and fails there if it is wrong). SQLite compiles a statement in about
+// the time it takes to run a small one.
+func (c *conn) prepare(ctx context.Context, q string) *sql.Stmt {
+	if st, ok := c.stmts.Load(q); ok {
+		return st.(*sql.Stmt)
+	}
+	if c.n.Load() >= maxStatements || strings.Contains(q, ";") {
+		return nil
+	}
+	st, err := c.db.PrepareContext(ctx, q)
+	if err != nil {
+		return nil
+	}
+	if prev, loaded := c.stmts.LoadOrStore(q, st); loaded {
+		st.Close()
+		return prev.(*sql.Stmt)
+	}
+	c.n.Add(1)
+	return st
 }
 
 func (c *conn) Exec(ctx context.Context, q string, args ...any) (int64, error) {
 	c.mu.Lock() // every Exec writes
 	defer c.mu.Unlock()
+	if st := c.prepare(ctx, q); st != nil {
+		return rowsAffected(st.ExecContext(ctx, args...))
+	}
 	return execOn(ctx, c.db, q, args)
 }
 
 func (c *conn) Query(ctx context.Context, q string, args ...any) (sqlstore.Rows, error) {
+	if st := c.prepare(ctx, q); st != nil {
+		return asRows(st.QueryContext(ctx, args...))
+	}
 	return queryOn(ctx, c.db, q, args)
 }
 
 func (c *conn) QueryRow(ctx context.Context, q string, args ...any) sqlstore.Row {
+	if st := c.prepare(ctx, q); st != nil {
+		return row{st.QueryRowContext(ctx, args...)}
+	}
 	return row{c.db.QueryRowContext(ctx, q, args...)}
 }
 
@@ -93,7 +136,7 @@ func (c *conn) InTx(ctx context.Context, fn func(sqlstore.Querier) error) error 
 	if err != nil {
 		return err
 	}
-	if err := fn(txq{tx}); err != nil {
+	if err := fn(txq{tx, c}); err != nil {
 		tx.Rollback()
 		return err
 	}
@@ -101,7 +144,14 @@ func (c *conn) InTx(ctx context.Context, fn func(sqlstore.Querier) error) error 
 }
 
 func (c *conn) Ping(ctx context.Context) error { return c.db.PingContext(ctx) }
-func (c *conn) Close() error                   { return c.db.Close() }
+
+func (c *conn) Close() error {
+	c.stmts.Range(func(_, st any) bool {
+		st.(*sql.Stmt).Close()
+		return true
+	})
+	return c.db.Close()
+}
 
 type execer interface {
 	ExecContext(ctx context.Context, q string, args ...any) (sql.Result, error)
@@ -109,7 +159,10 @@ type execer interface {
 }
 
 func execOn(ctx context.Context, e execer, q string, args []any) (int64, error) {
-	res, err := e.ExecContext(ctx, q, args...)
+	return rowsAffected(e.ExecContext(ctx, q, args...))
+}
+
+func rowsAffected(res sql.Result, err error) (int64, error) {
 	if err != nil {
 		return 0, err
 	}
@@ -117,24 +170,49 @@ func execOn(ctx context.Context, e execer, q string, args []any) (int64, error) 
 }
 
 func queryOn(ctx context.Context, e execer, q string, args []any) (sqlstore.Rows, error) {
-	rs, err := e.QueryContext(ctx, q, args...)
+	return asRows(e.QueryContext(ctx, q, args...))
+}
+
+func asRows(rs *sql.Rows, err error) (sqlstore.Rows, error) {
 	if err != nil {
 		return nil, err
 	}
 	return rows{rs}, nil
 }
 
-type txq struct{ tx *sql.Tx }
+// txq runs statements in a transaction, with the statements c keeps
+// (database/sql prepares them again only on a connection that has not
+// had them yet).
+type txq struct {
+	tx *sql.Tx
+	c  *conn
+}
+
+func (t txq) stmt(ctx context.Context, q string) *sql.Stmt {
+	if st := t.c.prepare(ctx, q); st != nil {
+		return t.tx.StmtContext(ctx, st)
+	}
+	return nil
+}
 
 func (t txq) Exec(ctx context.Context, q string, args ...any) (int64, error) {
+	if st := t.stmt(ctx, q); st != nil {
+		return rowsAffected(st.ExecContext(ctx, args...))
+	}
 	return execOn(ctx, t.tx, q, args)
 }
 
 func (t txq) Query(ctx context.Context, q string, args ...any) (sqlstore.Rows, error) {
+	if st := t.stmt(ctx, q); st != nil {
+		return asRows(st.QueryContext(ctx, args...))
+	}
 	return queryOn(ctx, t.tx, q, args)
 }
 
 func (t txq) QueryRow(ctx context.Context, q string, args ...any) sqlstore.Row {
+	if st := t.stmt(ctx, q); st != nil {
+		return row{st.QueryRowContext(ctx, args...)}
+	}
 	return row{t.tx.QueryRowContext(ctx, q, args...)}
 }
 

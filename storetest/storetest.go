@@ -32,6 +32,7 @@ type Store interface {
 	support.Store
 	support.StatsSource
 	bot.Store
+	bot.ExchangeStore
 	bot.Mailbox
 	bot.WebSessions
 	support.StaffSessions
@@ -68,6 +69,7 @@ func Run(t *testing.T, newDB NewDB) {
 		{"OutboxRetriesThenGivesUp", testGiveUp},
 		{"RelayDeliveryStatus", testRelayStatus},
 		{"Conversations", testConversations},
+		{"Exchange", testExchange},
 		{"FirstDeliveryAcrossHandles", testFirstDelivery},
 		{"Mailbox", testMailbox},
 		{"WebSessions", testWebSessions},

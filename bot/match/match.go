@@ -61,6 +61,8 @@ type Matcher struct {
 	model  Model
 	// words holds the stems of each passage's heading, title and text.
 	words map[string]map[string]bool
+	// remembered holds the passage of each section the memory numbers.
+	remembered []knowledge.Passage
 }
 
 // New returns a Matcher over base that takes candidates from search,
@@ -77,8 +79,17 @@ func New(base *knowledge.Base, search Searcher, questions []Question, model Mode
 		}
 	}
 	mt := &Matcher{base: base, search: search, mem: newMemory(known), model: model, words: map[string]map[string]bool{}}
-	for _, p := range base.Passages() {
-		mt.words[p.ID()] = stems(p.Doc.Title + " " + p.Section.Heading + " " + p.Section.Text)
+	ps := base.Passages()
+	words := make([]map[string]bool, len(ps))
+	inParallel(len(ps), func(i int) {
+		words[i] = stems(ps[i].Doc.Title + " " + ps[i].Section.Heading + " " + ps[i].Section.Text)
+	})
+	for i, p := range ps {
+		mt.words[p.ID()] = words[i]
+	}
+	for _, id := range mt.mem.sections {
+		p, _ := base.Passage(id) // every remembered question is for a section of base
+		mt.remembered = append(mt.remembered, p)
 	}
 	return mt, nil
 }
@@ -97,12 +108,10 @@ func (m *Matcher) candidates(ctx context.Context, text string, audience knowledg
 	if err != nil {
 		return nil, err
 	}
-	like := m.mem.similar(text, writer)
-	for id := range like {
-		if p, ok := m.base.Passage(id); !ok || !audience.Sees(p.Doc.Audience) {
-			delete(like, id)
-		}
-	}
+	sees := func(sec int32) bool { return audience.Sees(m.remembered[sec].Doc.Audience) }
+	v := m.mem.vector(text)
+	like := m.mem.similar(v, writer)
+	like = slices.DeleteFunc(like, func(l sectionLikeness) bool { return !sees(l.section) })
 	var cs []candidate
 	at := map[string]int{}
 	for rank, h := range hits {
@@ -111,66 +120,77 @@ func (m *Matcher) candidates(ctx context.Context, text string, audience knowledg
 		at[h.Passage.ID()] = len(cs)
 		cs = append(cs, c)
 	}
-	add := func(id string) int {
-		i, ok := at[id]
+	add := func(sec int32) int {
+		p := m.remembered[sec]
+		i, ok := at[p.ID()]
 		if !ok {
-			p, _ := m.base.Passage(id)
 			i = len(cs)
-			at[id] = i
+			at[p.ID()] = i
 			cs = append(cs, candidate{passage: p})
 		}
 		return i
 	}
-	for rank, id := range top(like, memoryCandidates) {
-		_, found := at[id]
-		i := add(id)
+	best := make([]sectionScore, len(like))
+	for i, l := range like {
+		best[i] = sectionScore{l.section, l.best}
+	}
+	for rank, sec := range top(best, memoryCandidates) {
+		_, found := at[m.remembered[sec].ID()]
+		i := add(sec)
 		if found {
 			cs[i].f[8] = 1
 		}
 		cs[i].f[5] = 1 / float64(rank+1)
 	}
-	central := m.mem.centroidLikeness(text, writer)
-	for id := range central {
-		if p, ok := m.base.Passage(id); !ok || !audience.Sees(p.Doc.Audience) {
-			delete(central, id)
-		}
+	central := m.mem.centroidLikeness(v, writer)
+	central = slices.DeleteFunc(central, func(c sectionScore) bool { return !sees(c.section) })
+	for rank, sec := range top(central, memoryCandidates) {
+		cs[add(sec)].f[10] = 1 / float64(rank+1)
 	}
-	centralLike := make(map[string]likeness, len(central))
-	for id, c := range central {
-		centralLike[id] = likeness{best: c}
+	likeOf := make(map[string]likeness, len(like))
+	for _, l := range like {
+		likeOf[m.mem.sections[l.section]] = l.likeness
 	}
-	for rank, id := range top(centralLike, memoryCandidates) {
-		cs[add(id)].f[10] = 1 / float64(rank+1)
+	centralOf := make(map[string]float64, len(central))
+	for _, c := range central {
+		centralOf[m.mem.sections[c.section]] = c.score
 	}
 	asked := stems(text)
-	weight := make(map[string]float64, len(asked))
-	total := 0.0
+	// Words in order, so that the sums below do not depend on map order.
+	words := make([]string, 0, len(asked))
 	for w := range asked {
+		words = append(words, w)
+	}
+	slices.Sort(words)
+	weight := make([]float64, len(words))
+	total := 0.0
+	for k, w := range words {
 		if idf, ok := m.mem.idf[hash("w:"+w)]; ok {
-			weight[w] = float64(idf)
+			weight[k] = float64(idf)
 		} else {
-			weight[w] = 1 // a word no one asked about: counts a little
+			weight[k] = 1 // a word no one asked about: counts a little
 		}
-		total += weight[w]
+		total += weight[k]
 	}
 	for i := range cs {
 		id := cs[i].passage.ID()
 		if total > 0 {
 			covered := 0.0
-			for w, wt := range weight {
-				if m.words[id][w] {
-					covered += wt
+			has := m.words[id]
+			for k, w := range words {
+				if has[w] {
+					covered += weight[k]
 				}
 			}
 			cs[i].f[11] = covered / total
 		}
-		l := like[id]
+		l := likeOf[id]
 		cs[i].f[3], cs[i].f[4] = l.best, l.second
 		cs[i].f[6] = cs[i].f[1] * l.best
 		if cs[i].passage.Doc.Audience == audience {
 			cs[i].f[7] = 1
 		}
-		cs[i].f[9] = central[id]
+		cs[i].f[9] = centralOf[id]
 	}
 	return cs, nil
 }

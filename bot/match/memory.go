@@ -2,7 +2,10 @@ package match
 
 import (
 	"math"
+	"runtime"
+	"slices"
 	"sort"
+	"sync"
 )
 
 // maxShare is the largest share of remembered questions a feature may
@@ -10,24 +13,32 @@ import (
 const maxShare = 0.1
 
 // memory holds the questions people wrote for each section, and finds the
-// sections whose questions a new message resembles most.
+// sections whose questions a new message resembles most. Sections are
+// numbered in the order of their ids, so that ordering by number is
+// ordering by id.
 type memory struct {
-	section []string // the section each remembered question is for
-	writer  []string // who wrote it
-	idf     map[uint32]float32
-	post    map[uint32][]posting
+	sections []string         // the sections remembered questions are for, sorted
+	number   map[string]int32 // section id -> its number
+	section  []int32          // the section of each remembered question
+	writer   []string         // who wrote it
+	idf      map[uint32]float32
+	post     map[uint32][]posting
 	// centroids adds up each section's question vectors, and byWriter
 	// the same for each of its writers, so that a writer's own questions
 	// can be left out.
-	centroids map[string]map[uint32]float64
-	byWriter  map[string]map[string]map[uint32]float64
-	norms     map[string]float64 // of each centroid, with every writer
+	centroids    []map[uint32]float64
+	byWriter     []map[string]map[uint32]float64
+	byWriterOnce func()    // fills byWriter
+	norms        []float64 // of each centroid, with every writer
 	// centroidPost lists, for each feature, the centroids that have it.
 	centroidPost map[uint32][]centroidWeight
+	// scores are the per-question sums of similar, reused from one call
+	// to the next.
+	scores sync.Pool
 }
 
 type centroidWeight struct {
-	section string
+	section int32
 	w       float64
 }
 
@@ -39,16 +50,30 @@ type posting struct {
 // newMemory remembers questions (each for one section, by one writer).
 func newMemory(qs []Question) *memory {
 	m := &memory{idf: map[uint32]float32{}, post: map[uint32][]posting{},
-		centroids: map[string]map[uint32]float64{}, byWriter: map[string]map[string]map[uint32]float64{},
-		norms: map[string]float64{}, centroidPost: map[uint32][]centroidWeight{}}
+		number: map[string]int32{}, centroidPost: map[uint32][]centroidWeight{}}
+	for _, q := range qs {
+		if _, ok := m.number[q.Section]; !ok {
+			m.number[q.Section] = 0
+			m.sections = append(m.sections, q.Section)
+		}
+	}
+	sort.Strings(m.sections)
+	for i, sec := range m.sections {
+		m.number[sec] = int32(i)
+	}
+	m.centroids = make([]map[uint32]float64, len(m.sections))
+	m.byWriter = make([]map[string]map[uint32]float64, len(m.sections))
+	m.norms = make([]float64, len(m.sections))
 	raw := make([][]uint32, len(qs))
+	inParallel(len(qs), func(i int) {
+		// Sorted here once: weigh sorts them anyway.
+		raw[i] = terms(qs[i].Text)
+		slices.Sort(raw[i])
+	})
 	df := map[uint32]int{}
-	for i, q := range qs {
-		raw[i] = terms(q.Text)
-		seen := map[uint32]bool{}
-		for _, id := range raw[i] {
-			if !seen[id] {
-				seen[id] = true
+	for i := range qs {
+		for k, id := range raw[i] {
+			if k == 0 || id != raw[i][k-1] {
 				df[id]++
 			}
 		}
@@ -59,56 +84,111 @@ func newMemory(qs []Question) *memory {
 			m.idf[id] = float32(math.Log(1 + n/float64(d)))
 		}
 	}
+	vs := make([]vector, len(qs))
+	inParallel(len(qs), func(i int) { vs[i] = weigh(raw[i], m.idf) })
 	for i, q := range qs {
-		m.section = append(m.section, q.Section)
+		sec := m.number[q.Section]
+		m.section = append(m.section, sec)
 		m.writer = append(m.writer, q.Writer)
-		v := weigh(raw[i], m.idf)
-		c := m.centroids[q.Section]
+		v := vs[i]
+		c := m.centroids[sec]
 		if c == nil {
 			c = map[uint32]float64{}
-			m.centroids[q.Section] = c
-			m.byWriter[q.Section] = map[string]map[uint32]float64{}
-		}
-		w := m.byWriter[q.Section][q.Writer]
-		if w == nil {
-			w = map[uint32]float64{}
-			m.byWriter[q.Section][q.Writer] = w
+			m.centroids[sec] = c
 		}
 		for k, id := range v.ids {
 			m.post[id] = append(m.post[id], posting{int32(i), v.ws[k]})
 			c[id] += float64(v.ws[k])
-			w[id] += float64(v.ws[k])
 		}
 	}
-	secs := make([]string, 0, len(m.centroids))
-	for sec := range m.centroids {
-		secs = append(secs, sec)
+	// Each writer's own sums are needed only to leave them out (when
+	// training): they are added up the first time.
+	m.byWriterOnce = sync.OnceFunc(func() {
+		for i, q := range qs {
+			sec := m.section[i]
+			if m.byWriter[sec] == nil {
+				m.byWriter[sec] = map[string]map[uint32]float64{}
+			}
+			w := m.byWriter[sec][q.Writer]
+			if w == nil {
+				w = map[uint32]float64{}
+				m.byWriter[sec][q.Writer] = w
+			}
+			for k, id := range vs[i].ids {
+				w[id] += float64(vs[i].ws[k])
+			}
+		}
+	})
+	for _, q := range qs {
+		if q.Writer == "" {
+			m.byWriterOnce() // a question without a writer: a writer "" is left out in every search
+			break
+		}
 	}
-	sort.Strings(secs)
-	for _, sec := range secs {
-		for id, x := range m.centroids[sec] {
+	for sec, c := range m.centroids {
+		ids := make([]uint32, 0, len(c))
+		for id := range c {
+			ids = append(ids, id)
+		}
+		slices.Sort(ids)
+		for _, id := range ids {
+			x := c[id]
 			m.norms[sec] += x * x
-			m.centroidPost[id] = append(m.centroidPost[id], centroidWeight{sec, x})
+			m.centroidPost[id] = append(m.centroidPost[id], centroidWeight{int32(sec), x})
 		}
 		m.norms[sec] = math.Sqrt(m.norms[sec])
 	}
+	m.scores.New = func() any { return &entryScores{sum: make([]float64, len(qs)), seen: make([]bool, len(qs))} }
 	return m
 }
 
-// centroidLikeness returns, for every section, the cosine of text with
-// the sum of the section's question vectors (without writer's own).
-func (m *memory) centroidLikeness(text, writer string) map[string]float64 {
-	v := weigh(terms(text), m.idf)
-	dots := map[string]float64{}
+// inParallel calls fn(i) for every i below n, spread over the CPUs; each
+// call must touch only its own i.
+func inParallel(n int, fn func(i int)) {
+	workers := min(runtime.GOMAXPROCS(0), max(1, n/1000))
+	var wg sync.WaitGroup
+	for w := range workers {
+		wg.Go(func() {
+			for i := w; i < n; i += workers {
+				fn(i)
+			}
+		})
+	}
+	wg.Wait()
+}
+
+// sectionScore is how much a message resembles one section.
+type sectionScore struct {
+	section int32
+	score   float64
+}
+
+// vector returns text as the memory sees it.
+func (m *memory) vector(text string) vector { return weigh(terms(text), m.idf) }
+
+// centroidLikeness returns, for every section whose centroid shares a
+// feature with a message's vector v, the cosine of v with the sum of the
+// section's question vectors (without writer's own), when it is positive.
+func (m *memory) centroidLikeness(v vector, writer string) []sectionScore {
+	dots := make([]float64, len(m.sections))
+	seen := make([]bool, len(m.sections))
+	touched := 0
 	for k, id := range v.ids {
 		for _, c := range m.centroidPost[id] {
+			if !seen[c.section] {
+				seen[c.section] = true
+				touched++
+			}
 			dots[c.section] += float64(v.ws[k]) * c.w
 		}
 	}
-	out := make(map[string]float64, len(dots))
-	for sec, dot := range dots {
-		norm := m.norms[sec]
-		if own := m.byWriter[sec][writer]; own != nil {
+	out := make([]sectionScore, 0, touched)
+	for sec := range int32(len(m.sections)) { // in order of number
+		if !seen[sec] {
+			continue
+		}
+		dot, norm := dots[sec], m.norms[sec]
+		if own := m.own(sec, writer); own != nil {
 			// Training: leave the writer's own questions out.
 			sq := 0.0
 			for id, x := range m.centroids[sec] {
@@ -121,10 +201,20 @@ func (m *memory) centroidLikeness(text, writer string) map[string]float64 {
 			}
 		}
 		if norm > 0 && dot > 0 {
-			out[sec] = dot / norm
+			out = append(out, sectionScore{sec, dot / norm})
 		}
 	}
 	return out
+}
+
+// own returns the sum of writer's question vectors for section sec, nil
+// when writer wrote none for it.
+func (m *memory) own(sec int32, writer string) map[uint32]float64 {
+	if writer == "" && m.byWriter[sec] == nil {
+		return nil // no question without a writer (see newMemory)
+	}
+	m.byWriterOnce()
+	return m.byWriter[sec][writer]
 }
 
 // likeness is how much a message resembles the questions of one section.
@@ -132,50 +222,97 @@ type likeness struct {
 	best, second float64 // the two highest cosines
 }
 
+// sectionLikeness is a message's likeness to one section.
+type sectionLikeness struct {
+	section int32
+	likeness
+}
+
+// entryScores holds a message's similarity to each remembered question.
+type entryScores struct {
+	sum     []float64
+	seen    []bool
+	touched []int32
+}
+
 // similar returns, for every section with a question sharing a feature
-// with text, how much they resemble it, leaving out the questions of
-// writer (when training: a new message comes from someone new).
-func (m *memory) similar(text, writer string) map[string]likeness {
-	v := weigh(terms(text), m.idf)
-	scores := map[int32]float64{}
+// with a message's vector v, how much they resemble it, leaving out the
+// questions of writer (when training: a new message comes from someone
+// new), in the order of the sections' numbers.
+func (m *memory) similar(v vector, writer string) []sectionLikeness {
+	es := m.scores.Get().(*entryScores)
+	defer m.scores.Put(es)
 	for k, id := range v.ids {
 		for _, p := range m.post[id] {
-			scores[p.entry] += float64(v.ws[k] * p.w)
+			if !es.seen[p.entry] {
+				es.seen[p.entry] = true
+				es.touched = append(es.touched, p.entry)
+			}
+			es.sum[p.entry] += float64(v.ws[k] * p.w)
 		}
 	}
-	out := map[string]likeness{}
-	for e, s := range scores {
+	like := make([]likeness, len(m.sections))
+	present := make([]bool, len(m.sections))
+	found := 0
+	for _, e := range es.touched {
+		s := es.sum[e]
+		es.sum[e], es.seen[e] = 0, false
 		if writer != "" && m.writer[e] == writer {
 			continue
 		}
 		sec := m.section[e]
-		l := out[sec]
+		l := &like[sec]
+		if !present[sec] {
+			present[sec] = true
+			found++
+		}
 		switch {
 		case s > l.best:
 			l.second, l.best = l.best, s
 		case s > l.second:
 			l.second = s
 		}
-		out[sec] = l
+	}
+	es.touched = es.touched[:0]
+	out := make([]sectionLikeness, 0, found)
+	for sec := range int32(len(m.sections)) { // in order of number
+		if present[sec] {
+			out = append(out, sectionLikeness{sec, like[sec]})
+		}
 	}
 	return out
 }
 
-// top returns the n sections most like, best first (ties by id).
-func top(like map[string]likeness, n int) []string {
-	ids := make([]string, 0, len(like))
-	for id := range like {
-		ids = append(ids, id)
-	}
-	sort.Slice(ids, func(i, j int) bool {
-		a, b := like[ids[i]].best, like[ids[j]].best
-		if a != b {
-			return a > b
+// top returns the numbers of the n sections of best score, best first,
+// ties by id.
+func top(scores []sectionScore, n int) []int32 {
+	before := func(a, b sectionScore) bool {
+		if a.score != b.score {
+			return a.score > b.score
 		}
-		return ids[i] < ids[j]
-	})
-	if len(ids) > n {
-		ids = ids[:n]
+		return a.section < b.section
 	}
-	return ids
+	if n <= 0 {
+		return nil
+	}
+	// The best n so far, in order: most sections fall behind the last.
+	best := make([]sectionScore, 0, n+1)
+	for _, s := range scores {
+		if len(best) == n && !before(s, best[n-1]) {
+			continue
+		}
+		i := len(best)
+		for i > 0 && before(s, best[i-1]) {
+			i--
+		}
+		best = slices.Insert(best, i, s)
+		if len(best) > n {
+			best = best[:n]
+		}
+	}
+	out := make([]int32, len(best))
+	for i, s := range best {
+		out[i] = s.section
+	}
+	return out
 }

@@ -42,20 +42,26 @@ func terms(text string) []uint32 {
 		if w == "" || stopWords[w] {
 			continue
 		}
-		out = append(out, hash("w:"+porterstemmer.StemString(w)))
+		out = append(out, hash2("w:", porterstemmer.StemString(w)))
 		padded := " " + w + " "
 		if len(padded) > 26 {
 			continue
 		}
 		for i := 0; i+3 <= len(padded); i++ {
-			out = append(out, hash("c:"+padded[i:i+3]))
+			out = append(out, hash2("c:", padded[i:i+3]))
 		}
 	}
 	return out
 }
 
-func hash(s string) uint32 {
+func hash(s string) uint32 { return hash2("", s) }
+
+// hash2 is hash(prefix + s), without joining them.
+func hash2(prefix, s string) uint32 {
 	h := uint32(2166136261)
+	for i := 0; i < len(prefix); i++ {
+		h = (h ^ uint32(prefix[i])) * 16777619
+	}
 	for i := 0; i < len(s); i++ {
 		h = (h ^ uint32(s[i])) * 16777619
 	}

@@ -181,6 +181,30 @@ func (s *Store) TakeQuietCautions(ctx context.Context, before time.Time, limit i
 	return out, nil
 }
 
+// SaveExchange saves c and appends turns to its history in one
+// transaction; bot.ErrNotFound for an unknown conversation. See
+// bot.ExchangeStore.
+func (s *Store) SaveExchange(ctx context.Context, c bot.Conversation, turns []bot.Turn) error {
+	err := s.db.InTx(ctx, func(q Querier) error {
+		// The update first: it finds an unknown conversation, and on
+		// PostgreSQL locks the row the turns belong to.
+		if err := s.saveConversation(ctx, q, c); err != nil {
+			return err
+		}
+		for _, t := range turns {
+			if _, err := q.Exec(ctx, `INSERT INTO turns (conversation_id, sender, body, at) VALUES (?, ?, ?, ?)`,
+				c.ID, t.From, t.Text, nanos(t.At)); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("save exchange %s: %w", c.ID, err)
+	}
+	return nil
+}
+
 // AppendTurn adds a turn to a conversation; bot.ErrNotFound for an unknown
 // conversation.
 func (s *Store) AppendTurn(ctx context.Context, conversationID string, t bot.Turn) error {
