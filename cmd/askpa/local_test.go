@@ -1,10 +1,7 @@
 package main
 
 import (
-	"bytes"
-	"context"
 	"encoding/json"
-	"errors"
 	"net/http"
 	"path/filepath"
 	"strings"
@@ -14,26 +11,6 @@ import (
 	"github.com/askpa/askpa/bot"
 	"github.com/askpa/askpa/support"
 )
-
-// runCmdEnv is runCmd with environment variables.
-func runCmdEnv(t *testing.T, vars map[string]string, args ...string) (stdout, stderr string, code int) {
-	t.Helper()
-	var out, errOut bytes.Buffer
-	err := run(context.Background(), args, strings.NewReader(""), &out, &errOut, func(k string) string { return vars[k] })
-	var ee exitError
-	var ue usageError
-	switch {
-	case err == nil:
-	case errors.As(err, &ee):
-		code = ee.code
-	case errors.As(err, &ue):
-		code = 2
-	default:
-		errOut.WriteString(err.Error())
-		code = 1
-	}
-	return out.String(), errOut.String(), code
-}
 
 // testPackArea is a council's area.yaml; its numbers are Ofcom's drama
 // numbers.
@@ -79,7 +56,7 @@ func testPack(t *testing.T) string {
 
 func askJSON(t *testing.T, vars map[string]string, q string) bot.Answer {
 	t.Helper()
-	out, errOut, code := runCmdEnv(t, vars, "ask", "--memory", "--json", "--audience", "employer", q)
+	out, errOut, code := runWithEnv(t, vars, "ask", "--memory", "--json", "--audience", "employer", q)
 	if code != 0 {
 		t.Fatalf("ask %q: exit %d: %s", q, code, errOut)
 	}
@@ -119,17 +96,17 @@ func TestAskWithLocalPack(t *testing.T) {
 
 	// The flag does what the variable does; a broken pack stops ask,
 	// naming the file and line.
-	out, errOut, code := runCmdEnv(t, nil, "ask", "--memory", "--local", pack["ASKPA_LOCAL_DIR"], worried)
+	out, errOut, code := runWithEnv(t, nil, "ask", "--memory", "--local", pack["ASKPA_LOCAL_DIR"], worried)
 	if code != 0 || !strings.Contains(out, "01632 960200") {
 		t.Errorf("--local: exit %d\n%s%s", code, out, errOut)
 	}
 	bad := t.TempDir()
 	mustWrite(t, filepath.Join(bad, "area.yaml"), strings.Replace(testPackArea, "01632 960200", "01632 96O200", 1))
-	_, errOut, code = runCmdEnv(t, map[string]string{"ASKPA_LOCAL_DIR": bad}, "ask", "--memory", worried)
+	_, errOut, code = runWithEnv(t, map[string]string{"ASKPA_LOCAL_DIR": bad}, "ask", "--memory", worried)
 	if code != 1 || !strings.Contains(errOut, filepath.Join(bad, "area.yaml")+":5: safeguarding.phone \"01632 96O200\" is not a UK phone number") {
 		t.Errorf("a broken pack: exit %d, %s", code, errOut)
 	}
-	_, errOut, code = runCmdEnv(t, map[string]string{"ASKPA_LOCAL_DIR": filepath.Join(bad, "missing")}, "ask", "--memory", worried)
+	_, errOut, code = runWithEnv(t, map[string]string{"ASKPA_LOCAL_DIR": filepath.Join(bad, "missing")}, "ask", "--memory", worried)
 	if code != 1 || !strings.Contains(errOut, "does not exist") {
 		t.Errorf("a missing pack: exit %d, %s", code, errOut)
 	}
@@ -144,7 +121,7 @@ func TestLintLocalPacks(t *testing.T) {
 			t.Errorf("lint --local %s: exit %d\n%s%s", dir, code, out, errOut)
 		}
 	}
-	out, errOut, code := runCmdEnv(t, map[string]string{"ASKPA_LOCAL_DIR": testPack(t)}, "lint")
+	out, errOut, code := runWithEnv(t, map[string]string{"ASKPA_LOCAL_DIR": testPack(t)}, "lint")
 	if code != 0 {
 		t.Errorf("lint of the test pack: exit %d\n%s%s", code, out, errOut)
 	}
@@ -153,7 +130,7 @@ func TestLintLocalPacks(t *testing.T) {
 	mustWrite(t, filepath.Join(broken, "area.yaml"), testPackArea+"council_tax: high\npayroll:\n  phone: 01632 96O400\n  name: Testshire Payroll\n")
 	mustWrite(t, filepath.Join(broken, "extra.md"), strings.Replace(testPackTravel, "id: travel-time", "id: testshire-extra\nreplaces: travel-tme", 1))
 	mustWrite(t, filepath.Join(broken, "emergency-help.md"), strings.Replace(testPackTravel, "id: travel-time", "id: emergency-help", 1))
-	out, _, code = runCmdEnv(t, map[string]string{"ASKPA_LOCAL_DIR": broken}, "lint")
+	out, _, code = runWithEnv(t, map[string]string{"ASKPA_LOCAL_DIR": broken}, "lint")
 	for _, want := range []string{
 		filepath.Join(broken, "area.yaml") + `:11: unknown key "council_tax"`,
 		filepath.Join(broken, "area.yaml") + `:13: payroll.phone "01632 96O400" is not a UK phone number`,
@@ -189,11 +166,11 @@ func TestAskPicksAnAreaAmongPacks(t *testing.T) {
 			t.Errorf("area %q: urgent %v\n%s", area, a.Urgent, a.Text)
 		}
 	}
-	_, errOut, code := runCmdEnv(t, map[string]string{"ASKPA_LOCAL_DIR": dir}, "ask", "--memory", worried)
+	_, errOut, code := runWithEnv(t, map[string]string{"ASKPA_LOCAL_DIR": dir}, "ask", "--memory", worried)
 	if code != 1 || !strings.Contains(errOut, "holds 2 local packs (otherton, testshire): choose one with --area or ASKPA_AREA") {
 		t.Errorf("no area chosen: exit %d, %s", code, errOut)
 	}
-	_, errOut, code = runCmdEnv(t, map[string]string{"ASKPA_LOCAL_DIR": dir}, "ask", "--memory", "--area", "Nowhere", worried)
+	_, errOut, code = runWithEnv(t, map[string]string{"ASKPA_LOCAL_DIR": dir}, "ask", "--memory", "--area", "Nowhere", worried)
 	if code != 1 || !strings.Contains(errOut, `no local pack in `+dir+` is for "Nowhere"`) {
 		t.Errorf("an unknown area: exit %d, %s", code, errOut)
 	}
