@@ -1196,6 +1196,9 @@ func TestStaffLimitedToAreas(t *testing.T) {
 	if _, body := dee.get("/console"); !strings.Contains(body, "please call me, devon") || strings.Contains(body, "please call me, somerset") {
 		t.Errorf("Devon's console queue shows the wrong escalations:\n%s", body)
 	}
+	if _, body := dee.get("/console/escalations/" + devon.ID); !strings.Contains(body, `<dd id="area">devon</dd>`) {
+		t.Errorf("Devon's escalation page does not show its area")
+	}
 	if res, _ := dee.get("/console/escalations/" + somerset.ID); res.StatusCode != http.StatusNotFound {
 		t.Errorf("Devon's staff opening Somerset's escalation in the console: %d, want 404", res.StatusCode)
 	}
