@@ -425,18 +425,67 @@ func (e *Engine) More(ref string, audience knowledge.Audience) (Answer, error) {
 
 // split returns what a person sees first of passage p, its opening
 // paragraphs up to MaxAnswerChars (at least the first, which answers), and
-// the rest. No heading comes first: the answer does.
+// the rest. A list is cut between its items, so a sentence that leads into
+// a list is followed by as many of its items as fit, never by none while
+// they all wait behind More; a lead-in whose list does not start within the
+// limit goes to More with it. No heading comes first: the answer does.
 func (e *Engine) split(p knowledge.Passage) (answer, more string) {
-	paras := strings.Split(p.Section.Text, "\n\n")
-	n := 0
-	for i, para := range paras {
-		size := utf8.RuneCountInString(para) + 2
-		if i > 0 && n+size > e.cfg.MaxAnswerChars {
-			return strings.Join(paras[:i], "\n\n"), strings.Join(paras[i:], "\n\n")
-		}
-		n += size
+	text := p.Section.Text
+	if utf8.RuneCountInString(text) <= e.cfg.MaxAnswerChars {
+		return text, ""
 	}
-	return Trim(p.Section.Text, max(e.cfg.MaxAnswerChars, utf8.RuneCountInString(paras[0]))), ""
+	cuts := cutPoints(text)
+	best := cuts[0]
+	for _, c := range cuts[1:] {
+		if utf8.RuneCountInString(text[:c]) > e.cfg.MaxAnswerChars {
+			break
+		}
+		best = c
+	}
+	if best > cuts[0] && strings.HasSuffix(text[:best], ":") {
+		// Step back over the dangling lead-in, to the cut before it.
+		for i := len(cuts) - 1; i >= 0; i-- {
+			if cuts[i] < best && !strings.HasSuffix(text[:cuts[i]], ":") {
+				best = cuts[i]
+				break
+			}
+		}
+	}
+	return text[:best], strings.TrimLeft(text[best:], "\n")
+}
+
+// cutPoints returns the byte offsets at which text may be cut into what is
+// seen first and the rest: the end of each paragraph and, inside a list,
+// the end of each item. The first is always the end of the first
+// paragraph, which is never cut; the last is len(text).
+func cutPoints(text string) []int {
+	first := strings.Index(text, "\n\n")
+	if first < 0 {
+		return []int{len(text)}
+	}
+	cuts := []int{first}
+	for i := first + 2; i < len(text); i++ {
+		if text[i] != '\n' {
+			continue
+		}
+		switch rest := text[i+1:]; {
+		case strings.HasPrefix(rest, "\n"):
+			cuts = append(cuts, i)
+			i++
+		case strings.HasPrefix(rest, "• ") || startsNumbered(rest):
+			cuts = append(cuts, i)
+		}
+	}
+	return append(cuts, len(text))
+}
+
+// startsNumbered reports whether s opens with a numbered list item ("2. ").
+func startsNumbered(s string) bool {
+	i := 0
+	for i < len(s) && isDigit(s[i]) {
+		i++
+	}
+	return i > 0 && strings.HasPrefix(s[i:], ". ")
 }
 
 func (e *Engine) source(p knowledge.Passage) Source {

@@ -335,7 +335,7 @@ func TestAnswerThenMore(t *testing.T) {
 		t.Fatal(err)
 	}
 	first, _, _ := strings.Cut(p.Section.Text, "\n\n")
-	if !strings.HasPrefix(a.Text, first) || a.More == "" || a.Text+"\n\n"+a.More != p.Section.Text {
+	if !strings.HasPrefix(a.Text, first) || a.More == "" || !isSplitOf(p.Section.Text, a.Text, a.More) {
 		t.Fatalf("answer %q\nmore %q\nwant the first paragraph first and the rest under More", a.Text, a.More)
 	}
 	if len([]rune(a.Text)) > max(300, len([]rune(first))) {
@@ -347,5 +347,47 @@ func TestAnswerThenMore(t *testing.T) {
 	}
 	if _, err := e.More("nope", knowledge.Employer); !errors.Is(err, bot.ErrUnknownPassage) {
 		t.Errorf("More of an unknown passage: %v", err)
+	}
+}
+
+// isSplitOf reports whether answer and more, joined at a paragraph or a
+// list item, make up text.
+func isSplitOf(text, answer, more string) bool {
+	return text == answer+"\n\n"+more || text == answer+"\n"+more
+}
+
+// TestAnswerShowsTheListItLeadsInto checks that a section opening with a
+// short sentence and then a long list shows the first items of the list,
+// not the sentence alone, and that what is seen first never ends with a
+// lead-in whose list is all under More.
+func TestAnswerShowsTheListItLeadsInto(t *testing.T) {
+	base := realEngine(t).Base()
+	var p knowledge.Passage
+	for _, q := range base.Passages() {
+		if q.Doc.ID == "emergency-help" && strings.Contains(q.Section.Heading, "numbers to print") {
+			p = q
+		}
+	}
+	if p.Doc == nil {
+		t.Fatal("emergency-help has no section of numbers to print")
+	}
+	for _, limit := range []int{400, 900} {
+		e, err := bot.NewEngine(base, fixedSearcher{{Passage: p, Score: 1, Match: 0.9}}, bot.EngineConfig{MaxAnswerChars: limit})
+		if err != nil {
+			t.Fatal(err)
+		}
+		a, err := e.Answer(context.Background(), "what numbers should I keep by the phone", knowledge.Employer)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(a.Text, "• 999") || !isSplitOf(p.Section.Text, a.Text, a.More) {
+			t.Errorf("limit %d: answer %q\nmore %q\nwant the lead-in, then the list's first items, then the rest", limit, a.Text, a.More)
+		}
+		if limit == 900 && !strings.Contains(a.Text, "116 123") {
+			t.Errorf("limit 900: answer %q leaves Samaritans' number under More though it fits", a.Text)
+		}
+		if len([]rune(a.Text)) > limit && strings.Count(a.Text, "• ") > 1 {
+			t.Errorf("limit %d: the answer is %d characters with %d items; want no more items than fit", limit, len([]rune(a.Text)), strings.Count(a.Text, "• "))
+		}
 	}
 }
