@@ -37,8 +37,25 @@ const minQuestionWords = 4
 // off-topic to refuse it however well the search matches ("tell me a
 // joke" matches a passage that mentions jokes). On the safety corpus's
 // validation split, messages at or above it that name nothing askpa covers
-// were off-topic 63 times in 80 and never anything else, in 1,540.
+// were off-topic 63 times in 80 and never anything else, in 1,540; those
+// that do name one of its subjects were off-topic all 10 times.
 const sureOffTopic = 0.6
+
+// refusesOffTopic reports whether a message the classifier takes for
+// off-topic (verdict v) is refused rather than answered from hits. A
+// message that names none of askpa's subjects is refused when the
+// classifier is sure or the search matches weakly; one that names a subject
+// ("council", "contract") is refused only when both hold, so "council tax"
+// or "a phone contract" is not answered from a guide that merely shares the
+// word, while a weak classifier guess never overrules the guides.
+func (e *Engine) refusesOffTopic(v safety.Verdict, question string, hits []knowledge.Hit) bool {
+	sure := v.Probability >= sureOffTopic
+	weak := len(hits) == 0 || hits[0].Match < offTopicOverruleMatch
+	if e.safety.NamesDomain(question) {
+		return sure && weak
+	}
+	return sure || weak
+}
 
 // Searcher finds passages of the knowledge base. index.Index implements it.
 type Searcher interface {
@@ -183,8 +200,7 @@ func (e *Engine) AnswerIn(ctx context.Context, msgs []string, audience knowledge
 		return Answer{}, fmt.Errorf("bot: answering: %w", err)
 	}
 	switch {
-	case v.Kind == safety.OffTopic && !e.safety.NamesDomain(question) &&
-		(v.Probability >= sureOffTopic || len(hits) == 0 || hits[0].Match < offTopicOverruleMatch):
+	case v.Kind == safety.OffTopic && e.refusesOffTopic(v, question, hits):
 		a.Text = strings.ReplaceAll(msgOffTopic, "{topics}", e.topicExamples(audience))
 		if len(hits) > 0 {
 			a.Confidence = round2(hits[0].Match)
