@@ -391,3 +391,28 @@ func TestAnswerShowsTheListItLeadsInto(t *testing.T) {
 		}
 	}
 }
+
+// TestOffTopicThatNamesASubject checks that a question about something
+// else is refused although it uses a word askpa's subjects use ("council",
+// "contract"), while questions about those subjects are still answered.
+func TestOffTopicThatNamesASubject(t *testing.T) {
+	e := realEngine(t)
+	for _, c := range []struct {
+		q        string
+		answered bool
+	}{
+		{"which is cheaper, a mobile phone contract or pay as you go?", false},
+		{"what day does the council collect the green bins", false},
+		{"how do I get a parking permit from the council for my street", false},
+		{"can my PA's contract say she works every other weekend", true},
+		{"does the council check how I spend my direct payment", true},
+	} {
+		a, err := e.Answer(context.Background(), c.q, knowledge.Employer)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if a.Answered != c.answered {
+			t.Errorf("%q: answered %v, want %v (%q)", c.q, a.Answered, c.answered, bot.Trim(a.Text, 80))
+		}
+	}
+}
