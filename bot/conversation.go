@@ -112,9 +112,13 @@ type Conversation struct {
 
 // Turn is one message in a conversation.
 type Turn struct {
-	From string    `json:"from"` // "user", "bot" or "staff"
-	Text string    `json:"text"`
-	At   time.Time `json:"at"`
+	From string `json:"from"` // "user", "bot" or "staff"
+	Text string `json:"text"`
+	// Sources are the guides a bot reply's answer came from (see
+	// Reply.Sources); none for the person's and staff's messages. They
+	// name guidance, never what the person wrote.
+	Sources []Source  `json:"sources,omitempty"`
+	At      time.Time `json:"at"`
 }
 
 // Who wrote a turn.

@@ -69,8 +69,8 @@ func TestForgetThenConfirm(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if last := e.Messages[len(e.Messages)-1]; !strings.Contains(last.Text, "07700 900124") {
-		t.Errorf("staff got %q; want the person's words as written", last.Text)
+	if last := e.Messages[len(e.Messages)-2]; last.From != support.FromUser || !strings.Contains(last.Text, "07700 900124") {
+		t.Errorf("staff got %q from %s; want the person's words as written, before the hand-over reply", last.Text, last.From)
 	}
 	r.deliver(t)
 

@@ -273,7 +273,7 @@ func (s *Service) finish(ctx context.Context, t *turn) error {
 		turns = append(turns, Turn{From: FromUser, Text: redact(t.msg.Text), At: t.now})
 	}
 	for _, r := range t.res.Replies {
-		turns = append(turns, Turn{From: FromBot, Text: r.Text, At: t.now})
+		turns = append(turns, Turn{From: FromBot, Text: r.Text, Sources: r.Sources, At: t.now})
 	}
 	t.conv.Address = t.msg.Address
 	t.conv.UpdatedAt = t.now
@@ -474,9 +474,10 @@ func (s *Service) escalate(ctx context.Context, t *turn, text, reason string, ur
 		v := a.safety
 		n.Safety = &support.SafetyAssessment{Kind: string(v.Kind), Level: v.Level.String(), Probability: round2(v.Probability), By: v.By}
 	}
-	for _, h := range history {
-		n.Messages = append(n.Messages, support.Message{From: h.From, Text: clip(h.Text, support.MaxTextLen), At: h.At})
-	}
+	// The escalation ends with the reply the person is about to get, so
+	// that staff see the conversation as the person saw it.
+	handed := s.handOver(t, text, reason, urgent)
+	n.Messages = escalationMessages(append(history, Turn{From: FromBot, Text: handed, Sources: sources, At: t.now}))
 	e, err := s.desk.Escalate(ctx, n)
 	if err != nil {
 		return fmt.Errorf("bot: escalating: %w", err)
@@ -484,6 +485,16 @@ func (s *Service) escalate(ctx context.Context, t *turn, text, reason string, ur
 	s.log.Info("escalated", "conversation", t.conv.ID, "escalation", e.ID, "reason", reason, "urgent", urgent)
 	t.conv.Mode, t.conv.EscalationID, t.conv.ToldWaiting, t.conv.Misses = ModeWaiting, e.ID, true, 0
 	t.res.EscalationID = e.ID
+	r := Reply{Text: handed, Sources: sources, Answer: t.res.Answer}
+	r.Buttons = [][]Button{{{Label: labelCancel, Action: ActionCancel}}}
+	t.reply(r)
+	return nil
+}
+
+// handOver returns the reply that tells the person their conversation is
+// with the support team, with text (the answer or signposting) where the
+// reason calls for it.
+func (s *Service) handOver(t *turn, text, reason string, urgent bool) string {
 	handed := fmt.Sprintf(msgHandedOver, s.cfg.ResponseTime, s.supportOpenFor(t))
 	if urgent {
 		handed = msgUrgentHanded + " " + handed
@@ -499,10 +510,24 @@ func (s *Service) escalate(ctx context.Context, t *turn, text, reason string, ur
 			handed += "\n\n" + meanwhile
 		}
 	}
-	r := Reply{Text: handed, Sources: sources, Answer: t.res.Answer}
-	r.Buttons = [][]Button{{{Label: labelCancel, Action: ActionCancel}}}
-	t.reply(r)
-	return nil
+	return handed
+}
+
+// escalationMessages returns a conversation's history as an escalation
+// carries it: each bot reply with the sources of its answer, so that staff
+// see the guides the person was shown.
+func escalationMessages(history []Turn) []support.Message {
+	var ms []support.Message
+	for _, h := range history {
+		m := support.Message{From: h.From, Text: clip(h.Text, support.MaxTextLen), At: h.At}
+		if h.From == FromBot {
+			for _, src := range h.Sources[:min(len(h.Sources), support.MaxSources)] {
+				m.Sources = append(m.Sources, support.Source{ID: src.ID, Title: src.Title, URL: src.URL})
+			}
+		}
+		ms = append(ms, m)
+	}
+	return ms
 }
 
 // relayToStaff passes a message to the desk while a person has the
@@ -858,9 +883,7 @@ func (s *Service) followUp(ctx context.Context, quiet Conversation) (bool, error
 		Summary:        clip(fmt.Sprintf(msgQuietSummary, quiet.Caution, c.LastQuestion), support.MaxSummaryLen),
 		Safety:         &support.SafetyAssessment{Kind: quiet.Caution, Level: safety.LevelCaution.String(), By: "conversation"},
 	}
-	for _, h := range history {
-		ne.Messages = append(ne.Messages, support.Message{From: h.From, Text: clip(h.Text, support.MaxTextLen), At: h.At})
-	}
+	ne.Messages = escalationMessages(history)
 	e, err := s.desk.Escalate(ctx, ne)
 	if err != nil {
 		return false, err

@@ -189,6 +189,22 @@ type Listing struct {
 	Audit      []Action  `json:"audit"`
 }
 
+// SharedListing is a listing as askpa tells it to other systems (signed
+// webhooks): every field staff see through the API but its contact
+// details, which reach anyone only through an accepted introduction. Its
+// JSON is the Listing's without the "contact" key.
+type SharedListing struct {
+	Listing
+	// Contact hides Details.Contact: always nil, so never encoded.
+	Contact *struct{} `json:"contact,omitempty"`
+}
+
+// Shared returns l without its contact details, for other systems.
+func (l Listing) Shared() SharedListing {
+	l.Details.Contact = Contact{}
+	return SharedListing{Listing: l}
+}
+
 // Reminded reports whether the owner has been reminded of the expiry of
 // l's current period of Lifetime: a reminder at or before ConfirmedAt
 // belonged to an earlier period, so each period has at most one.

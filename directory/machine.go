@@ -5,8 +5,11 @@ import (
 	"time"
 )
 
-// Event names: one for each change of state, as told to Config.Notify (and
-// so to the listing's owner) and later to webhooks.
+// Event names: one for each change of state, as recorded with the change
+// (Change) and told to Config.Notify; askpa serve sends each to webhooks
+// as a signed event of the same name and tells the listing's owner of it.
+// A listing staff enter (AddByStaff) starts with EventApproved; a listing
+// edited after it left draft goes back to moderation with EventSubmitted.
 const (
 	EventSubmitted = "listing.submitted"
 	EventApproved  = "listing.approved"

@@ -19,14 +19,17 @@ import (
 // share one store, and a change made through one is seen by the searches of
 // every other at once (search reads the store).
 type Store interface {
-	// CreateListing inserts l. It returns ErrConflict when a listing with
-	// l.ID exists.
-	CreateListing(ctx context.Context, l Listing) error
+	// CreateListing inserts c.Listing and records c (see Change) in one
+	// transaction. It returns ErrConflict when a listing with c.Listing.ID
+	// exists.
+	CreateListing(ctx context.Context, c Change) error
 	// UpdateListing changes listing id in one transaction: it locks and
-	// loads it, calls change, and when change returns nil saves it. It
-	// returns ErrNotFound for an unknown id and change's own error
-	// unchanged; two updates of one listing never interleave.
-	UpdateListing(ctx context.Context, id string, change func(*Listing) error) (Listing, error)
+	// loads it, calls change, and when change returns nil saves it and
+	// records the Change that change returned, with Listing set to the
+	// listing as saved (see Change). It returns ErrNotFound for an unknown
+	// id and change's own error unchanged, and then stores and records
+	// nothing; two updates of one listing never interleave.
+	UpdateListing(ctx context.Context, id string, change func(*Listing) (Change, error)) (Listing, error)
 	// GetListing returns listing id, or ErrNotFound.
 	GetListing(ctx context.Context, id string) (Listing, error)
 	// ListListings returns up to q.Limit listings matching q, oldest first
@@ -40,6 +43,27 @@ type Store interface {
 	// listings whose expiry is at or before now.
 	ListingsDue(ctx context.Context, now time.Time, limit int) ([]string, error)
 	IntroStore
+}
+
+// Change is one change to a listing as the Network hands it to its Store:
+// the event it makes (EventCreated ... EventExpiring), who made it (a
+// member of staff, ByOwner or BySystem), when, and the listing as it is
+// after the change.
+//
+// Recording a change is the store's way of telling the rest of askpa of
+// it durably: a store records each Change in the same transaction as the
+// listing it is about, so a change is never stored without being recorded
+// nor recorded without being stored; when recording fails, CreateListing
+// or UpdateListing fails and nothing is stored. What recording means is the
+// store's business (sqlstore writes the outbox rows of signed webhook
+// events, see its SetListingEvents); a store that records nothing
+// satisfies the contract. The listing carries contact details: whatever
+// records it must drop them before telling anyone (Listing.Shared).
+type Change struct {
+	Event   string
+	By      string
+	At      time.Time
+	Listing Listing
 }
 
 // ListingQuery selects listings for ListListings.
@@ -111,7 +135,10 @@ type Config struct {
 	// expiry), so that the owner can be told. It is called in the
 	// goroutine that made the change, once for each change (a crash
 	// between storing and calling loses the call), and should only queue
-	// the work. The listing carries contact details: never log it.
+	// the work. The listing carries contact details: never log it. What
+	// must not be lost goes through the Change the store records in the
+	// same transaction instead (see Change); askpa serve tells owners in
+	// Slack that way, not through Notify.
 	Notify func(ctx context.Context, l Listing, event string)
 	// NotifyIntroduction, when set, is called after an introduction is
 	// requested, accepted, declined or expired has been stored, with the
@@ -185,7 +212,7 @@ func (n *Network) Draft(ctx context.Context, owner string, d Details) (Listing, 
 	now := n.now().UTC()
 	l := Listing{ID: n.newID(), Status: StatusDraft, Details: d, DisplayName: d.DisplayName(), Owner: owner,
 		CreatedAt: now, UpdatedAt: now, Audit: []Action{{Who: ByOwner, What: "created as a draft", At: now}}}
-	if err := n.store.CreateListing(ctx, l); err != nil {
+	if err := n.store.CreateListing(ctx, Change{Event: EventCreated, By: ByOwner, At: now, Listing: l}); err != nil {
 		return Listing{}, fmt.Errorf("create listing: %w", err)
 	}
 	n.changed(ctx, l, EventCreated, ByOwner)
@@ -209,7 +236,7 @@ func (n *Network) AddByStaff(ctx context.Context, staff string, d Details) (List
 	if _, err := approve(&l, staff, now); err != nil {
 		return Listing{}, err
 	}
-	if err := n.store.CreateListing(ctx, l); err != nil {
+	if err := n.store.CreateListing(ctx, Change{Event: EventApproved, By: staff, At: now, Listing: l}); err != nil {
 		return Listing{}, fmt.Errorf("create listing: %w", err)
 	}
 	n.changed(ctx, l, EventApproved, staff)
@@ -407,10 +434,13 @@ func (n *Network) move(ctx context.Context, id, who string, do func(*Listing, ti
 		return Listing{}, err
 	}
 	var ev string
-	l, err := n.store.UpdateListing(ctx, id, func(l *Listing) error {
+	l, err := n.store.UpdateListing(ctx, id, func(l *Listing) (Change, error) {
+		now := n.now().UTC()
 		var err error
-		ev, err = do(l, n.now().UTC())
-		return err
+		if ev, err = do(l, now); err != nil {
+			return Change{}, err
+		}
+		return Change{Event: ev, By: who, At: now}, nil
 	})
 	if err != nil {
 		return Listing{}, fmt.Errorf("change listing: %w", err)

@@ -23,6 +23,15 @@ type messageRow struct {
 	// Delivery and DeliveryClass say whether a staff reply reached the
 	// person; DeliveryError why not.
 	Delivery, DeliveryClass, DeliveryError string
+	// Sources are the guides a bot message's answer came from, as the
+	// person was shown them.
+	Sources []sourceLink
+}
+
+// sourceLink is one source of a bot message: its title, and the page it
+// links to (empty when the guide has none).
+type sourceLink struct {
+	Title, URL string
 }
 
 // auditRow is one entry of the audit trail.
@@ -195,6 +204,13 @@ func (k *console) escalationLive(ctx context.Context, c *gin.Context, id string)
 			r.Who = "The person"
 		case support.FromBot:
 			r.Who = "askpa (the bot)"
+			for _, src := range m.Sources {
+				title := src.Title
+				if title == "" {
+					title = src.ID
+				}
+				r.Sources = append(r.Sources, sourceLink{Title: title, URL: src.URL})
+			}
 		default:
 			r.Who = m.Author + " (staff)"
 			switch {

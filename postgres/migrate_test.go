@@ -24,3 +24,15 @@ func TestRetentionMigrationBackfills(t *testing.T) {
 	sqlstoretest.RetentionBackfill(t, &conn{pool: pool}, dialect, sub,
 		func(at time.Time) int64 { return at.Round(time.Microsecond).UnixNano() })
 }
+
+// TestOldTurnsReadWithoutSources checks that turns and escalations written
+// before migration 010 read back with no sources.
+func TestOldTurnsReadWithoutSources(t *testing.T) {
+	pool, err := pgxpool.New(context.Background(), pgtest.URL(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pool.Close()
+	sub, _ := fs.Sub(migrations, "migrations")
+	sqlstoretest.OldTurnsWithoutSources(t, &conn{pool: pool}, dialect, sub)
+}

@@ -23,3 +23,15 @@ func TestRetentionMigrationBackfills(t *testing.T) {
 	sqlstoretest.RetentionBackfill(t, &conn{db: db}, sqlstore.Dialect{}, sub,
 		func(at time.Time) int64 { return at.Truncate(time.Millisecond).UnixNano() })
 }
+
+// TestOldTurnsReadWithoutSources checks that turns and escalations written
+// before migration 010 read back with no sources.
+func TestOldTurnsReadWithoutSources(t *testing.T) {
+	db, err := sql.Open("sqlite", "file:"+filepath.Join(t.TempDir(), "m.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	sub, _ := fs.Sub(migrations, "migrations")
+	sqlstoretest.OldTurnsWithoutSources(t, &conn{db: db}, sqlstore.Dialect{}, sub)
+}

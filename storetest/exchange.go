@@ -3,10 +3,12 @@ package storetest
 import (
 	"context"
 	"errors"
+	"slices"
 	"testing"
 	"time"
 
 	"github.com/askpa/askpa/bot"
+	"github.com/askpa/askpa/support"
 )
 
 // testExchange checks SaveExchange: the turns appended in order and the
@@ -56,5 +58,76 @@ func testExchange(t *testing.T, o Opener) {
 	}
 	if ts, err := s.Turns(ctx, "nope", 10); err != nil || len(ts) != 0 {
 		t.Errorf("turns written for an unknown conversation: %+v, %v", ts, err)
+	}
+}
+
+// testTurnSources checks that a bot turn keeps the sources of its answer,
+// whether appended alone or with an exchange, and that turns without
+// sources (the person's, staff's, and every turn kept before sources were)
+// read back with none.
+func testTurnSources(t *testing.T, o Opener) {
+	ctx := context.Background()
+	s := open(t, o)
+	now := time.Date(2026, 11, 22, 10, 0, 0, 0, time.UTC)
+	c, err := s.Conversation(ctx, bot.Address{Channel: "telegram", UserID: "7", ChatID: "7"}, "employer", now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	holiday := []bot.Source{
+		{ID: "holiday-entitlement", Title: "Holiday entitlement for your PA", Kind: "guidance", URL: "https://askpa.example/guides/holiday-entitlement#how-much"},
+		{ID: "bank-holidays", Title: "Bank holidays & \"extra\" days <2026>", Kind: "good-practice"},
+	}
+	if err := s.AppendTurn(ctx, c.ID, bot.Turn{From: bot.FromUser, Text: "how much holiday?", At: now}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.AppendTurn(ctx, c.ID, bot.Turn{From: bot.FromBot, Text: "5.6 weeks", Sources: holiday, At: now}); err != nil {
+		t.Fatal(err)
+	}
+	c.UpdatedAt = now.Add(time.Minute)
+	pay := []bot.Source{{ID: "holiday-pay", Title: "Holiday pay", Kind: "guidance", URL: "/guides/holiday-pay"}}
+	if err := s.SaveExchange(ctx, c, []bot.Turn{
+		{From: bot.FromUser, Text: "and the pay?", At: c.UpdatedAt},
+		{From: bot.FromBot, Text: "Their usual pay.", Sources: pay, At: c.UpdatedAt},
+		{From: bot.FromBot, Text: "Was this helpful?", At: c.UpdatedAt},
+	}); err != nil {
+		t.Fatal(err)
+	}
+	ts, err := s.Turns(ctx, c.ID, 0)
+	if err != nil || len(ts) != 5 {
+		t.Fatalf("turns: %+v, %v", ts, err)
+	}
+	for i, want := range [][]bot.Source{nil, holiday, nil, pay, nil} {
+		if got := ts[i].Sources; !slices.Equal(got, want) {
+			t.Errorf("turn %d (%q) sources = %+v, want %+v", i, ts[i].Text, got, want)
+		}
+	}
+	// The last turns only: each keeps its own sources.
+	if ts, err := s.Turns(ctx, c.ID, 2); err != nil || len(ts) != 2 || !slices.Equal(ts[0].Sources, pay) || ts[1].Sources != nil {
+		t.Errorf("last two turns: %+v, %v", ts, err)
+	}
+
+	// An escalation's bot messages keep theirs too, through every change
+	// and in another handle.
+	desk, err := support.NewDesk(support.Config{Store: s, Now: func() time.Time { return now }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []support.Source{{ID: "holiday-pay", Title: "Holiday pay", URL: "/guides/holiday-pay"}, {ID: "bank-holidays", Title: "Bank holidays"}}
+	n := newEscalation("7", support.PriorityNormal)
+	n.Messages[1].Sources = want
+	e, err := desk.Escalate(ctx, n)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := desk.Claim(ctx, e.ID, "alex"); err != nil {
+		t.Fatal(err)
+	}
+	other := open(t, o)
+	got, err := other.Get(ctx, e.ID)
+	if err != nil || len(got.Messages) != 2 {
+		t.Fatalf("escalation read back: %+v, %v", got, err)
+	}
+	if got.Messages[0].Sources != nil || !slices.Equal(got.Messages[1].Sources, want) {
+		t.Errorf("escalation messages' sources = %+v and %+v, want none and %+v", got.Messages[0].Sources, got.Messages[1].Sources, want)
 	}
 }

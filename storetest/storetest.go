@@ -44,6 +44,10 @@ type Store interface {
 	directory.Store
 	bot.QuestionLog
 	insights.Store
+	// SetListingEvents makes every listing change write the outbox rows
+	// the function returns in the change's own transaction (see
+	// directory.Change and sqlstore's Store.SetListingEvents).
+	SetListingEvents(func(directory.Change) ([]support.Delivery, error))
 }
 
 // Opener opens a new handle on one database; each call returns another
@@ -70,6 +74,7 @@ func Run(t *testing.T, newDB NewDB) {
 		{"RelayDeliveryStatus", testRelayStatus},
 		{"Conversations", testConversations},
 		{"Exchange", testExchange},
+		{"TurnSources", testTurnSources},
 		{"FirstDeliveryAcrossHandles", testFirstDelivery},
 		{"Mailbox", testMailbox},
 		{"WebSessions", testWebSessions},
@@ -100,6 +105,10 @@ func Run(t *testing.T, newDB NewDB) {
 		{"Forget", testForget},
 		{"Export", testExport},
 		{"ForgetInNetwork", testForgetInNetwork},
+		{"ListingEventsCommitWithChange", testListingEventsCommit},
+		{"ListingEventsFailedChange", testListingEventsFailedChange},
+		{"ListingEventsOrderPerTarget", testListingEventsOrder},
+		{"ListingEventsSurviveCrash", testListingEventsSurviveCrash},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) { tc.fn(t, newDB(t)) })

@@ -124,6 +124,10 @@ func (d *Desk) Escalate(ctx context.Context, n NewEscalation) (Escalation, error
 	n.Messages = append([]Message(nil), n.Messages...)
 	for i := range n.Messages {
 		n.Messages[i].Text = CleanText(n.Messages[i].Text)
+		n.Messages[i].Sources = append([]Source(nil), n.Messages[i].Sources...)
+		for j, src := range n.Messages[i].Sources {
+			n.Messages[i].Sources[j] = Source{ID: CleanText(src.ID), Title: CleanText(src.Title), URL: CleanText(src.URL)}
+		}
 	}
 	if err := n.validate(); err != nil {
 		return Escalation{}, err

@@ -133,6 +133,18 @@ type Message struct {
 	// reason when it failed.
 	Delivery      DeliveryStatus `json:"delivery,omitempty"`
 	DeliveryError string         `json:"delivery_error,omitempty"`
+	// Sources are the guides a bot message's answer came from, as the
+	// person was shown them; none for other messages (and for bot
+	// messages of escalations made before sources were kept).
+	Sources []Source `json:"sources,omitempty"`
+}
+
+// Source is a guide in the knowledge base that a bot message drew on: its
+// id, its title and where it can be read (empty when it has no page).
+type Source struct {
+	ID    string `json:"id"`
+	Title string `json:"title"`
+	URL   string `json:"url,omitempty"`
 }
 
 // ViaHelpdesk is the Via of a staff message that a helpdesk sent.
@@ -271,6 +283,7 @@ const (
 	MaxSummaryLen  = 2000 // bytes of the summary
 	MaxNameLen     = 100  // bytes of a staff name
 	MaxHistoryLen  = 200  // messages carried over at escalation
+	MaxSources     = 10   // sources of one bot message
 	maxReasonBytes = 64
 )
 
@@ -293,6 +306,12 @@ func (n NewEscalation) validate() error {
 	for i, m := range n.Messages {
 		if m.From != FromUser && m.From != FromBot && m.From != FromStaff {
 			return invalid(fmt.Sprintf("messages[%d].from", i), "must be user, bot or staff")
+		}
+		switch {
+		case len(m.Sources) > 0 && m.From != FromBot:
+			return invalid(fmt.Sprintf("messages[%d].sources", i), "are for bot messages only")
+		case len(m.Sources) > MaxSources:
+			return invalid(fmt.Sprintf("messages[%d].sources", i), "are too many")
 		}
 	}
 	return nil

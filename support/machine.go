@@ -1,6 +1,7 @@
 package support
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"time"
@@ -21,16 +22,24 @@ const (
 // order.
 var WebhookEvents = []string{EventCreated, EventClaimed, EventReplied, EventResolved, EventMessageReceived}
 
-// Event is one change to an escalation, as told to a target.
+// Event is one change to an escalation, or to a PA network listing
+// (ListingEventPrefix), as told to a target.
 type Event struct {
 	Name       string    `json:"event"`
 	DeliveryID string    `json:"delivery_id"`
 	At         time.Time `json:"at"`
-	// By is the member of staff who acted, ByPerson, or BySystem.
-	By         string     `json:"by"`
-	Escalation Escalation `json:"escalation"`
+	// By is the member of staff who acted, ByPerson, or BySystem (for a
+	// listing event: staff, "owner" or "askpa").
+	By string `json:"by"`
+	// Escalation is the escalation an escalation event is about; zero,
+	// and left out of the JSON, in a listing event.
+	Escalation Escalation `json:"escalation,omitzero"`
 	// Message is the message a replied or message.received event is about.
 	Message *Message `json:"message,omitempty"`
+	// Listing is the listing a listing event is about, as encoded by the
+	// store that recorded the change (directory.SharedListing: no contact
+	// details); nil, and left out, in an escalation event.
+	Listing json.RawMessage `json:"listing,omitempty"`
 }
 
 // The state machine. Every change an escalation can go through is one of the

@@ -87,7 +87,10 @@ func PositionOf(e Escalation) Position {
 // Delivery is one outbox row: one event for one target.
 type Delivery struct {
 	// ID is sent as X-Askpa-Delivery; it is the same on every attempt.
-	ID           string         `json:"id"`
+	ID string `json:"id"`
+	// EscalationID is the key the outbox orders by: the escalation's id,
+	// or ListingKey of the listing a listing event is about. A target gets
+	// the rows of one key in the order they were written.
 	EscalationID string         `json:"escalation_id"`
 	Target       string         `json:"target"`
 	Event        Event          `json:"-"`

@@ -22,6 +22,7 @@ import (
 	"github.com/askpa/askpa/bot/telegram/telegramtest"
 	"github.com/askpa/askpa/directory"
 	"github.com/askpa/askpa/httpapi"
+	"github.com/askpa/askpa/internal/sqlstore"
 	"github.com/askpa/askpa/sqlite"
 	"github.com/askpa/askpa/support"
 )
@@ -64,6 +65,15 @@ type netStack struct {
 
 func newNetStack(t *testing.T) *netStack {
 	t.Helper()
+	return newNetStackWith(t, false)
+}
+
+// newNetStackWith is newNetStack; with durable, listing notices go through
+// the outbox as in askpa serve (the store writes each change's event for
+// ListingTarget in the change's transaction) instead of Config.Notify, and
+// nothing delivers them until the test runs a dispatcher.
+func newNetStackWith(t *testing.T, durable bool) *netStack {
+	t.Helper()
 	ctx := context.Background()
 	log := slog.New(slog.DiscardHandler)
 	store, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "askpa.db"))
@@ -89,8 +99,13 @@ func newNetStack(t *testing.T) *netStack {
 		t.Fatal(err)
 	}
 	clock := &testClock{t: time.Now().UTC().Truncate(24 * time.Hour).Add(9 * time.Hour)}
-	network, err := directory.NewNetwork(directory.Config{Store: store, Now: clock.now, Logger: log,
-		Notify: h.ch.NotifyListing, NotifyIntroduction: h.ch.NotifyIntroduction})
+	netCfg := directory.Config{Store: store, Now: clock.now, Logger: log, NotifyIntroduction: h.ch.NotifyIntroduction}
+	if durable {
+		store.SetListingEvents(sqlstore.WebhookListingEvents([]support.Target{h.ch.ListingTarget()}, nil))
+	} else {
+		netCfg.Notify = h.ch.NotifyListing
+	}
+	network, err := directory.NewNetwork(netCfg)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -48,16 +48,6 @@ const (
 	msgReasonHint   = "For example: please describe your experience in your own words, and take out the link to your website."
 )
 
-// listingCard queues the card of listing l for the support channel, when
-// there is one; it is called with every submission.
-func (c *Channel) listingCard(ctx context.Context, l directory.Listing) {
-	if c.cfg.SupportChannel == "" {
-		return
-	}
-	c.queueNotice(ctx, fmt.Sprintf("notice:listing-card:%s:%d", l.ID, len(l.Audit)), "support-listing:"+l.ID,
-		notice{To: toSupport, Listing: l.ID, Event: directory.EventSubmitted, Name: l.DisplayName})
-}
-
 // postListingCard posts the card of the listing n is about, unless it has
 // been moderated meanwhile.
 func (c *Channel) postListingCard(ctx context.Context, n notice) error {

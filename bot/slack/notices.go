@@ -72,8 +72,23 @@ const eventIntroduction = "introduction"
 // it is directory.Config.Notify. The messages are queued in the intake and
 // sent by a worker; a failure to queue one is logged.
 func (c *Channel) NotifyListing(ctx context.Context, l directory.Listing, event string) {
-	if event == directory.EventSubmitted {
-		c.listingCard(ctx, l)
+	c.listingNotices(ctx, l, event, func(id, key string, n notice) error {
+		c.queueNotice(ctx, id, key, n)
+		return nil
+	})
+}
+
+// listingNotices queues, through queue, the notices of event in l: the
+// moderation card of a listing sent for moderation, and the owner's
+// direct message. Each notice's intake id is made of the listing's id and
+// the length of its audit trail, so queueing the notices of one change
+// twice queues them once. It returns the first error of queue.
+func (c *Channel) listingNotices(ctx context.Context, l directory.Listing, event string, queue func(id, key string, n notice) error) error {
+	if event == directory.EventSubmitted && c.cfg.SupportChannel != "" {
+		if err := queue(fmt.Sprintf("notice:listing-card:%s:%d", l.ID, len(l.Audit)), "support-listing:"+l.ID,
+			notice{To: toSupport, Listing: l.ID, Event: directory.EventSubmitted, Name: l.DisplayName}); err != nil {
+			return err
+		}
 	}
 	if _, user, ok := parseOwner(l.Owner); ok && ownerHears(event) {
 		n := notice{To: toOwner, Listing: l.ID, Owner: l.Owner, Event: event, Who: lastWho(l), Name: l.DisplayName,
@@ -81,8 +96,9 @@ func (c *Channel) NotifyListing(ctx context.Context, l directory.Listing, event 
 		if event == directory.EventExpiring {
 			n.Days = int((l.ExpiresAt.Sub(l.RemindedAt) + 12*time.Hour) / (24 * time.Hour))
 		}
-		c.queueNotice(ctx, "notice:listing:"+l.ID+":"+strconv.Itoa(len(l.Audit)), personKey(user), n)
+		return queue("notice:listing:"+l.ID+":"+strconv.Itoa(len(l.Audit)), personKey(user), n)
 	}
+	return nil
 }
 
 // ownerHears reports the events an owner is told of: not the creation or
@@ -125,18 +141,27 @@ func (c *Channel) NotifyIntroduction(ctx context.Context, in directory.Introduct
 	}
 }
 
-// queueNotice writes n to the intake under id, ordered with key.
+// queueNotice writes n to the intake under id, ordered with key; a
+// failure is logged.
 func (c *Channel) queueNotice(ctx context.Context, id, key string, n notice) {
-	body, err := json.Marshal(n)
-	if err == nil {
-		var payload []byte
-		if payload, err = json.Marshal(delivery{Kind: kindNotice, Body: body}); err == nil {
-			_, err = c.intake.Receive(ctx, bot.Inbound{ID: id, Key: key, Payload: payload})
-		}
-	}
-	if err != nil {
+	if err := c.writeNotice(ctx, id, key, n); err != nil {
 		c.log.Error("notice not queued", "listing", n.Listing, "event", n.Event, "status", n.Status, "error", err)
 	}
+}
+
+// writeNotice writes n to the intake under id, ordered with key. The
+// intake keeps one delivery per id: writing the same id again is a no-op.
+func (c *Channel) writeNotice(ctx context.Context, id, key string, n notice) error {
+	body, err := json.Marshal(n)
+	if err != nil {
+		return err
+	}
+	payload, err := json.Marshal(delivery{Kind: kindNotice, Body: body})
+	if err != nil {
+		return err
+	}
+	_, err = c.intake.Receive(ctx, bot.Inbound{ID: id, Key: key, Payload: payload})
+	return err
 }
 
 // noticeTask returns the work of delivering a notice.

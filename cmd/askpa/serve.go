@@ -23,6 +23,7 @@ import (
 	"github.com/askpa/askpa/directory"
 	"github.com/askpa/askpa/httpapi"
 	"github.com/askpa/askpa/insights"
+	"github.com/askpa/askpa/internal/sqlstore"
 	"github.com/askpa/askpa/postgres"
 	"github.com/askpa/askpa/retention"
 	"github.com/askpa/askpa/sqlite"
@@ -45,6 +46,9 @@ type serveStore interface {
 	directory.Store
 	bot.QuestionLog
 	insights.Store
+	// SetListingEvents makes every listing change write its outbox rows
+	// in its own transaction (sqlstore.Store.SetListingEvents).
+	SetListingEvents(func(directory.Change) ([]support.Delivery, error))
 }
 
 // shutdownGrace is how long in-flight requests get after SIGTERM.
@@ -178,9 +182,19 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer, gete
 	// it; search reads the store, so every replica sees every approval.
 	// PAs list themselves in Slack, which tells them of every change and
 	// carries introductions to them and their outcome back to employers.
-	netCfg := directory.Config{Store: store, Logger: log, NotifyIntroduction: relay.TellEmployer}
+	// Every listing change is an event in the outbox, written with the
+	// change: a signed webhook to each webhook without an area
+	// restriction, and the owner's DM and the moderation card through
+	// Slack's ListingTarget; Notify only wakes the dispatcher.
+	outTargets := desk.Targets()
 	if chans.slack != nil {
-		netCfg.Notify, netCfg.NotifyIntroduction = chans.slack.NotifyListing, chans.slack.NotifyIntroduction
+		outTargets = append(outTargets, chans.slack.ListingTarget())
+	}
+	store.SetListingEvents(sqlstore.WebhookListingEvents(outTargets, nil))
+	netCfg := directory.Config{Store: store, Logger: log, NotifyIntroduction: relay.TellEmployer,
+		Notify: func(context.Context, directory.Listing, string) { disp.Wake() }}
+	if chans.slack != nil {
+		netCfg.NotifyIntroduction = chans.slack.NotifyIntroduction
 	}
 	network, err := directory.NewNetwork(netCfg)
 	if err != nil {
@@ -200,7 +214,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer, gete
 		return err
 	}
 	disp, err = support.NewDispatcher(support.DispatcherConfig{
-		Store: store, Targets: desk.Targets(), Timeout: *webhookTimeout, Lease: 2**webhookTimeout + 5*time.Second,
+		Store: store, Targets: outTargets, Timeout: *webhookTimeout, Lease: 2**webhookTimeout + 5*time.Second,
 		Logger: log, Registerer: reg,
 	})
 	if err != nil {

@@ -192,8 +192,12 @@ func (s *Store) SaveExchange(ctx context.Context, c bot.Conversation, turns []bo
 			return err
 		}
 		for _, t := range turns {
-			if _, err := q.Exec(ctx, `INSERT INTO turns (conversation_id, sender, body, at) VALUES (?, ?, ?, ?)`,
-				c.ID, t.From, t.Text, nanos(t.At)); err != nil {
+			sources, err := turnSources(t)
+			if err != nil {
+				return err
+			}
+			if _, err := q.Exec(ctx, `INSERT INTO turns (conversation_id, sender, body, at, sources) VALUES (?, ?, ?, ?, ?)`,
+				c.ID, t.From, t.Text, nanos(t.At), sources); err != nil {
 				return err
 			}
 		}
@@ -208,9 +212,13 @@ func (s *Store) SaveExchange(ctx context.Context, c bot.Conversation, turns []bo
 // AppendTurn adds a turn to a conversation; bot.ErrNotFound for an unknown
 // conversation.
 func (s *Store) AppendTurn(ctx context.Context, conversationID string, t bot.Turn) error {
-	n, err := s.db.Exec(ctx, `INSERT INTO turns (conversation_id, sender, body, at)
-		SELECT ?, ?, ?, ? WHERE EXISTS (SELECT 1 FROM conversations WHERE id = ?)`,
-		conversationID, t.From, t.Text, nanos(t.At), conversationID)
+	sources, err := turnSources(t)
+	if err != nil {
+		return fmt.Errorf("append turn: %w", err)
+	}
+	n, err := s.db.Exec(ctx, `INSERT INTO turns (conversation_id, sender, body, at, sources)
+		SELECT ?, ?, ?, ?, ? WHERE EXISTS (SELECT 1 FROM conversations WHERE id = ?)`,
+		conversationID, t.From, t.Text, nanos(t.At), sources, conversationID)
 	if err != nil {
 		return fmt.Errorf("append turn: %w", err)
 	}
@@ -226,7 +234,7 @@ func (s *Store) Turns(ctx context.Context, conversationID string, limit int) ([]
 	if limit <= 0 {
 		limit = 1 << 30
 	}
-	rows, err := s.db.Query(ctx, `SELECT sender, body, at FROM turns WHERE conversation_id = ? ORDER BY seq DESC LIMIT ?`, conversationID, limit)
+	rows, err := s.db.Query(ctx, `SELECT sender, body, at, sources FROM turns WHERE conversation_id = ? ORDER BY seq DESC LIMIT ?`, conversationID, limit)
 	if err != nil {
 		return nil, fmt.Errorf("turns: %w", err)
 	}
@@ -235,14 +243,33 @@ func (s *Store) Turns(ctx context.Context, conversationID string, limit int) ([]
 	for rows.Next() {
 		var t bot.Turn
 		var at int64
-		if err := rows.Scan(&t.From, &t.Text, &at); err != nil {
+		var sources string
+		if err := rows.Scan(&t.From, &t.Text, &at, &sources); err != nil {
 			return nil, err
 		}
 		t.At = fromNanos(at)
+		if sources != "" {
+			if err := json.Unmarshal([]byte(sources), &t.Sources); err != nil {
+				return nil, fmt.Errorf("turn sources: %w", err)
+			}
+		}
 		ts = append(ts, t)
 	}
 	slices.Reverse(ts)
 	return ts, rows.Err()
+}
+
+// turnSources returns the sources column of t: its sources as JSON, or the
+// empty string when it has none.
+func turnSources(t bot.Turn) (string, error) {
+	if len(t.Sources) == 0 {
+		return "", nil
+	}
+	b, err := json.Marshal(t.Sources)
+	if err != nil {
+		return "", fmt.Errorf("turn sources: %w", err)
+	}
+	return string(b), nil
 }
 
 // RecordFeedback stores a person's verdict on a passage.

@@ -5,16 +5,74 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
 	"github.com/askpa/askpa/directory"
+	"github.com/askpa/askpa/support"
 )
 
 // This file implements directory.Store: the PA network's listings.
 
-// CreateListing inserts l with its areas and services; see directory.Store.
-func (s *Store) CreateListing(ctx context.Context, l directory.Listing) error {
+// ListingEvents turns one change to a listing into the outbox rows that
+// tell it (support.ListingDeliveries); see Store.SetListingEvents. An
+// error fails the change.
+type ListingEvents func(directory.Change) ([]support.Delivery, error)
+
+// SetListingEvents makes the store record every listing change
+// (directory.Change) by writing the outbox rows f returns for it, in the
+// transaction that stores the change: a listing change is never stored
+// without its events, nor its events written without the change. When f
+// fails, the change fails and nothing is stored. Until it is called (or
+// with f nil) changes write no outbox rows. Call it before the store is
+// used; askpa serve gives it WebhookListingEvents of the dispatcher's
+// targets.
+func (s *Store) SetListingEvents(f func(directory.Change) ([]support.Delivery, error)) {
+	if f == nil {
+		s.listingEvents.Store(nil)
+		return
+	}
+	e := ListingEvents(f)
+	s.listingEvents.Store(&e)
+}
+
+// WebhookListingEvents returns the ListingEvents that tell each change to
+// targets as a signed listing event (see support.ListingDeliveries): the
+// event's name is the change's, By who made it (the member of staff, as in
+// escalation events, or "owner" or "askpa"), and Listing the listing
+// without contact details (directory.Listing.Shared). newID makes delivery ids;
+// nil means UUIDv7 strings.
+func WebhookListingEvents(targets []support.Target, newID func() string) ListingEvents {
+	targets = slices.Clone(targets)
+	return func(c directory.Change) ([]support.Delivery, error) {
+		body, err := json.Marshal(c.Listing.Shared())
+		if err != nil {
+			return nil, fmt.Errorf("listing event: %w", err)
+		}
+		ev := support.Event{Name: c.Event, At: c.At, By: c.By, Listing: body}
+		return support.ListingDeliveries(targets, c.Listing.ID, ev, newID), nil
+	}
+}
+
+// recordListing writes the outbox rows of c, if the store records
+// listing changes.
+func (s *Store) recordListing(ctx context.Context, q Querier, c directory.Change) error {
+	f := s.listingEvents.Load()
+	if f == nil {
+		return nil
+	}
+	out, err := (*f)(c)
+	if err != nil {
+		return err
+	}
+	return insertOutbox(ctx, q, out)
+}
+
+// CreateListing inserts c.Listing with its areas and services and records
+// c; see directory.Store.
+func (s *Store) CreateListing(ctx context.Context, c directory.Change) error {
+	l := c.Listing
 	return s.db.InTx(ctx, func(q Querier) error {
 		var n int
 		if err := q.QueryRow(ctx, `SELECT COUNT(*) FROM listings WHERE id = ?`, l.ID).Scan(&n); err != nil {
@@ -32,7 +90,10 @@ func (s *Store) CreateListing(ctx context.Context, l directory.Listing) error {
 		if err != nil {
 			return fmt.Errorf("insert listing: %w", err)
 		}
-		return writeSearchRows(ctx, q, l, false)
+		if err := writeSearchRows(ctx, q, l, false); err != nil {
+			return err
+		}
+		return s.recordListing(ctx, q, c)
 	})
 }
 
@@ -83,8 +144,9 @@ func writeSearchRows(ctx context.Context, q Querier, l directory.Listing, existi
 	return nil
 }
 
-// UpdateListing changes one listing in a transaction; see directory.Store.
-func (s *Store) UpdateListing(ctx context.Context, id string, change func(*directory.Listing) error) (directory.Listing, error) {
+// UpdateListing changes one listing in a transaction and records the
+// change; see directory.Store.
+func (s *Store) UpdateListing(ctx context.Context, id string, change func(*directory.Listing) (directory.Change, error)) (directory.Listing, error) {
 	var l directory.Listing
 	err := s.db.InTx(ctx, func(q Querier) error {
 		var err error
@@ -92,7 +154,8 @@ func (s *Store) UpdateListing(ctx context.Context, id string, change func(*direc
 			return err
 		}
 		before := searchKey(l)
-		if err := change(&l); err != nil {
+		c, err := change(&l)
+		if err != nil {
 			return err
 		}
 		doc, err := json.Marshal(l)
@@ -105,9 +168,12 @@ func (s *Store) UpdateListing(ctx context.Context, id string, change func(*direc
 			return fmt.Errorf("update listing: %w", err)
 		}
 		if searchKey(l) != before {
-			return writeSearchRows(ctx, q, l, true)
+			if err := writeSearchRows(ctx, q, l, true); err != nil {
+				return err
+			}
 		}
-		return nil
+		c.Listing = l
+		return s.recordListing(ctx, q, c)
 	})
 	if err != nil {
 		return directory.Listing{}, err

@@ -259,8 +259,9 @@ func listingsOf(ctx context.Context, q Querier, p bot.Person) ([]string, error) 
 	return ids, rows.Err()
 }
 
-// forgetInNetwork deletes p's listings with their search rows and the
-// introductions to them, and the introductions p asked for.
+// forgetInNetwork deletes p's listings with their search rows, their
+// outbox rows (listing events) and the introductions to them, and the
+// introductions p asked for.
 func forgetInNetwork(ctx context.Context, q Querier, p bot.Person) (listings, intros int64, err error) {
 	ids, err := listingsOf(ctx, q, p)
 	if err != nil {
@@ -277,6 +278,10 @@ func forgetInNetwork(ctx context.Context, q Querier, p bot.Person) (listings, in
 			return 0, 0, err
 		}
 		intros += n
+		// The listing's webhook events, sent or not, carry what it said.
+		if _, err := q.Exec(ctx, `DELETE FROM outbox WHERE escalation_id = ?`, support.ListingKey(id)); err != nil {
+			return 0, 0, err
+		}
 		n, err = q.Exec(ctx, `DELETE FROM listings WHERE id = ?`, id)
 		if err != nil {
 			return 0, 0, err

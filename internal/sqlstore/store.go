@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/askpa/askpa/support"
@@ -20,6 +21,9 @@ type Store struct {
 	d     Dialect
 	close sync.Once
 	err   error
+	// listingEvents turns a listing change into outbox rows; see
+	// SetListingEvents.
+	listingEvents atomic.Pointer[ListingEvents]
 }
 
 // New returns a Store on db, which must have been migrated.

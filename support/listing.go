@@ -1,0 +1,89 @@
+package support
+
+import (
+	"slices"
+	"strings"
+	"time"
+)
+
+// Listing events. Every change to a PA network listing (package directory)
+// is a signed webhook event named "listing." and the change
+// (listing.created, listing.submitted, listing.approved, listing.rejected,
+// listing.paused, listing.resumed, listing.renewed, listing.expired,
+// listing.withdrawn, listing.edited, and listing.expiring when the owner is
+// reminded that it expires within a week). Its body has the same envelope
+// as an escalation event, with "listing" (the listing as staff see it,
+// without its contact details) in place of "escalation":
+//
+//	{"event": "listing.approved", "delivery_id": "...", "at": "...", "by": "...", "listing": {...}}
+//
+// It goes through the outbox like any event: same headers, signature,
+// retries and backoff. The store writes its rows in the transaction that
+// changes the listing (see sqlstore's SetListingEvents), keyed
+// ListingKey(id), so each target gets one listing's events in order.
+//
+// Which targets: a *Webhook without an area restriction gets every listing
+// event; an area-restricted webhook (ForAreas) gets none, since its areas
+// are escalation areas (local packs), not the postcode districts a listing
+// covers; every other target (the relay, the Slack support channel) gets
+// none unless it opts in by implementing ListingFilter.
+
+// ListingEventPrefix starts the name of every listing event.
+const ListingEventPrefix = "listing."
+
+// ListingKey returns the outbox key (Delivery.EscalationID) of the events
+// of listing id: "listing:" and the id. No escalation id has that form.
+func ListingKey(id string) string { return "listing:" + id }
+
+// IsListingKey reports whether an outbox key is a listing's.
+func IsListingKey(key string) bool { return strings.HasPrefix(key, "listing:") }
+
+// ListingFilter is implemented by a Target that takes listing events other
+// than a plain webhook: AcceptsListing reports whether it wants ev. A
+// webhook may implement it too, to take fewer. It is called while the
+// store's transaction is open: it must be quick and do no I/O.
+type ListingFilter interface {
+	AcceptsListing(ev Event) bool
+}
+
+// AcceptsListing reports whether target t is told of listing event ev: by
+// its ListingFilter when it has one, otherwise when it is a *Webhook (with
+// no area restriction).
+func AcceptsListing(t Target, ev Event) bool {
+	if !strings.HasPrefix(ev.Name, ListingEventPrefix) {
+		return false
+	}
+	if f, ok := t.(ListingFilter); ok {
+		return f.AcceptsListing(ev)
+	}
+	_, ok := t.(*Webhook)
+	return ok
+}
+
+// ListingDeliveries returns the outbox rows of listing event ev about
+// listing id: one for each of targets that accepts it (AcceptsListing),
+// each with its own delivery id from newID, keyed ListingKey(id), due at
+// ev.At. It returns none when no target accepts ev.
+func ListingDeliveries(targets []Target, id string, ev Event, newID func() string) []Delivery {
+	if newID == nil {
+		newID = newUUID
+	}
+	now := ev.At
+	if now.IsZero() {
+		now = time.Now().UTC()
+	}
+	var out []Delivery
+	for _, t := range targets {
+		if !AcceptsListing(t, ev) {
+			continue
+		}
+		d := ev
+		d.DeliveryID = newID()
+		d.Listing = slices.Clone(ev.Listing)
+		out = append(out, Delivery{
+			ID: d.DeliveryID, EscalationID: ListingKey(id), Target: t.Name(), Event: d,
+			Status: DeliveryPending, NextAttempt: now, CreatedAt: now, UpdatedAt: now,
+		})
+	}
+	return out
+}
