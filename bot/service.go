@@ -22,6 +22,7 @@ import (
 type Escalator interface {
 	Escalate(ctx context.Context, n support.NewEscalation) (support.Escalation, error)
 	AddPersonMessage(ctx context.Context, escalationID, text string, at time.Time) error
+	AddBotMessages(ctx context.Context, escalationID string, ms []support.Message, at time.Time) error
 	Withdraw(ctx context.Context, escalationID, note string) error
 }
 
@@ -513,6 +514,15 @@ func (s *Service) handOver(t *turn, text, reason string, urgent bool) string {
 	return handed
 }
 
+// botMessages returns replies as an escalation carries bot messages.
+func botMessages(replies []Reply) []support.Message {
+	var ms []support.Message
+	for _, r := range replies {
+		ms = append(ms, escalationMessages([]Turn{{From: FromBot, Text: r.Text, Sources: r.Sources}})...)
+	}
+	return ms
+}
+
 // escalationMessages returns a conversation's history as an escalation
 // carries it: each bot reply with the sources of its answer, so that staff
 // see the guides the person was shown.
@@ -567,6 +577,10 @@ func (s *Service) relayToStaff(ctx context.Context, t *turn) error {
 			return nil
 		case err != nil:
 			return fmt.Errorf("bot: passing message to staff: %w", err)
+		}
+		// What the bot said to it (signposting) goes to staff too.
+		if err := s.desk.AddBotMessages(ctx, t.conv.EscalationID, botMessages(t.res.Replies), t.now); err != nil {
+			return fmt.Errorf("bot: passing reply to staff: %w", err)
 		}
 	}
 	if !t.conv.ToldWaiting && t.conv.Mode == ModeWaiting {

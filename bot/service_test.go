@@ -335,7 +335,14 @@ func TestUrgentMessageEscalatesAtOnce(t *testing.T) {
 	// A new urgent message while waiting still gets signposting at once.
 	more := r.say(t, "he has a knife and is threatening to kill her")
 	if len(more.Replies) == 0 || !strings.Contains(more.Replies[0].Text, "999") {
-		t.Errorf("urgent message while waiting: %+v", more.Replies)
+		t.Fatalf("urgent message while waiting: %+v", more.Replies)
+	}
+	// Staff see it as the person did: their message, then that signposting.
+	e, _ = r.desk.Get(context.Background(), res.EscalationID)
+	n := len(e.Messages)
+	if n < 2 || e.Messages[n-2].From != support.FromUser || !strings.Contains(e.Messages[n-2].Text, "knife") ||
+		e.Messages[n-1].From != support.FromBot || e.Messages[n-1].Text != more.Replies[0].Text {
+		t.Errorf("escalation ends %+v; want the message and then the signposting it got", e.Messages[max(0, n-2):])
 	}
 }
 

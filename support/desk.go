@@ -174,6 +174,35 @@ func (d *Desk) AddPersonMessage(ctx context.Context, escalationID, text string, 
 	return err
 }
 
+// AddBotMessages adds what the bot told the person while escalated, such
+// as the crisis signposting that answers a message they sent meanwhile, so
+// that staff see the conversation as the person saw it. Targets are not
+// told (the person's message was). It returns ErrNotFound, ErrResolved once
+// the escalation is closed, or ErrInvalid for empty or oversized text or
+// sources.
+func (d *Desk) AddBotMessages(ctx context.Context, escalationID string, ms []Message, at time.Time) error {
+	ms = append([]Message(nil), ms...)
+	for i := range ms {
+		ms[i].Text = CleanText(ms[i].Text)
+		if err := checkText(fmt.Sprintf("messages[%d].text", i), ms[i].Text); err != nil {
+			return err
+		}
+		if len(ms[i].Sources) > MaxSources {
+			return invalid(fmt.Sprintf("messages[%d].sources", i), "are too many")
+		}
+	}
+	if len(ms) == 0 {
+		return nil
+	}
+	if at.IsZero() {
+		at = d.now()
+	}
+	_, err := d.change(ctx, escalationID, "", "bot wrote", "", func(e *Escalation) ([]Event, error) {
+		return nil, botWrote(e, ms, at.UTC())
+	})
+	return err
+}
+
 // Withdraw resolves an escalation because the person cancelled it; the audit
 // trail says the person did it, with note. Withdrawing a resolved
 // escalation succeeds and changes nothing. It returns ErrNotFound for an

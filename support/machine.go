@@ -180,6 +180,22 @@ func personWrote(e *Escalation, text string, at time.Time) ([]Event, error) {
 	return []Event{event(EventMessageReceived, ByPerson, *e, &m, at)}, nil
 }
 
+// botWrote adds to e what the bot told the person while the escalation
+// was open (ms, From and Seq set here), so that staff see the conversation
+// as the person saw it. Nothing is told: it answers the person's message,
+// which was. It returns ErrResolved once e is closed.
+func botWrote(e *Escalation, ms []Message, at time.Time) error {
+	if e.Status == StatusResolved {
+		return fmt.Errorf("bot message for %s: %w", e.ID, ErrResolved)
+	}
+	for _, m := range ms {
+		m.Seq, m.From, m.At = len(e.Messages)+1, FromBot, at
+		e.Messages = append(e.Messages, m)
+	}
+	e.UpdatedAt = at
+	return nil
+}
+
 // withdraw resolves e because the person cancelled. Withdrawing a resolved
 // escalation changes nothing.
 func withdraw(e *Escalation, note string, now time.Time) []Event {

@@ -28,6 +28,9 @@ func (l *lateDesk) Escalate(ctx context.Context, n support.NewEscalation) (suppo
 func (l *lateDesk) AddPersonMessage(ctx context.Context, id, text string, at time.Time) error {
 	return l.desk().AddPersonMessage(ctx, id, text, at)
 }
+func (l *lateDesk) AddBotMessages(ctx context.Context, id string, ms []support.Message, at time.Time) error {
+	return l.desk().AddBotMessages(ctx, id, ms, at)
+}
 func (l *lateDesk) Withdraw(ctx context.Context, id, note string) error {
 	return l.desk().Withdraw(ctx, id, note)
 }

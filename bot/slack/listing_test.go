@@ -744,11 +744,20 @@ func TestSocketModeListingSubmission(t *testing.T) {
 	if ack := send("env-good", samsForm()); strings.Contains(ack, "errors") {
 		t.Errorf("the acknowledgement of a valid listing is %s", ack)
 	}
+	// The acknowledged submission is worked from the intake, after the
+	// acknowledgement (a draft, then sent for moderation): wait for it
+	// before stopping.
+	var page directory.Page
+	for deadline := time.Now().Add(hangGuard); ; time.Sleep(10 * time.Millisecond) {
+		page, err = network.List(ctx, directory.ListRequest{Owner: paOwner})
+		if err != nil || len(page.Listings) > 0 && page.Listings[0].Status != directory.StatusDraft || time.Now().After(deadline) {
+			break
+		}
+	}
 	cancel()
 	if err := <-done; err != nil {
 		t.Fatalf("Run: %v", err)
 	}
-	page, err := network.List(ctx, directory.ListRequest{Owner: paOwner})
 	if err != nil || len(page.Listings) != 1 || page.Listings[0].Status != directory.StatusPending {
 		t.Fatalf("listings after Socket Mode submissions: %+v, %v", page.Listings, err)
 	}
