@@ -2,11 +2,13 @@ package bot
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
 
 	"github.com/askpa/askpa/directory"
+	"github.com/askpa/askpa/support"
 )
 
 // ErrNoChannel reports an address on a channel that is not running here.
@@ -99,22 +101,97 @@ func ContactLines(c directory.Contact) string {
 	return strings.Join(lines, "\n")
 }
 
-// TellEmployer tells the employer who asked for introduction in what
-// became of it (see IntroductionNews), at once, on their own channel. It
-// is a directory.Config.NotifyIntroduction for a service without the
-// Slack channel, whose own notices are queued and retried; here a failure
-// is logged and not tried again.
-func (r *Relay) TellEmployer(ctx context.Context, in directory.Introduction, l directory.Listing) {
+// IntroductionTargetName is the outbox target name of the news told to
+// employers of their introduction requests.
+const IntroductionTargetName = "relay:introductions"
+
+// Introductions is where IntroductionTarget reads an introduction when it
+// delivers: directory.Store (and so the askpa stores) provides it.
+type Introductions interface {
+	GetIntroduction(ctx context.Context, id string) (directory.Introduction, error)
+}
+
+// IntroductionTarget returns the outbox target that tells the employer who
+// asked for an introduction what became of it (see IntroductionNews), on
+// their own channel, through r: the PA's contact details when the PA
+// accepted, kindly without them when the PA declined or did not answer.
+// The store writes its rows in the transaction that stores the answer or
+// the expiry (sqlstore's SetListingEvents), so an answer given just before
+// a crash is still told.
+//
+// It takes the introduction.accepted, .declined and .expired events
+// (support.IntroductionFilter) and nothing else. The event carries no
+// contact details and no employer: Deliver reads the introduction from
+// intros, so a request forgotten meanwhile (the employer or the PA asked
+// to be forgotten) tells nobody. Each row is delivered until the
+// dispatcher records it delivered, and leased to one process at a time, so
+// the employer is told once; only a crash between the channel taking the
+// message and the dispatcher recording it can tell them twice (never
+// not at all). An employer askpa cannot reach (an address it did not make,
+// a channel not running here) is a permanent failure, logged by the
+// dispatcher without the message.
+func (r *Relay) IntroductionTarget(intros Introductions) support.Target {
+	return introductionTarget{r: r, intros: intros}
+}
+
+type introductionTarget struct {
+	r      *Relay
+	intros Introductions
+}
+
+// Name returns "relay:introductions".
+func (introductionTarget) Name() string { return IntroductionTargetName }
+
+// Accepts takes no escalation event.
+func (introductionTarget) Accepts(support.Event) bool { return false }
+
+// AcceptsIntroduction takes the events an employer is told of: an answer
+// or an expiry.
+func (introductionTarget) AcceptsIntroduction(ev support.Event) bool {
+	switch ev.Name {
+	case directory.EventIntroAccepted, directory.EventIntroDeclined, directory.EventIntroExpired:
+		return true
+	}
+	return false
+}
+
+// Retry gives the news a day, as webhooks get: an employer told late that
+// a PA accepted is better than one never told.
+func (introductionTarget) Retry() support.Backoff { return support.DefaultBackoff }
+
+// Deliver tells the employer of ev's introduction what became of it.
+func (t introductionTarget) Deliver(ctx context.Context, ev support.Event) error {
+	var shared directory.SharedIntroduction
+	if err := json.Unmarshal(ev.Introduction, &shared); err != nil || shared.ID == "" {
+		return support.Permanent(fmt.Errorf("bot: introduction event %s without an introduction: %v", ev.Name, err))
+	}
+	var l directory.Listing
+	if len(ev.Listing) > 0 {
+		if err := json.Unmarshal(ev.Listing, &l); err != nil {
+			return support.Permanent(fmt.Errorf("bot: introduction event %s: listing: %v", ev.Name, err))
+		}
+	}
+	in, err := t.intros.GetIntroduction(ctx, shared.ID)
+	if errors.Is(err, directory.ErrNotFound) {
+		return nil // forgotten: there is no one to tell
+	}
+	if err != nil {
+		return fmt.Errorf("bot: introduction %s: %w", shared.ID, err)
+	}
+	if in.Status != shared.Status {
+		return nil // cannot happen: an answer or an expiry is final
+	}
 	reply, ok := IntroductionNews(in, l)
 	if !ok {
-		return
+		return nil
 	}
 	to, known := ParseAddressKey(in.Employer)
 	if !known {
-		r.log.Warn("employer not told of their introduction: unknown address", "introduction", in.ID)
-		return
+		return support.Permanent(fmt.Errorf("bot: introduction %s: the employer's address is not one askpa made", in.ID))
 	}
-	if err := r.SendTo(ctx, to, reply); err != nil {
-		r.log.Warn("employer not told of their introduction", "introduction", in.ID, "channel", to.Channel, "err", err)
+	err = t.r.SendTo(ctx, to, reply)
+	if errors.Is(err, ErrNoChannel) {
+		return support.Permanent(err)
 	}
+	return err
 }

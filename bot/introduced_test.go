@@ -2,6 +2,7 @@ package bot_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"path/filepath"
 	"strings"
@@ -10,6 +11,7 @@ import (
 	"github.com/askpa/askpa/bot"
 	"github.com/askpa/askpa/directory"
 	"github.com/askpa/askpa/sqlite"
+	"github.com/askpa/askpa/support"
 )
 
 func TestParseAddressKey(t *testing.T) {
@@ -66,8 +68,7 @@ func TestIntroductionNews(t *testing.T) {
 }
 
 // TestRelaySendTo: SendTo reaches a person on their own channel, and
-// names a channel that is not running with ErrNoChannel; TellEmployer
-// tells an employer of their introduction's outcome at once.
+// names a channel that is not running with ErrNoChannel.
 func TestRelaySendTo(t *testing.T) {
 	ctx := context.Background()
 	store, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "askpa.db"))
@@ -87,15 +88,115 @@ func TestRelaySendTo(t *testing.T) {
 	if err := relay.SendTo(ctx, bot.Address{Channel: "web", UserID: "u"}, bot.Reply{Text: "x"}); !errors.Is(err, bot.ErrNoChannel) {
 		t.Errorf("SendTo a channel not running = %v", err)
 	}
-	in := directory.Introduction{ID: "i1", Employer: "telegram:501", Status: directory.IntroExpired}
-	relay.TellEmployer(ctx, in, directory.Listing{DisplayName: "Sam T."})
-	in.Status = directory.IntroRequested
-	relay.TellEmployer(ctx, in, directory.Listing{DisplayName: "Sam T."})
 	got := tg.texts()
-	if len(got) != 2 || got[0] != "hello" || !strings.Contains(got[1], "did not answer") {
+	if len(got) != 1 || got[0] != "hello" {
 		t.Errorf("sent %q", got)
 	}
 	if tg.sent[0].to.ChatID != "501" {
 		t.Errorf("sent to %+v, want the private chat", tg.sent[0].to)
+	}
+}
+
+// introductionsMap is an in-memory bot.Introductions.
+type introductionsMap map[string]directory.Introduction
+
+func (m introductionsMap) GetIntroduction(_ context.Context, id string) (directory.Introduction, error) {
+	in, ok := m[id]
+	if !ok {
+		return directory.Introduction{}, directory.ErrNotFound
+	}
+	return in, nil
+}
+
+// introEvent is the outbox event of in's change to status, as the store
+// writes it: the shared listing and introduction, no contact details.
+func introEvent(t *testing.T, in directory.Introduction, l directory.Listing) support.Event {
+	t.Helper()
+	lj, err := json.Marshal(l.Shared())
+	if err != nil {
+		t.Fatal(err)
+	}
+	ij, err := json.Marshal(in.Shared())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return support.Event{Name: "introduction." + string(in.Status), DeliveryID: "d-" + in.ID, Listing: lj, Introduction: ij}
+}
+
+// TestIntroductionTarget: the relay's introduction target takes an
+// answer or an expiry, not a request; it tells the employer on their own
+// channel, with the PA's contact details (read from the store, not the
+// event) only on acceptance; an introduction forgotten meanwhile tells
+// nobody; an employer it cannot reach is a permanent failure, and a
+// channel's passing failure is retried.
+func TestIntroductionTarget(t *testing.T) {
+	ctx := context.Background()
+	store, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "askpa.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer store.Close()
+	tg := &sentChannel{name: bot.ChannelTelegram}
+	relay, err := bot.NewRelay(bot.RelayConfig{Store: store, Channels: []bot.Channel{tg}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	l := directory.Listing{ID: "l1", DisplayName: "Sam T.", Owner: "slack:T1:U1",
+		Details: directory.Details{Contact: directory.Contact{Phone: "07700 900123"}}}
+	contact := directory.Contact{Phone: "07700 900123", Note: "Text first"}
+	intros := introductionsMap{
+		"acc": {ID: "acc", ListingID: "l1", Employer: "telegram:501", Status: directory.IntroAccepted, ListingContact: contact,
+			EmployerContact: directory.Contact{Email: "dee@example.org"}, Note: "Mornings, please."},
+		"exp":  {ID: "exp", ListingID: "l1", Employer: "telegram:502", Status: directory.IntroExpired},
+		"req":  {ID: "req", ListingID: "l1", Employer: "telegram:503", Status: directory.IntroRequested},
+		"fax":  {ID: "fax", ListingID: "l1", Employer: "fax:1", Status: directory.IntroDeclined},
+		"web":  {ID: "web", ListingID: "l1", Employer: "web:u1", Status: directory.IntroDeclined},
+		"gone": {ID: "gone", ListingID: "l1", Employer: "telegram:504", Status: directory.IntroDeclined},
+	}
+	target := relay.IntroductionTarget(intros)
+	if target.Name() != bot.IntroductionTargetName {
+		t.Errorf("Name() = %q", target.Name())
+	}
+	events := map[string]support.Event{}
+	for id, in := range intros {
+		events[id] = introEvent(t, in, l)
+	}
+	delete(intros, "gone")
+	if support.AcceptsIntroduction(target, events["req"]) {
+		t.Errorf("the employer's target takes their own request")
+	}
+	for _, id := range []string{"acc", "exp", "fax"} {
+		if !support.AcceptsIntroduction(target, events[id]) {
+			t.Errorf("the employer's target does not take %s", events[id].Name)
+		}
+	}
+	if strings.Contains(string(events["acc"].Introduction)+string(events["acc"].Listing), "07700") ||
+		strings.Contains(string(events["acc"].Introduction), "dee@") || strings.Contains(string(events["acc"].Introduction), "Mornings") {
+		t.Fatalf("the event carries contact details or the note: %s %s", events["acc"].Listing, events["acc"].Introduction)
+	}
+
+	for _, id := range []string{"acc", "exp", "gone"} {
+		if err := target.Deliver(ctx, events[id]); err != nil {
+			t.Errorf("deliver %s: %v", id, err)
+		}
+	}
+	got := tg.texts()
+	if len(got) != 2 || !strings.Contains(got[0], "Sam T. accepted") || !strings.Contains(got[0], "07700 900123") ||
+		!strings.Contains(got[0], "Text first") || !strings.Contains(got[1], "did not answer") || strings.Contains(got[1], "07700") {
+		t.Errorf("sent %q", got)
+	}
+	if tg.sent[0].to.ChatID != "501" || tg.sent[1].to.ChatID != "502" {
+		t.Errorf("sent to %+v and %+v", tg.sent[0].to, tg.sent[1].to)
+	}
+	for _, id := range []string{"fax", "web"} {
+		if err := target.Deliver(ctx, events[id]); !support.IsPermanent(err) {
+			t.Errorf("deliver to an employer askpa cannot reach (%s) = %v; want a permanent failure", id, err)
+		}
+	}
+	tg.mu.Lock()
+	tg.fail = errors.New("telegram is down")
+	tg.mu.Unlock()
+	if err := target.Deliver(ctx, events["exp"]); err == nil || support.IsPermanent(err) {
+		t.Errorf("deliver while the channel fails = %v; want a failure to retry", err)
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strings"
 	"time"
 
 	"github.com/askpa/askpa/support"
@@ -57,14 +58,15 @@ func NewRelay(cfg RelayConfig) (*Relay, error) {
 func (r *Relay) AddChannel(c Channel) { r.channels[c.Name()] = c }
 
 // DeliverReply sends staff message m of escalation e to the person, where
-// they last wrote from, and adds it to their conversation's history. An
+// they last wrote from (but never into a group or channel when the
+// escalation began in private: see replyAddress), and adds it to their conversation's history. An
 // unknown channel is a permanent failure; a channel's own error is retried.
 func (r *Relay) DeliverReply(ctx context.Context, e support.Escalation, m support.Message) error {
 	addr := e.Address
 	conv, err := r.store.ConversationByID(ctx, e.ConversationID)
 	switch {
 	case err == nil:
-		addr = conv.Address
+		addr = replyAddress(e.Address, conv.Address)
 	case !errors.Is(err, ErrNotFound):
 		return fmt.Errorf("bot: relay: %w", err)
 	}
@@ -118,9 +120,10 @@ func (r *Relay) StatusChanged(ctx context.Context, e support.Escalation) error {
 	default:
 		return nil
 	}
-	if ch, ok := r.channels[conv.Address.Channel]; ok {
-		if err := ch.Send(ctx, conv.Address, Reply{Text: note}); err != nil {
-			return fmt.Errorf("bot: relay to %s: %w", conv.Address.Channel, err)
+	to := replyAddress(e.Address, conv.Address)
+	if ch, ok := r.channels[to.Channel]; ok {
+		if err := ch.Send(ctx, to, Reply{Text: note}); err != nil {
+			return fmt.Errorf("bot: relay to %s: %w", to.Channel, err)
 		}
 	}
 	conv.UpdatedAt = r.now()
@@ -131,4 +134,31 @@ func (r *Relay) StatusChanged(ctx context.Context, e support.Escalation) error {
 		r.log.Warn("relay: recording note", "conversation", conv.ID, "err", err)
 	}
 	return nil
+}
+
+// replyAddress is where staff's news of an escalation begun at from goes,
+// when the person last wrote at last: there, so that it follows them,
+// unless the escalation began in a private chat and last is a group or a
+// channel that others read. Then it goes to from, so that what staff write
+// about a disclosure made in private is never posted for a group to read.
+func replyAddress(from, last Address) Address {
+	if isPrivate(from) && !isPrivate(last) {
+		return from
+	}
+	return last
+}
+
+// isPrivate reports whether replies to a are seen by the person alone: the
+// web channel's mailbox, a Telegram private chat (whose id is the user's
+// own), a Slack direct message (a conversation id beginning with D).
+func isPrivate(a Address) bool {
+	switch a.Channel {
+	case ChannelWeb:
+		return true
+	case ChannelTelegram:
+		return a.ChatID != "" && a.ChatID == a.UserID
+	case ChannelSlack:
+		return strings.HasPrefix(a.ChatID, "D")
+	}
+	return false
 }

@@ -13,7 +13,9 @@ import (
 // with a short note; the listing's owner accepts or declines. Only on
 // acceptance does either side get the other's contact details. A request
 // not answered in IntroductionWait expires, and the employer is told kindly
-// (by the channel adapters, which call this package).
+// (by the channel adapters, which call this package). Each change is told
+// through the Change its store records with it (see Change): the request
+// reaches the owner, and the outcome the employer, even across a crash.
 
 // ErrRateLimited reports an employer who has asked for MaxIntroductionsPerDay
 // introductions in the last 24 hours.
@@ -50,6 +52,10 @@ const (
 	EventIntroExpired   = "introduction.expired"
 )
 
+// ByEmployer is who asked for an introduction (Change.By of
+// EventIntroRequested).
+const ByEmployer = "employer"
+
 // Introduction is an employer's request to be introduced to a listing's PA
 // or micro-provider.
 type Introduction struct {
@@ -72,17 +78,42 @@ type Introduction struct {
 	Audit     []Action  `json:"audit"`
 }
 
+// SharedIntroduction is an introduction as askpa tells it to other
+// systems (signed webhooks): what happened and when, never who the
+// employer is, what they wrote or the contact details of either side.
+type SharedIntroduction struct {
+	ID        string      `json:"id"`
+	ListingID string      `json:"listing_id"`
+	Status    IntroStatus `json:"status"`
+	CreatedAt time.Time   `json:"created_at"`
+	UpdatedAt time.Time   `json:"updated_at"`
+	ExpiresAt time.Time   `json:"expires_at"`
+}
+
+// Shared returns in without the employer, the note and the contact
+// details, for other systems.
+func (in Introduction) Shared() SharedIntroduction {
+	return SharedIntroduction{ID: in.ID, ListingID: in.ListingID, Status: in.Status,
+		CreatedAt: in.CreatedAt, UpdatedAt: in.UpdatedAt, ExpiresAt: in.ExpiresAt}
+}
+
 // IntroStore keeps introductions; it is part of Store.
 type IntroStore interface {
-	// CreateIntroduction inserts in, in one transaction with its checks:
-	// it returns ErrRateLimited when in.Employer has made limit or more
-	// requests since since, and ErrConflict when in.Employer already has a
-	// request waiting for in.ListingID. Requests of one employer are
-	// serialised, so concurrent requests cannot exceed the limit.
-	CreateIntroduction(ctx context.Context, in Introduction, limit int, since time.Time) error
+	// CreateIntroduction inserts *c.Introduction, in one transaction with
+	// its checks, and records c (see Change) in the same transaction, with
+	// Listing set to the listing asked about as read in it: it returns
+	// ErrRateLimited when the employer has made limit or more requests
+	// since since, and ErrConflict when the employer already has a
+	// request waiting for the listing, and then stores and records
+	// nothing. Requests of one employer are serialised, so concurrent
+	// requests cannot exceed the limit.
+	CreateIntroduction(ctx context.Context, c Change, limit int, since time.Time) error
 	// UpdateIntroduction changes introduction id in one transaction, like
-	// UpdateListing.
-	UpdateIntroduction(ctx context.Context, id string, change func(*Introduction) error) (Introduction, error)
+	// UpdateListing: when change returns nil it saves the introduction and
+	// records the Change that change returned, with Introduction set to
+	// the introduction as saved and Listing to its listing as read in the
+	// transaction. On an error it stores and records nothing.
+	UpdateIntroduction(ctx context.Context, id string, change func(*Introduction) (Change, error)) (Introduction, error)
 	// GetIntroduction returns introduction id, or ErrNotFound.
 	GetIntroduction(ctx context.Context, id string) (Introduction, error)
 	// IntroductionsDue returns the ids of up to limit requests still
@@ -123,19 +154,12 @@ func (n *Network) RequestIntroduction(ctx context.Context, listingID, employer, 
 	in := Introduction{ID: n.newID(), ListingID: l.ID, Status: IntroRequested, Employer: employer, Note: note,
 		EmployerContact: contact, CreatedAt: now, UpdatedAt: now, ExpiresAt: now.Add(IntroductionWait),
 		Audit: []Action{{Who: "employer", What: "asked to be introduced", At: now}}}
-	if err := is.CreateIntroduction(ctx, in, MaxIntroductionsPerDay, now.Add(-24*time.Hour)); err != nil {
+	c := Change{Event: EventIntroRequested, By: ByEmployer, At: now, Introduction: &in}
+	if err := is.CreateIntroduction(ctx, c, MaxIntroductionsPerDay, now.Add(-24*time.Hour)); err != nil {
 		return Introduction{}, fmt.Errorf("request introduction: %w", err)
 	}
 	n.log.LogAttrs(ctx, slog.LevelInfo, "introduction requested", slog.String("introduction", in.ID), slog.String("listing", l.ID))
-	n.introChanged(ctx, in, l)
 	return in, nil
-}
-
-// introChanged tells Config.NotifyIntroduction of a change to in.
-func (n *Network) introChanged(ctx context.Context, in Introduction, l Listing) {
-	if n.notifyIntro != nil {
-		n.notifyIntro(ctx, in, l)
-	}
 }
 
 // Introduction returns introduction id, the contact details of both sides
@@ -196,33 +220,33 @@ func (n *Network) answer(ctx context.Context, id, owner string, accept bool) (In
 	if owner == "" || l.Owner != owner {
 		return Introduction{}, fmt.Errorf("introduction %q for this owner: %w", id, ErrNotFound)
 	}
-	in, err = is.UpdateIntroduction(ctx, id, func(in *Introduction) error {
+	in, err = is.UpdateIntroduction(ctx, id, func(in *Introduction) (Change, error) {
 		if in.Status != IntroRequested {
-			return fmt.Errorf("answer introduction %s (%s): %w", in.ID, in.Status, ErrConflict)
+			return Change{}, fmt.Errorf("answer introduction %s (%s): %w", in.ID, in.Status, ErrConflict)
 		}
 		now := n.now().UTC()
 		in.UpdatedAt = now
+		ev := EventIntroAccepted
 		if accept {
 			in.Status, in.ListingContact = IntroAccepted, l.Contact
 			in.Audit = append(in.Audit, Action{Who: ByOwner, What: "accepted; contact details shared both ways", At: now})
 		} else {
-			in.Status = IntroDeclined
+			in.Status, ev = IntroDeclined, EventIntroDeclined
 			in.Audit = append(in.Audit, Action{Who: ByOwner, What: "declined", At: now})
 		}
-		return nil
+		return Change{Event: ev, By: ByOwner, At: now}, nil
 	})
 	if err != nil {
 		return Introduction{}, err
 	}
 	n.log.LogAttrs(ctx, slog.LevelInfo, "introduction answered", slog.String("introduction", in.ID), slog.String("status", string(in.Status)))
-	n.introChanged(ctx, in, l)
 	return in, nil
 }
 
 // ExpireIntroductions marks every request unanswered after
-// IntroductionWait expired and returns them; each is told to
-// Config.NotifyIntroduction, for the adapters to tell the employer. A
-// request answered meanwhile is left alone.
+// IntroductionWait expired and returns them; each expiry is recorded with
+// it (EventIntroExpired), so that the employer is told. A request answered
+// meanwhile is left alone.
 func (n *Network) ExpireIntroductions(ctx context.Context) ([]Introduction, error) {
 	is := n.store
 	var out []Introduction
@@ -232,27 +256,17 @@ func (n *Network) ExpireIntroductions(ctx context.Context) ([]Introduction, erro
 		return nil, fmt.Errorf("expire introductions: %w", err)
 	}
 	for _, id := range ids {
-		in, err := is.UpdateIntroduction(ctx, id, func(in *Introduction) error {
+		in, err := is.UpdateIntroduction(ctx, id, func(in *Introduction) (Change, error) {
 			if in.Status != IntroRequested || now.Before(in.ExpiresAt) {
-				return ErrConflict
+				return Change{}, ErrConflict
 			}
 			in.Status, in.UpdatedAt = IntroExpired, now
 			in.Audit = append(in.Audit, Action{Who: BySystem, What: "expired: no answer in 7 days", At: now})
-			return nil
+			return Change{Event: EventIntroExpired, By: BySystem, At: now}, nil
 		})
 		switch {
 		case err == nil:
 			out = append(out, in)
-			if n.notifyIntro != nil {
-				// The employer is told even when the listing cannot be read
-				// now: without its name rather than not at all.
-				l, lerr := n.store.GetListing(ctx, in.ListingID)
-				if lerr != nil {
-					n.log.WarnContext(ctx, "introduction expired; its listing could not be read", slog.String("introduction", in.ID), slog.String("error", lerr.Error()))
-					l = Listing{ID: in.ListingID}
-				}
-				n.notifyIntro(ctx, in, l)
-			}
 		case errors.Is(err, ErrConflict), errors.Is(err, ErrNotFound):
 		default:
 			return out, err

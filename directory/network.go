@@ -45,25 +45,38 @@ type Store interface {
 	IntroStore
 }
 
-// Change is one change to a listing as the Network hands it to its Store:
-// the event it makes (EventCreated ... EventExpiring), who made it (a
-// member of staff, ByOwner or BySystem), when, and the listing as it is
-// after the change.
+// Change is one change to the PA network as the Network hands it to its
+// Store: the event it makes, who made it (a member of staff, ByOwner,
+// ByEmployer or BySystem), when, and what it changed.
+//
+// A change to a listing (EventCreated ... EventExpiring) has Introduction
+// nil and Listing the listing as it is after the change. A change to an
+// introduction (EventIntroRequested ... EventIntroExpired) has
+// Introduction the introduction as it is after the change, and Listing
+// the listing it is about, as the store read it in the change's
+// transaction (see IntroStore).
 //
 // Recording a change is the store's way of telling the rest of askpa of
 // it durably: a store records each Change in the same transaction as the
-// listing it is about, so a change is never stored without being recorded
-// nor recorded without being stored; when recording fails, CreateListing
-// or UpdateListing fails and nothing is stored. What recording means is the
-// store's business (sqlstore writes the outbox rows of signed webhook
-// events, see its SetListingEvents); a store that records nothing
-// satisfies the contract. The listing carries contact details: whatever
-// records it must drop them before telling anyone (Listing.Shared).
+// listing or introduction it is about, so a change is never stored
+// without being recorded nor recorded without being stored; when
+// recording fails, CreateListing, UpdateListing, CreateIntroduction or
+// UpdateIntroduction fails and nothing is stored. What recording means is
+// the store's business (sqlstore writes the outbox rows of signed webhook
+// events and of the notices to the PA and the employer, see its
+// SetListingEvents); a store that records nothing satisfies the contract.
+// The listing and the introduction carry contact details (and the
+// introduction the employer's note): whatever records them must drop
+// them before telling anyone (Listing.Shared, Introduction.Shared), and
+// whoever must be told them reads them from the store when it tells.
 type Change struct {
 	Event   string
 	By      string
 	At      time.Time
 	Listing Listing
+	// Introduction is the introduction an introduction event is about;
+	// nil for a listing event.
+	Introduction *Introduction
 }
 
 // ListingQuery selects listings for ListListings.
@@ -139,13 +152,12 @@ type Config struct {
 	// must not be lost goes through the Change the store records in the
 	// same transaction instead (see Change); askpa serve tells owners in
 	// Slack that way, not through Notify.
+	//
+	// Introductions have no such hook: each is told (to the listing's
+	// owner, to the employer, to webhooks) only through the Change the
+	// store records with it, so that a crash cannot lose the request or
+	// its outcome.
 	Notify func(ctx context.Context, l Listing, event string)
-	// NotifyIntroduction, when set, is called after an introduction is
-	// requested, accepted, declined or expired has been stored, with the
-	// introduction as it now is and its listing, so that the listing's
-	// owner and the employer can be told. Like Notify, it is called once
-	// for each change and should only queue the work.
-	NotifyIntroduction func(ctx context.Context, in Introduction, l Listing)
 }
 
 // Network is the PA network service: listings are created, moderated,
@@ -158,8 +170,7 @@ type Network struct {
 	log   *slog.Logger
 	every time.Duration
 
-	notify      func(ctx context.Context, l Listing, event string)
-	notifyIntro func(ctx context.Context, in Introduction, l Listing)
+	notify func(ctx context.Context, l Listing, event string)
 }
 
 // NewNetwork returns a Network for cfg. It fails when cfg.Store is nil. It
@@ -169,7 +180,7 @@ func NewNetwork(cfg Config) (*Network, error) {
 		return nil, errors.New("directory: NewNetwork needs a Store")
 	}
 	n := &Network{store: cfg.Store, vocab: cfg.Services, now: cfg.Now, newID: cfg.NewID, log: cfg.Logger, every: cfg.ExpireEvery,
-		notify: cfg.Notify, notifyIntro: cfg.NotifyIntroduction}
+		notify: cfg.Notify}
 	if n.vocab == nil {
 		n.vocab = DefaultVocabulary()
 	}

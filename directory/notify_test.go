@@ -11,9 +11,11 @@ import (
 
 	"github.com/askpa/askpa/directory"
 	"github.com/askpa/askpa/sqlite"
+	"github.com/askpa/askpa/support"
 )
 
-// recorder keeps what a Network tells its hooks.
+// recorder keeps what a Network tells its Notify hook, and the
+// introduction changes its store records.
 type recorder struct {
 	mu     sync.Mutex
 	events []string // listing events, in order
@@ -26,13 +28,20 @@ func (r *recorder) listing(_ context.Context, l directory.Listing, ev string) {
 	r.events = append(r.events, ev)
 }
 
-func (r *recorder) intro(_ context.Context, in directory.Introduction, l directory.Listing) {
+// change is the store's recording of a change (SetListingEvents): it
+// keeps the status of every introduction change, and writes no rows.
+func (r *recorder) change(c directory.Change) ([]support.Delivery, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	if in.ListingID != l.ID {
-		panic("introduction told with another listing")
+	if c.Introduction == nil {
+		return nil, nil
+	}
+	in := c.Introduction
+	if in.ListingID != c.Listing.ID || c.Listing.Owner == "" || c.Event != "introduction."+string(in.Status) {
+		panic("introduction recorded with another listing or event")
 	}
 	r.intros = append(r.intros, in.Status)
+	return nil, nil
 }
 
 func (r *recorder) take() ([]string, []directory.IntroStatus) {
@@ -52,8 +61,9 @@ func newNotifyingNetwork(t *testing.T) (*directory.Network, *recorder, *time.Tim
 	t.Cleanup(func() { store.Close() })
 	now := time.Date(2026, 1, 5, 10, 0, 0, 0, time.UTC)
 	rec := &recorder{}
+	store.SetListingEvents(rec.change)
 	n, err := directory.NewNetwork(directory.Config{Store: store, Now: func() time.Time { return now },
-		Notify: rec.listing, NotifyIntroduction: rec.intro})
+		Notify: rec.listing})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -101,8 +111,8 @@ func TestCheck(t *testing.T) {
 
 // TestNotifyEveryChange: every change to a listing is told to Notify once,
 // after it is stored; a week before the expiry the owner is reminded once
-// a period; introductions are told as they are requested, answered or
-// expire.
+// a period; introductions are recorded by the store as they are
+// requested, answered or expire, and a refused answer records nothing.
 func TestNotifyEveryChange(t *testing.T) {
 	n, rec, now := newNotifyingNetwork(t)
 	ctx := context.Background()

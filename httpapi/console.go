@@ -80,6 +80,7 @@ type console struct {
 	static   fs.FS
 	failures *rateLimiter // failed sign-ins per client address
 	feed     *feed
+	marks    support.Watcher // the store's marks as the console shows them (opaqueMarks)
 	byName   map[string]Staff
 
 	pruneMu   sync.Mutex
@@ -117,7 +118,8 @@ func (s *server) mountConsole(r *gin.Engine) (*console, error) {
 		return nil, fmt.Errorf("httpapi: console templates: %w", err)
 	}
 	k.static, _ = fs.Sub(consoleFiles, "console/static")
-	k.feed = newFeed(cfg.Console, poll, s.log)
+	k.marks = opaqueMarks{cfg.Console}
+	k.feed = newFeed(k.marks, poll, s.log)
 
 	g := r.Group(consolePath, k.headers)
 	g.GET("/static/:file", k.asset)
@@ -130,7 +132,7 @@ func (s *server) mountConsole(r *gin.Engine) (*console, error) {
 	g.GET("/fragments/escalations/:id/:part", k.auth(false), k.inArea, k.escalationFragment)
 	g.GET("/events", k.auth(false), k.events)
 	if cfg.Insights != nil {
-		g.GET("/insights", k.auth(true), k.insightsPage)
+		g.GET("/insights", k.auth(true), k.everyArea, k.insightsPage)
 	}
 	if cfg.Directory != nil {
 		k.mountListings(g)
@@ -139,8 +141,10 @@ func (s *server) mountConsole(r *gin.Engine) (*console, error) {
 	act.POST("/claim", k.move(cfg.Desk.Claim, "claimed"))
 	act.POST("/resolve", k.move(cfg.Desk.Resolve, "resolved"))
 	act.POST("/reopen", k.move(cfg.Desk.Reopen, "reopened"))
-	act.POST("/reply", k.write("reply", cfg.Desk.Reply, "replied"))
-	act.POST("/note", k.write("note", cfg.Desk.Note, "noted"))
+	act.POST("/reply", k.write("reply", cfg.Desk.ReplyOnce, "replied"))
+	act.POST("/note", k.write("note", func(ctx context.Context, _, id, staff, text string) (support.Escalation, error) {
+		return cfg.Desk.Note(ctx, id, staff, text)
+	}, "noted"))
 	act.POST("/safety", k.labelSafety)
 	return k, nil
 }
@@ -215,7 +219,7 @@ func (k *console) newPage(c *gin.Context, title string) page {
 	if k.s.cfg.Directory != nil {
 		links = append(links, navLink{Label: "PA network", URL: consolePath + "/listings", Current: strings.HasPrefix(path, consolePath+"/listings")})
 	}
-	if k.s.cfg.Insights != nil {
+	if k.s.cfg.Insights != nil && len(st.Areas) == 0 {
 		links = append(links, navLink{Label: "Insights", URL: consolePath + "/insights", Current: strings.HasPrefix(path, consolePath+"/insights")})
 	}
 	if len(links) > 1 {
@@ -384,16 +388,7 @@ func (k *console) auth(slide bool) gin.HandlerFunc {
 // from an area the signed-in member of staff is not limited to, as for one
 // that does not exist (see Staff.Areas).
 func (k *console) inArea(c *gin.Context) {
-	st := consoleStaff(c)
-	if len(st.Areas) == 0 {
-		c.Next()
-		return
-	}
-	e, err := k.s.cfg.Desk.Get(c.Request.Context(), c.Param("id"))
-	if err == nil && !st.sees(e) {
-		err = support.ErrNotFound
-	}
-	if err != nil {
+	if err := k.sees(c, c.Param("id")); err != nil {
 		k.failPage(c, err)
 		c.Abort()
 		return
@@ -418,6 +413,33 @@ func (k *console) checkCSRF(c *gin.Context) {
 		return
 	}
 	c.Next()
+}
+
+// everyArea shows a 403 page to staff limited to some areas on the pages
+// that reach across every area (the gap report), as the API's everyArea
+// does.
+func (k *console) everyArea(c *gin.Context) {
+	if len(consoleStaff(c).Areas) > 0 {
+		k.errorPage(c, http.StatusForbidden, "Not for your areas",
+			"Your staff token is limited to some areas; this page covers every area and needs a token for all of them.")
+		return
+	}
+	c.Next()
+}
+
+// sees returns nil when the signed-in member of staff may see escalation
+// id, and support.ErrNotFound when it is from an area they are not
+// limited to (or does not exist), as for one that does not exist.
+func (k *console) sees(c *gin.Context, id string) error {
+	st := consoleStaff(c)
+	if len(st.Areas) == 0 {
+		return nil
+	}
+	e, err := k.s.cfg.Desk.Get(c.Request.Context(), id)
+	if err == nil && !st.sees(e) {
+		err = support.ErrNotFound
+	}
+	return err
 }
 
 // mayAct answers 403 for read-only staff.
@@ -542,4 +564,21 @@ func (l *rateLimiter) tokens(addr string) float64 {
 		return float64(l.burst)
 	}
 	return c.lim.TokensAt(now)
+}
+
+// opaqueMarks are the store's marks (support.Watcher) as the console's
+// pages and event streams carry them: a digest, so that the mark of all
+// escalations, which a member of staff limited to some areas is shown too,
+// does not tell them how many escalations every area holds or when one
+// last changed. The digest is the same in every askpa process, so a page
+// drawn by one may follow its stream from another.
+type opaqueMarks struct{ w support.Watcher }
+
+func (o opaqueMarks) Revision(ctx context.Context, id string) (string, error) {
+	m, err := o.w.Revision(ctx, id)
+	if err != nil || m == "" {
+		return m, err
+	}
+	sum := sha256.Sum256([]byte("askpa console mark\x00" + m))
+	return base64.RawURLEncoding.EncodeToString(sum[:16]), nil
 }

@@ -75,6 +75,8 @@ type escalationView struct {
 	CanReply, CanNote     bool
 	Reply, Note           string
 	ReplyError, NoteError string
+	// ReplyKey is the reply form's idempotency key, new on each page.
+	ReplyKey string
 	// Safety is the safety layer's verdict and staff's label of it; nil
 	// when the safety layer did not start the hand-over.
 	Safety                    *safetyView
@@ -106,7 +108,7 @@ func (k *console) escalation(c *gin.Context) {
 // staff.
 func (k *console) escalationView(c *gin.Context, id string) (escalationView, error) {
 	ctx := c.Request.Context()
-	rev, err := k.store.Revision(ctx, id) // before reading, as in queue
+	rev, err := k.marks.Revision(ctx, id) // before reading, as in queue
 	if err != nil {
 		return escalationView{}, fmt.Errorf("console escalation: %w", err)
 	}
@@ -123,6 +125,7 @@ func (k *console) escalationView(c *gin.Context, id string) (escalationView, err
 	v.Events = consolePath + "/events?escalation=" + url.QueryEscape(id) + "&since=" + url.QueryEscape(rev)
 	st := consoleStaff(c)
 	v.CanReply = !st.ReadOnly && e.Status != support.StatusResolved && !live.HeldByOther
+	v.ReplyKey = newSessionID()
 	v.CanNote = !st.ReadOnly
 	v.ReplyChannel = live.Channel
 	if a := e.Safety; a != nil {
@@ -282,12 +285,15 @@ func (k *console) move(do func(ctx context.Context, id, staff string) (support.E
 }
 
 // write serves the reply and note forms: field names the form's text
-// area. A reply goes through Desk.Reply exactly as the staff API's does,
-// so it reaches the person on their own channel through the outbox.
-func (k *console) write(field string, do func(ctx context.Context, id, staff, text string) (support.Escalation, error), what string) gin.HandlerFunc {
+// area. A reply goes through Desk.ReplyOnce exactly as the staff API's
+// does, so it reaches the person on their own channel through the outbox;
+// do gets the form's text and its key (the hidden field "key", which makes
+// a form sent twice, by a double click or a reload, count once). A repeat
+// is shown as done.
+func (k *console) write(field string, do func(ctx context.Context, key, id, staff, text string) (support.Escalation, error), what string) gin.HandlerFunc {
 	return func(c *gin.Context) {
 		id, text := c.Param("id"), c.PostForm(field)
-		if _, err := do(c.Request.Context(), id, consoleStaff(c).Name, text); err != nil {
+		if _, err := do(c.Request.Context(), c.PostForm("key"), id, consoleStaff(c).Name, text); err != nil && !errors.Is(err, support.ErrDuplicate) {
 			k.refused(c, id, err, field, text)
 			return
 		}
@@ -326,7 +332,7 @@ func (k *console) refused(c *gin.Context, id string, err error, field, text stri
 	}
 	switch field {
 	case "reply":
-		v.Reply = text
+		v.Reply, v.ReplyKey = text, c.PostForm("key")
 	case "note":
 		v.Note = text
 	}

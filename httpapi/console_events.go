@@ -164,6 +164,19 @@ func (k *console) events(c *gin.Context) {
 		c.Data(http.StatusBadRequest, "text/plain; charset=utf-8", []byte("Bad escalation or mark."))
 		return
 	}
+	if id != "" {
+		// One escalation's marks tell when it changes: only for staff who
+		// may see it (another area's answers as if it did not exist).
+		switch err := k.sees(c, id); {
+		case errors.Is(err, support.ErrNotFound):
+			c.Data(http.StatusNotFound, "text/plain; charset=utf-8", []byte("There is no escalation with that id."))
+			return
+		case err != nil:
+			k.s.log.ErrorContext(c.Request.Context(), "console: event stream", slog.String("error", err.Error()))
+			c.Data(http.StatusInternalServerError, "text/plain; charset=utf-8", []byte("Something went wrong on our side."))
+			return
+		}
+	}
 	// The stream outlives the server's write timeout: lift it.
 	rc := http.NewResponseController(c.Writer)
 	if err := rc.SetWriteDeadline(time.Time{}); err != nil && !errors.Is(err, http.ErrNotSupported) {

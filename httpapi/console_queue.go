@@ -74,7 +74,7 @@ func (k *console) queue(c *gin.Context) {
 		return
 	}
 	ctx := c.Request.Context()
-	rev, err := k.store.Revision(ctx, "") // before reading: a change in between shows twice, never not at all
+	rev, err := k.marks.Revision(ctx, "") // before reading: a change in between shows twice, never not at all
 	if err != nil {
 		k.failPage(c, fmt.Errorf("console queue: %w", err))
 		return

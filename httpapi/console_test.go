@@ -722,9 +722,19 @@ func TestConsoleEscalation(t *testing.T) {
 		}
 	}
 	csrf := csrfRE.FindStringSubmatch(body)[1]
-	res2, _ := alex.do(http.MethodPost, page+"/reply", url.Values{"csrf": {csrf}, "reply": {"Hello, I'm Alex from the support service. I can help."}})
-	if res2.StatusCode != http.StatusSeeOther {
-		t.Fatalf("reply: %d", res2.StatusCode)
+	key := regexp.MustCompile(`name="key" value="([^"]+)"`).FindStringSubmatch(body)
+	if key == nil {
+		t.Fatalf("the reply form has no key:\n%s", body)
+	}
+	// The form sent twice (a double click, a reload) is one reply.
+	form := url.Values{"csrf": {csrf}, "key": {key[1]}, "reply": {"Hello, I'm Alex from the support service. I can help."}}
+	for range 2 {
+		if res2, _ := alex.do(http.MethodPost, page+"/reply", form); res2.StatusCode != http.StatusSeeOther {
+			t.Fatalf("reply: %d", res2.StatusCode)
+		}
+	}
+	if e, _ := r.desk.Get(ctx, id); strings.Count(fmt.Sprint(e.Messages), "I can help.") != 1 {
+		t.Errorf("the reply form sent twice made %+v; want one reply", e.Messages)
 	}
 	_, body = alex.get(page + "?done=replied")
 	if !strings.Contains(body, "Your reply is on its way") || !strings.Contains(body, ">Sending<") {
@@ -746,7 +756,7 @@ func TestConsoleEscalation(t *testing.T) {
 		t.Errorf("sam's page on alex's escalation:\n%s", body)
 	}
 	samCSRF := csrfRE.FindStringSubmatch(body)[1]
-	res2, body = sam.do(http.MethodPost, page+"/reply", url.Values{"csrf": {samCSRF}, "reply": {"Sam here too"}})
+	res2, body := sam.do(http.MethodPost, page+"/reply", url.Values{"csrf": {samCSRF}, "reply": {"Sam here too"}})
 	if res2.StatusCode != http.StatusConflict || !strings.Contains(body, "alex has claimed this escalation. Only they can reply") || !strings.Contains(body, "Sam here too") {
 		t.Errorf("sam's reply to alex's escalation: %d\n%s", res2.StatusCode, body)
 	}

@@ -360,6 +360,34 @@ func TestAPIAgainstOpenAPI(t *testing.T) {
 			t.Errorf("last message %+v", m)
 		}
 	}})
+	// A retried reply with the same Idempotency-Key reaches the person once;
+	// another key, or none, is another reply.
+	staffMessages := func(b []byte) int {
+		n := 0
+		for _, m := range decodeInto[support.Escalation](t, b).Messages {
+			if m.From == support.FromStaff {
+				n++
+			}
+		}
+		return n
+	}
+	var before int
+	keyed := func(key string) map[string]string { return map[string]string{"Idempotency-Key": key} }
+	c.do(req{name: "keyed reply", method: "POST", path: replies, token: alexToken, header: keyed("retry-1"), body: `{"text":"Are you safe now?"}`, status: 201,
+		check: func(t *testing.T, b []byte) { before = staffMessages(b) }})
+	c.do(req{name: "keyed reply retried", method: "POST", path: replies, token: alexToken, header: keyed("retry-1"), body: `{"text":"Are you safe now?"}`, status: 200,
+		check: func(t *testing.T, b []byte) {
+			if n := staffMessages(b); n != before {
+				t.Errorf("a retried reply made %d staff messages from %d; want it kept once", n, before)
+			}
+		}})
+	c.do(req{name: "another key", method: "POST", path: replies, token: alexToken, header: keyed("retry-2"), body: `{"text":"Are you safe now?"}`, status: 201,
+		check: func(t *testing.T, b []byte) {
+			if n := staffMessages(b); n != before+1 {
+				t.Errorf("a reply with a new key made %d staff messages from %d; want one more", n, before)
+			}
+		}})
+	c.do(req{name: "key too long", method: "POST", path: replies, token: alexToken, header: keyed(strings.Repeat("k", 201)), body: `{"text":"hi"}`, status: 400, invalid: true, field: "Idempotency-Key"})
 	resolve := "/api/v1/escalations/" + id + "/resolve"
 	reopen := "/api/v1/escalations/" + id + "/reopen"
 	c.do(req{name: "reopen an open one", method: "POST", path: reopen, token: alexToken, status: 409})

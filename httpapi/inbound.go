@@ -21,7 +21,8 @@ type helpdeskIn struct {
 }
 
 // helpdeskReply takes a staff reply from a helpdesk: signed with the
-// support secret, at most MaxSkew old, applied once per delivery_id.
+// support secret, at most MaxSkew old, applied once per delivery_id (from
+// the signed body, never from the unsigned X-Askpa-Delivery header).
 func (s *server) helpdeskReply(c *gin.Context) {
 	if len(s.cfg.SupportSecret) == 0 {
 		fail(c, http.StatusNotFound, "Helpdesk replies are not switched on here.")
@@ -48,8 +49,12 @@ func (s *server) helpdeskReply(c *gin.Context) {
 	if !s.decode(c, &in) {
 		return
 	}
+	// The delivery id that makes a reply new must be in the signed body:
+	// X-Askpa-Delivery is not signed, so taking it instead would let anyone
+	// who saw one signed request send it again under a new id.
 	if in.DeliveryID == "" {
-		in.DeliveryID = c.GetHeader(support.HeaderDelivery)
+		badField(c, "delivery_id", "Delivery_id is required in the signed body; a repeated one is not applied twice.")
+		return
 	}
 	if in.EscalationID == "" {
 		badField(c, "escalation_id", "Escalation_id is required.")

@@ -298,7 +298,18 @@ func (s *server) reply(c *gin.Context) {
 	if !s.decode(c, &b) {
 		return
 	}
-	e, err := s.cfg.Desk.Reply(c.Request.Context(), c.Param("id"), staffOf(c).Name, b.Text)
+	// An Idempotency-Key makes a retried POST (a timeout, a proxy that
+	// resends) reach the person once: the repeat answers 200 with the
+	// escalation as it is.
+	ctx, id := c.Request.Context(), c.Param("id")
+	e, err := s.cfg.Desk.ReplyOnce(ctx, c.GetHeader("Idempotency-Key"), id, staffOf(c).Name, b.Text)
+	if errors.Is(err, support.ErrDuplicate) {
+		if e, err = s.cfg.Desk.Get(ctx, id); err == nil {
+			c.Header("Idempotent-Replayed", "true")
+			c.JSON(http.StatusOK, e)
+			return
+		}
+	}
 	if err != nil {
 		s.failErr(c, err)
 		return

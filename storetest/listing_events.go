@@ -27,9 +27,12 @@ type listingHook struct{ *recorder }
 
 func (listingHook) AcceptsListing(support.Event) bool { return true }
 
-// listingEvents is what askpa serve gives the store: each change becomes
-// one listing event for every target that takes it, with the listing
-// without its contact details. It fails while fail is set.
+// listingEvents is what askpa serve gives the store (sqlstore's
+// WebhookListingEvents): each change becomes one listing event for every
+// target that takes it, with the listing without its contact details, or
+// for a change to an introduction one introduction event, with the
+// introduction without the employer, note or contact details. It fails
+// while fail is set.
 func listingEvents(targets []support.Target, fail *atomic.Bool) func(directory.Change) ([]support.Delivery, error) {
 	return func(c directory.Change) ([]support.Delivery, error) {
 		if fail != nil && fail.Load() {
@@ -40,6 +43,12 @@ func listingEvents(targets []support.Target, fail *atomic.Bool) func(directory.C
 			return nil, err
 		}
 		ev := support.Event{Name: c.Event, At: c.At, By: c.By, Listing: body}
+		if c.Introduction != nil {
+			if ev.Introduction, err = json.Marshal(c.Introduction.Shared()); err != nil {
+				return nil, err
+			}
+			return support.IntroductionDeliveries(targets, c.Introduction.ListingID, ev, nil), nil
+		}
 		return support.ListingDeliveries(targets, c.Listing.ID, ev, nil), nil
 	}
 }

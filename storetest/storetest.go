@@ -109,6 +109,9 @@ func Run(t *testing.T, newDB NewDB) {
 		{"ListingEventsFailedChange", testListingEventsFailedChange},
 		{"ListingEventsOrderPerTarget", testListingEventsOrder},
 		{"ListingEventsSurviveCrash", testListingEventsSurviveCrash},
+		{"IntroductionEventsCommitWithChange", testIntroductionEventsCommit},
+		{"IntroductionEventsFailedChange", testIntroductionEventsFailedChange},
+		{"IntroductionEventsSurviveCrash", testIntroductionEventsSurviveCrash},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) { tc.fn(t, newDB(t)) })

@@ -2,7 +2,9 @@ package support
 
 import (
 	"context"
+	"crypto/sha256"
 	"encoding/base64"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -253,6 +255,29 @@ func (d *Desk) Claim(ctx context.Context, id, staff string) (Escalation, error) 
 // ErrResolved when it is closed, ErrNotFound for an unknown id.
 func (d *Desk) Reply(ctx context.Context, id, staff, text string) (Escalation, error) {
 	return d.reply(ctx, id, "", staff, text, reply)
+}
+
+// MaxIdempotencyKeyLen bounds the key ReplyOnce takes.
+const MaxIdempotencyKeyLen = 200
+
+// ReplyOnce is Reply made safe to retry: key is the caller's idempotency
+// key (an API client's Idempotency-Key header, the console's reply form).
+// When staff already replied to escalation id with the same key, it
+// changes nothing and returns ErrDuplicate, so the person does not get the
+// reply twice; keys are remembered as long as de-duplication keys are
+// kept. An empty key is Reply; a key over MaxIdempotencyKeyLen bytes is
+// ErrInvalid.
+func (d *Desk) ReplyOnce(ctx context.Context, key, id, staff, text string) (Escalation, error) {
+	if key == "" {
+		return d.Reply(ctx, id, staff, text)
+	}
+	if len(key) > MaxIdempotencyKeyLen {
+		return Escalation{}, invalid("Idempotency-Key", fmt.Sprintf("must be at most %d characters", MaxIdempotencyKeyLen))
+	}
+	// The stored key names no one: a digest of who replied where, with
+	// which key.
+	sum := sha256.Sum256([]byte(id + "\x00" + staff + "\x00" + key))
+	return d.reply(ctx, id, "reply:"+hex.EncodeToString(sum[:16]), staff, text, reply)
 }
 
 // HelpdeskReply adds a staff reply that arrived by the inbound webhook,

@@ -65,6 +65,69 @@ func AcceptsListing(t Target, ev Event) bool {
 // each with its own delivery id from newID, keyed ListingKey(id), due at
 // ev.At. It returns none when no target accepts ev.
 func ListingDeliveries(targets []Target, id string, ev Event, newID func() string) []Delivery {
+	return networkDeliveries(targets, id, ev, newID, AcceptsListing)
+}
+
+// Introduction events. Every change to an introduction between an
+// employer and a listing's PA (package directory) is an event named
+// "introduction." and the change: introduction.requested,
+// introduction.accepted, introduction.declined, introduction.expired. Its
+// body has the envelope of a listing event, with the listing (without its
+// contact details) and "introduction": the introduction's id, listing_id,
+// status, created_at, updated_at and expires_at, never the employer, their
+// note or anyone's contact details (directory.SharedIntroduction):
+//
+//	{"event": "introduction.requested", "delivery_id": "...", "at": "...", "by": "employer",
+//	 "listing": {...}, "introduction": {...}}
+//
+// The store writes its rows in the transaction that changes the
+// introduction, keyed ListingKey of its listing, so that each target gets
+// a listing's events and those of the introductions to it in order, and
+// forgetting the listing's owner removes them with the listing's.
+//
+// Which targets: as for listing events, a *Webhook without an area
+// restriction gets every introduction event, so that the council sees how
+// its network is used; every other target gets none unless it opts in by
+// implementing IntroductionFilter (Slack's notices to the PA, the
+// employer's own channel). Those that tell people the contact details read
+// them from the store when they deliver: they are never in the outbox.
+
+// IntroductionEventPrefix starts the name of every introduction event.
+const IntroductionEventPrefix = "introduction."
+
+// IntroductionFilter is implemented by a Target that takes introduction
+// events other than a plain webhook: AcceptsIntroduction reports whether
+// it wants ev. It is called while the store's transaction is open: it
+// must be quick and do no I/O.
+type IntroductionFilter interface {
+	AcceptsIntroduction(ev Event) bool
+}
+
+// AcceptsIntroduction reports whether target t is told of introduction
+// event ev: by its IntroductionFilter when it has one, otherwise when it
+// is a *Webhook (with no area restriction).
+func AcceptsIntroduction(t Target, ev Event) bool {
+	if !strings.HasPrefix(ev.Name, IntroductionEventPrefix) {
+		return false
+	}
+	if f, ok := t.(IntroductionFilter); ok {
+		return f.AcceptsIntroduction(ev)
+	}
+	_, ok := t.(*Webhook)
+	return ok
+}
+
+// IntroductionDeliveries returns the outbox rows of introduction event ev
+// about an introduction to listing listingID: one for each of targets
+// that accepts it (AcceptsIntroduction), each with its own delivery id
+// from newID, keyed ListingKey(listingID), due at ev.At.
+func IntroductionDeliveries(targets []Target, listingID string, ev Event, newID func() string) []Delivery {
+	return networkDeliveries(targets, listingID, ev, newID, AcceptsIntroduction)
+}
+
+// networkDeliveries returns the rows of PA network event ev about listing
+// id for the targets accepts takes.
+func networkDeliveries(targets []Target, id string, ev Event, newID func() string, accepts func(Target, Event) bool) []Delivery {
 	if newID == nil {
 		newID = newUUID
 	}
@@ -74,12 +137,12 @@ func ListingDeliveries(targets []Target, id string, ev Event, newID func() strin
 	}
 	var out []Delivery
 	for _, t := range targets {
-		if !AcceptsListing(t, ev) {
+		if !accepts(t, ev) {
 			continue
 		}
 		d := ev
 		d.DeliveryID = newID()
-		d.Listing = slices.Clone(ev.Listing)
+		d.Listing, d.Introduction = slices.Clone(ev.Listing), slices.Clone(ev.Introduction)
 		out = append(out, Delivery{
 			ID: d.DeliveryID, EscalationID: ListingKey(id), Target: t.Name(), Event: d,
 			Status: DeliveryPending, NextAttempt: now, CreatedAt: now, UpdatedAt: now,

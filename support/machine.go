@@ -36,10 +36,15 @@ type Event struct {
 	Escalation Escalation `json:"escalation,omitzero"`
 	// Message is the message a replied or message.received event is about.
 	Message *Message `json:"message,omitempty"`
-	// Listing is the listing a listing event is about, as encoded by the
+	// Listing is the listing a listing or introduction event is about, as encoded by the
 	// store that recorded the change (directory.SharedListing: no contact
 	// details); nil, and left out, in an escalation event.
 	Listing json.RawMessage `json:"listing,omitempty"`
+	// Introduction is the introduction an introduction event is about, as
+	// encoded by the store that recorded the change
+	// (directory.SharedIntroduction: no employer, note or contact
+	// details); nil, and left out, in every other event.
+	Introduction json.RawMessage `json:"introduction,omitempty"`
 }
 
 // The state machine. Every change an escalation can go through is one of the

@@ -21,7 +21,7 @@ func TestListingNoticesThroughTheOutbox(t *testing.T) {
 	target := s.ch.ListingTarget()
 	deliver := func() {
 		t.Helper()
-		disp, err := support.NewDispatcher(support.DispatcherConfig{Store: s.store, Targets: []support.Target{target}})
+		disp, err := support.NewDispatcher(support.DispatcherConfig{Store: s.store, Targets: []support.Target{target}, Now: s.clock.now})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -53,14 +53,50 @@ func (c *testClock) advance(d time.Duration) {
 // channel (with the fake Web API peer) and the Telegram channel (with the
 // Bot API test server) on one SQLite store, the real engine and bot
 // service, the support desk and relay, the PA network (on a clock the test
-// moves) telling Slack of every change, and the staff API.
+// moves) telling Slack of every change, introductions told through the
+// outbox (Slack's ListingTarget for the PA, the relay's
+// IntroductionTarget for the employer), and the staff API.
 type netStack struct {
 	*harness
 	store *sqlite.Store
 	net   *directory.Network
+	relay *bot.Relay
 	clock *testClock
 	tg    *telegramtest.Server
 	api   *httptest.Server
+	// targets are the outbox targets; disp delivers to them on idle
+	// unless manual (then the test runs a dispatcher itself).
+	targets []support.Target
+	disp    *support.Dispatcher
+	manual  bool
+}
+
+// idle waits until the Slack intake is empty and, unless s.manual, the
+// outbox has nothing due: what one delivers may give work to the other.
+func (s *netStack) idle() {
+	for range 20 {
+		s.harness.idle()
+		if s.manual {
+			return
+		}
+		n, err := s.disp.Pass(context.Background())
+		if err != nil {
+			panic("slack test: outbox: " + err.Error())
+		}
+		if n == 0 {
+			return
+		}
+	}
+	panic("slack test: the outbox did not empty")
+}
+
+// introductionsOnly is a target that takes the introduction events its
+// target takes and no listing event: Slack's ListingTarget when listings
+// are told through Config.Notify.
+type introductionsOnly struct{ support.Target }
+
+func (t introductionsOnly) AcceptsIntroduction(ev support.Event) bool {
+	return t.Target.(support.IntroductionFilter).AcceptsIntroduction(ev)
 }
 
 func newNetStack(t *testing.T) *netStack {
@@ -71,7 +107,9 @@ func newNetStack(t *testing.T) *netStack {
 // newNetStackWith is newNetStack; with durable, listing notices go through
 // the outbox as in askpa serve (the store writes each change's event for
 // ListingTarget in the change's transaction) instead of Config.Notify, and
-// nothing delivers them until the test runs a dispatcher.
+// nothing delivers the outbox (listing and introduction events) until the
+// test runs a dispatcher. Without durable, the outbox (introduction
+// events) is delivered whenever the test waits for idle.
 func newNetStackWith(t *testing.T, durable bool) *netStack {
 	t.Helper()
 	ctx := context.Background()
@@ -99,11 +137,17 @@ func newNetStackWith(t *testing.T, durable bool) *netStack {
 		t.Fatal(err)
 	}
 	clock := &testClock{t: time.Now().UTC().Truncate(24 * time.Hour).Add(9 * time.Hour)}
-	netCfg := directory.Config{Store: store, Now: clock.now, Logger: log, NotifyIntroduction: h.ch.NotifyIntroduction}
+	netCfg := directory.Config{Store: store, Now: clock.now, Logger: log}
+	targets := []support.Target{h.ch.ListingTarget(), relay.IntroductionTarget(store)}
 	if durable {
-		store.SetListingEvents(sqlstore.WebhookListingEvents([]support.Target{h.ch.ListingTarget()}, nil))
+		store.SetListingEvents(sqlstore.WebhookListingEvents(targets, nil))
 	} else {
 		netCfg.Notify = h.ch.NotifyListing
+		store.SetListingEvents(sqlstore.WebhookListingEvents([]support.Target{introductionsOnly{targets[0]}, targets[1]}, nil))
+	}
+	disp, err := support.NewDispatcher(support.DispatcherConfig{Store: store, Targets: targets, Now: clock.now, Logger: h.ch.log})
+	if err != nil {
+		t.Fatal(err)
 	}
 	network, err := directory.NewNetwork(netCfg)
 	if err != nil {
@@ -131,7 +175,8 @@ func newNetStackWith(t *testing.T, durable bool) *netStack {
 			t.Errorf("telegram Run: %v", err)
 		}
 	})
-	return &netStack{harness: h, store: store, net: network, clock: clock, tg: tg, api: api}
+	return &netStack{harness: h, store: store, net: network, relay: relay, clock: clock, tg: tg, api: api,
+		targets: targets, disp: disp, manual: durable}
 }
 
 // staff calls the staff API and returns the status.

@@ -16,11 +16,11 @@ import (
 )
 
 // Notices: what happens to a listing, and to the introductions asked of
-// it, is told to its owner in a direct message, and an introduction's
-// outcome to the employer on their own channel. The network calls
-// NotifyListing and NotifyIntroduction after each change; each writes a
-// notice to the intake, so that it is delivered (and retried) like any
-// delivery from Slack, by whichever process takes it, once per change.
+// it, is told to its owner in a direct message. The outbox delivers each
+// change's event to ListingTarget (or, for listings only, the network
+// calls NotifyListing), which writes a notice to the intake, so that it
+// is delivered (and retried) like any delivery from Slack, by whichever
+// process takes it, once per change.
 // A notice carries ids, the event and the staff's reason, never contact
 // details: those are read from the network when it is delivered.
 
@@ -119,26 +119,23 @@ func lastWho(l directory.Listing) string {
 	return "staff"
 }
 
-// NotifyIntroduction tells the people concerned what became of
-// introduction in to listing l; it is directory.Config.NotifyIntroduction.
-// The owner, when on Slack, is sent a request with Accept and Decline
-// buttons, and is told of their answer with the employer's contact details
-// when they accepted; the employer is told of an acceptance (with the
-// owner's contact details), a refusal or an expiry on their own channel.
-// The messages are queued in the intake; a failure to queue is logged.
-func (c *Channel) NotifyIntroduction(ctx context.Context, in directory.Introduction, l directory.Listing) {
-	base := notice{Listing: l.ID, Owner: l.Owner, Event: eventIntroduction, Name: l.DisplayName, Intro: in.ID,
-		Status: string(in.Status), Employer: in.Employer}
-	if _, user, ok := parseOwner(l.Owner); ok && in.Status != directory.IntroExpired {
-		n := base
-		n.To = toOwner
-		c.queueNotice(ctx, "notice:intro:"+in.ID+":"+string(in.Status)+":owner", personKey(user), n)
+// introNotices queues, through queue, the owner's notice of what became
+// of introduction id (status) to listing l, when the owner is on Slack: a
+// request, which the worker sends with Accept and Decline, or their own
+// answer, which it confirms (with the employer's contact details, read
+// when it is sent, when they accepted). An expiry is not told to the owner.
+// Each notice's intake id is made of the introduction's id and status, so
+// queueing the notices of one change twice queues them once. The employer
+// is told of the outcome on their own channel by bot.Relay's
+// IntroductionTarget; notices to employers queued in the intake by an
+// earlier version of askpa are still delivered (tellEmployer).
+func (c *Channel) introNotices(l directory.Listing, id string, status directory.IntroStatus, queue func(id, key string, n notice) error) error {
+	_, user, ok := parseOwner(l.Owner)
+	if !ok || status == directory.IntroExpired {
+		return nil
 	}
-	if in.Status != directory.IntroRequested && in.Employer != "" {
-		n := base
-		n.To = toEmployer
-		c.queueNotice(ctx, "notice:intro:"+in.ID+":"+string(in.Status)+":employer", "employer:"+in.Employer, n)
-	}
+	n := notice{To: toOwner, Listing: l.ID, Owner: l.Owner, Event: eventIntroduction, Name: l.DisplayName, Intro: id, Status: string(status)}
+	return queue("notice:intro:"+id+":"+string(status)+":owner", personKey(user), n)
 }
 
 // queueNotice writes n to the intake under id, ordered with key; a
@@ -264,8 +261,10 @@ func (c *Channel) introOwnerNotice(ctx context.Context, n notice) (bot.Reply, bo
 }
 
 // tellEmployer delivers an employer notice on the employer's own channel.
-// An employer who cannot be reached here (their channel is off) is
-// logged and left.
+// askpa no longer queues such notices (the outbox tells employers through
+// bot.Relay's IntroductionTarget); this delivers those an earlier version
+// left in the intake. An employer who cannot be reached here (their
+// channel is off) is logged and left.
 func (c *Channel) tellEmployer(ctx context.Context, n notice) error {
 	nw := c.network()
 	if nw == nil || nw.people == nil {

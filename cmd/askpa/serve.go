@@ -182,20 +182,21 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer, gete
 	// it; search reads the store, so every replica sees every approval.
 	// PAs list themselves in Slack, which tells them of every change and
 	// carries introductions to them and their outcome back to employers.
-	// Every listing change is an event in the outbox, written with the
-	// change: a signed webhook to each webhook without an area
-	// restriction, and the owner's DM and the moderation card through
-	// Slack's ListingTarget; Notify only wakes the dispatcher.
-	outTargets := desk.Targets()
+	// Every listing change and every introduction change is an event in
+	// the outbox, written with the change: a signed webhook to each
+	// webhook without an area restriction; the owner's DMs (listing news,
+	// introduction requests with Accept and Decline) and the moderation
+	// card through Slack's ListingTarget; an introduction's outcome to the
+	// employer on their own channel through the relay's
+	// IntroductionTarget. Notify only wakes the dispatcher (introductions
+	// are picked up at its next poll).
+	outTargets := append(desk.Targets(), relay.IntroductionTarget(store))
 	if chans.slack != nil {
 		outTargets = append(outTargets, chans.slack.ListingTarget())
 	}
 	store.SetListingEvents(sqlstore.WebhookListingEvents(outTargets, nil))
-	netCfg := directory.Config{Store: store, Logger: log, NotifyIntroduction: relay.TellEmployer,
+	netCfg := directory.Config{Store: store, Logger: log,
 		Notify: func(context.Context, directory.Listing, string) { disp.Wake() }}
-	if chans.slack != nil {
-		netCfg.NotifyIntroduction = chans.slack.NotifyIntroduction
-	}
 	network, err := directory.NewNetwork(netCfg)
 	if err != nil {
 		return err

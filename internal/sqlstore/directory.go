@@ -20,10 +20,11 @@ import (
 // error fails the change.
 type ListingEvents func(directory.Change) ([]support.Delivery, error)
 
-// SetListingEvents makes the store record every listing change
-// (directory.Change) by writing the outbox rows f returns for it, in the
-// transaction that stores the change: a listing change is never stored
-// without its events, nor its events written without the change. When f
+// SetListingEvents makes the store record every change to the PA
+// network (directory.Change: a listing's, or an introduction's) by writing
+// the outbox rows f returns for it, in the transaction that stores the
+// change: a change is never stored without its events, nor its events
+// written without the change. When f
 // fails, the change fails and nothing is stored. Until it is called (or
 // with f nil) changes write no outbox rows. Call it before the store is
 // used; askpa serve gives it WebhookListingEvents of the dispatcher's
@@ -38,11 +39,15 @@ func (s *Store) SetListingEvents(f func(directory.Change) ([]support.Delivery, e
 }
 
 // WebhookListingEvents returns the ListingEvents that tell each change to
-// targets as a signed listing event (see support.ListingDeliveries): the
-// event's name is the change's, By who made it (the member of staff, as in
-// escalation events, or "owner" or "askpa"), and Listing the listing
-// without contact details (directory.Listing.Shared). newID makes delivery ids;
-// nil means UUIDv7 strings.
+// targets as a signed listing event (see support.ListingDeliveries) or,
+// for a change to an introduction, a signed introduction event (see
+// support.IntroductionDeliveries): the event's name is the change's, By
+// who made it (the member of staff, as in escalation events, or "owner",
+// "employer" or "askpa"), Listing the listing without contact details
+// (directory.Listing.Shared) and Introduction the introduction without
+// the employer, their note or contact details
+// (directory.Introduction.Shared). newID makes delivery ids; nil means
+// UUIDv7 strings.
 func WebhookListingEvents(targets []support.Target, newID func() string) ListingEvents {
 	targets = slices.Clone(targets)
 	return func(c directory.Change) ([]support.Delivery, error) {
@@ -51,7 +56,13 @@ func WebhookListingEvents(targets []support.Target, newID func() string) Listing
 			return nil, fmt.Errorf("listing event: %w", err)
 		}
 		ev := support.Event{Name: c.Event, At: c.At, By: c.By, Listing: body}
-		return support.ListingDeliveries(targets, c.Listing.ID, ev, newID), nil
+		if c.Introduction == nil {
+			return support.ListingDeliveries(targets, c.Listing.ID, ev, newID), nil
+		}
+		if ev.Introduction, err = json.Marshal(c.Introduction.Shared()); err != nil {
+			return nil, fmt.Errorf("introduction event: %w", err)
+		}
+		return support.IntroductionDeliveries(targets, c.Introduction.ListingID, ev, newID), nil
 	}
 }
 
@@ -379,8 +390,13 @@ func queryListings(ctx context.Context, q Querier, query string, args []any) ([]
 }
 
 // CreateIntroduction inserts an introduction request after checking the
-// employer's daily limit and waiting requests; see directory.IntroStore.
-func (s *Store) CreateIntroduction(ctx context.Context, in directory.Introduction, limit int, since time.Time) error {
+// employer's daily limit and waiting requests, and records the change;
+// see directory.IntroStore.
+func (s *Store) CreateIntroduction(ctx context.Context, c directory.Change, limit int, since time.Time) error {
+	if c.Introduction == nil {
+		return errors.New("create introduction: the change has no introduction")
+	}
+	in := *c.Introduction
 	doc, err := json.Marshal(in)
 	if err != nil {
 		return err
@@ -407,30 +423,53 @@ func (s *Store) CreateIntroduction(ctx context.Context, in directory.Introductio
 		if waiting > 0 {
 			return fmt.Errorf("introduction for %s: one is waiting already: %w", in.ListingID, directory.ErrConflict)
 		}
-		_, err := q.Exec(ctx, `INSERT INTO introductions (id, listing_id, employer, status, created_at, expires_at, doc) VALUES (?, ?, ?, ?, ?, ?, ?)`,
-			in.ID, in.ListingID, in.Employer, string(in.Status), nanos(in.CreatedAt), nanos(in.ExpiresAt), string(doc))
-		return err
+		if _, err := q.Exec(ctx, `INSERT INTO introductions (id, listing_id, employer, status, created_at, expires_at, doc) VALUES (?, ?, ?, ?, ?, ?, ?)`,
+			in.ID, in.ListingID, in.Employer, string(in.Status), nanos(in.CreatedAt), nanos(in.ExpiresAt), string(doc)); err != nil {
+			return err
+		}
+		return s.recordIntroduction(ctx, q, c, in)
 	})
 }
 
-// UpdateIntroduction changes one introduction in a transaction; see
-// directory.IntroStore.
-func (s *Store) UpdateIntroduction(ctx context.Context, id string, change func(*directory.Introduction) error) (directory.Introduction, error) {
+// recordIntroduction records c, a change to introduction in, with the
+// listing it is about as read in the transaction of q (only its id when
+// it cannot be found, so that the employer is still told).
+func (s *Store) recordIntroduction(ctx context.Context, q Querier, c directory.Change, in directory.Introduction) error {
+	if s.listingEvents.Load() == nil {
+		return nil
+	}
+	l, err := loadListing(ctx, q, in.ListingID, "")
+	switch {
+	case errors.Is(err, directory.ErrNotFound):
+		l = directory.Listing{ID: in.ListingID}
+	case err != nil:
+		return err
+	}
+	c.Introduction, c.Listing = &in, l
+	return s.recordListing(ctx, q, c)
+}
+
+// UpdateIntroduction changes one introduction in a transaction and
+// records the change; see directory.IntroStore.
+func (s *Store) UpdateIntroduction(ctx context.Context, id string, change func(*directory.Introduction) (directory.Change, error)) (directory.Introduction, error) {
 	var in directory.Introduction
 	err := s.db.InTx(ctx, func(q Querier) error {
 		var err error
 		if in, err = loadIntroduction(ctx, q, id, s.d.ForUpdate); err != nil {
 			return err
 		}
-		if err := change(&in); err != nil {
+		c, err := change(&in)
+		if err != nil {
 			return err
 		}
 		doc, err := json.Marshal(in)
 		if err != nil {
 			return err
 		}
-		_, err = q.Exec(ctx, `UPDATE introductions SET status = ?, expires_at = ?, doc = ? WHERE id = ?`, string(in.Status), nanos(in.ExpiresAt), string(doc), in.ID)
-		return err
+		if _, err = q.Exec(ctx, `UPDATE introductions SET status = ?, expires_at = ?, doc = ? WHERE id = ?`, string(in.Status), nanos(in.ExpiresAt), string(doc), in.ID); err != nil {
+			return err
+		}
+		return s.recordIntroduction(ctx, q, c, in)
 	})
 	if err != nil {
 		return directory.Introduction{}, err
