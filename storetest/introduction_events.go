@@ -264,52 +264,8 @@ func testIntroductionEventsSurviveCrash(t *testing.T, o Opener) {
 	if _, err := n.AcceptIntroduction(ctx, in.ID, l.Owner); err != nil {
 		t.Fatal(err)
 	}
-	leased, err := first.ClaimDeliveries(ctx, names, "dead", c.Now(), c.Now().Add(time.Minute), 10)
-	if err != nil || len(leased) != 2 {
-		t.Fatalf("leasing before the crash: %d rows, %v", len(leased), err)
-	}
-	if err := first.Close(); err != nil {
-		t.Fatal(err)
-	}
-
-	s := open(t, o)
-	var live []*recorder
-	var targets []support.Target
-	for _, name := range names {
-		r := &recorder{name: name}
-		live = append(live, r)
-		targets = append(targets, introHook{r})
-	}
-	disp, err := support.NewDispatcher(support.DispatcherConfig{Store: s, Targets: targets, Owner: "b", Now: c.Now,
-		Rand: func() float64 { return 0.5 }, Timeout: time.Second, Lease: time.Minute})
-	if err != nil {
-		t.Fatal(err)
-	}
-	drain(t, disp)
-	for _, r := range live {
-		if got := r.names(); len(got) != 0 {
-			t.Errorf("%s got %q while the dead process's lease held", r.name, got)
-		}
-	}
-	c.Add(2 * time.Minute)
-	drain(t, disp)
-	want := []string{directory.EventIntroRequested, directory.EventIntroAccepted}
-	for _, r := range live {
-		if got := r.names(); !slices.Equal(got, want) {
-			t.Errorf("%s got %q after the restart; want %q exactly once each", r.name, got, want)
-		}
-	}
-	again, err := support.NewDispatcher(support.DispatcherConfig{Store: open(t, o), Targets: targets, Owner: "c", Now: c.Now})
-	if err != nil {
-		t.Fatal(err)
-	}
-	c.Add(time.Hour)
-	drain(t, again)
-	for _, r := range live {
-		if got := r.names(); len(got) != len(want) {
-			t.Errorf("%s got %q in all; want each event once", r.name, got)
-		}
-	}
+	s := redeliverAfterCrash(t, o, c, first, names, func(r *recorder) support.Target { return introHook{r} },
+		[]string{directory.EventIntroRequested, directory.EventIntroAccepted})
 	key := support.ListingKey(l.ID)
 	ds, err := s.Deliveries(ctx, key)
 	if err != nil {

@@ -319,7 +319,29 @@ func testListingEventsSurviveCrash(t *testing.T, o Opener) {
 	if _, err := n.Withdraw(ctx, l.ID, "alex", "moved away"); err != nil {
 		t.Fatal(err)
 	}
-	// The dying process had leased the first deliveries when it was killed.
+	s := redeliverAfterCrash(t, o, c, first, names, func(r *recorder) support.Target { return listingHook{r} },
+		[]string{directory.EventApproved, directory.EventWithdrawn})
+	ds, err := s.Deliveries(ctx, support.ListingKey(l.ID))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, d := range ds {
+		if d.Status != support.DeliveryDelivered || d.Attempts != 1 {
+			t.Errorf("row %s (%s to %s): %s after %d attempts", d.ID, d.Event.Name, d.Target, d.Status, d.Attempts)
+		}
+	}
+}
+
+// redeliverAfterCrash checks what a process that died holding deliveries
+// leaves behind. first is its store, where a change has been made whose
+// events go to targets named names (wrap makes each target from a
+// recorder); it leases two of them as "dead" and closes. A new process on
+// the same database delivers nothing while that lease holds, then each of
+// want exactly once per target, in order; a third process finds nothing
+// left to do. It returns the new process's store.
+func redeliverAfterCrash(t *testing.T, o Opener, c *clock, first Store, names []string, wrap func(*recorder) support.Target, want []string) Store {
+	t.Helper()
+	ctx := context.Background()
 	leased, err := first.ClaimDeliveries(ctx, names, "dead", c.Now(), c.Now().Add(time.Minute), 10)
 	if err != nil || len(leased) != 2 {
 		t.Fatalf("leasing before the crash: %d rows, %v", len(leased), err)
@@ -327,14 +349,13 @@ func testListingEventsSurviveCrash(t *testing.T, o Opener) {
 	if err := first.Close(); err != nil {
 		t.Fatal(err)
 	}
-
 	s := open(t, o)
 	var live []*recorder
 	var targets []support.Target
 	for _, name := range names {
 		r := &recorder{name: name}
 		live = append(live, r)
-		targets = append(targets, listingHook{r})
+		targets = append(targets, wrap(r))
 	}
 	disp, err := support.NewDispatcher(support.DispatcherConfig{Store: s, Targets: targets, Owner: "b", Now: c.Now,
 		Rand: func() float64 { return 0.5 }, Timeout: time.Second, Lease: time.Minute})
@@ -349,13 +370,11 @@ func testListingEventsSurviveCrash(t *testing.T, o Opener) {
 	}
 	c.Add(2 * time.Minute) // the lease runs out
 	drain(t, disp)
-	want := []string{directory.EventApproved, directory.EventWithdrawn}
 	for _, r := range live {
 		if got := r.names(); !slices.Equal(got, want) {
 			t.Errorf("%s got %q after the restart; want %q exactly once each", r.name, got, want)
 		}
 	}
-	// A third process finds nothing left to do.
 	again, err := support.NewDispatcher(support.DispatcherConfig{Store: open(t, o), Targets: targets, Owner: "c", Now: c.Now})
 	if err != nil {
 		t.Fatal(err)
@@ -367,13 +386,5 @@ func testListingEventsSurviveCrash(t *testing.T, o Opener) {
 			t.Errorf("%s got %q in all; want each event once", r.name, got)
 		}
 	}
-	ds, err := s.Deliveries(ctx, support.ListingKey(l.ID))
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, d := range ds {
-		if d.Status != support.DeliveryDelivered || d.Attempts != 1 {
-			t.Errorf("row %s (%s to %s): %s after %d attempts", d.ID, d.Event.Name, d.Target, d.Status, d.Attempts)
-		}
-	}
+	return s
 }
