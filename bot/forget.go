@@ -101,7 +101,7 @@ func (s *Service) Export(ctx context.Context, p Person) (Export, error) {
 // privacyNotice is the reply to /privacy, with the periods of p.
 func privacyNotice(p retention.Policy) string {
 	p = p.WithDefaults()
-	return fmt.Sprintf(msgPrivacy, retention.Words(p.Conversations), retention.Words(p.Escalations), retention.Words(p.Mail))
+	return fmt.Sprintf(msgPrivacy, retention.Words(p.Conversations), retention.Words(p.Escalations), retention.Words(p.Mail), retention.Words(p.Introductions))
 }
 
 // plural says "1 message", "3 messages", "no messages".

@@ -62,12 +62,14 @@ If an answer was not right, press "Not helpful" and I will try again or find you
 	msgOffTopic      = "Sorry, I can only help with questions about employing a personal assistant (PA) or working as one, in England. Try asking about {topics}, or type /topics to browse."
 
 	// msgPrivacy is the reply to /privacy: the periods conversations,
-	// escalations and web mailboxes are kept (see privacyNotice).
+	// escalations, web mailboxes and PA network introductions are kept
+	// (see privacyNotice).
 	msgPrivacy = `What askpa keeps about you, and for how long:
 
 • Your conversation with askpa: your messages (with phone numbers, email addresses, National Insurance numbers, postcodes and names taken out) and its replies, and a note of each question and whether askpa could answer it, which helps the team improve the guides. Deleted %s after your last message.
 • If you are passed to a person: the support team get your conversation as you wrote it, and keep it for %s after they close it.
 • On a web page: askpa's replies waiting for you there, for %s.
+• If you ask to be introduced to a PA, or a PA answers you, through the PA network: the request, your note and the contact details each of you chose to share, until %s after it was answered or ran out.
 
 Who can see it: the support team, and the people who run askpa for them. Your messages go nowhere else, except to the support team's own tools (their helpdesk or chat) when you are passed to a person.
 

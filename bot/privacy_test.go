@@ -146,7 +146,7 @@ func TestForgetWithoutPrivacy(t *testing.T) {
 func TestPrivacyNotice(t *testing.T) {
 	r := newRig(t)
 	got := only(t, r.say(t, "/privacy")).Text
-	for _, want := range []string{"30 days after your last message", "for 1 year after they close it", "/forget", "/human", "phone numbers"} {
+	for _, want := range []string{"30 days after your last message", "for 1 year after they close it", "until 90 days after it was answered", "/forget", "/human", "phone numbers"} {
 		if !strings.Contains(got, want) {
 			t.Errorf("/privacy lacks %q:\n%s", want, got)
 		}

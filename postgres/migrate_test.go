@@ -36,3 +36,17 @@ func TestOldTurnsReadWithoutSources(t *testing.T) {
 	sub, _ := fs.Sub(migrations, "migrations")
 	sqlstoretest.OldTurnsWithoutSources(t, &conn{pool: pool}, dialect, sub)
 }
+
+// TestIntroductionRetention checks that migration 011 dates the
+// introductions kept before it from their documents, and that the purge
+// takes the old answered ones and the quota rows left without any.
+func TestIntroductionRetention(t *testing.T) {
+	pool, err := pgxpool.New(context.Background(), pgtest.URL(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pool.Close()
+	sub, _ := fs.Sub(migrations, "migrations")
+	sqlstoretest.IntroductionRetention(t, &conn{pool: pool}, dialect, sub,
+		func(at time.Time) int64 { return at.Round(time.Microsecond).UnixNano() })
+}

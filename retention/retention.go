@@ -45,21 +45,31 @@ type Policy struct {
 	// Mail is how long a message waits in a web user's mailbox. Default
 	// 30 days.
 	Mail time.Duration
+	// Introductions is how long a PA network introduction (the employer,
+	// their note, the contact details each side shared, the audit trail)
+	// is kept after its last change: the PA's answer or its expiry. A
+	// request still waiting for an answer is never purged. Default 90
+	// days.
+	Introductions time.Duration
 }
 
 // DefaultPolicy returns the defaults: conversations 30 days after their
 // last message, resolved escalations 1 year, delivered outbox payloads 7
-// days, de-duplication keys 3 days, web mailboxes 30 days.
+// days, de-duplication keys 3 days, web mailboxes 30 days, answered or
+// expired introductions 90 days.
 func DefaultPolicy() Policy {
-	return Policy{Conversations: 30 * Day, Escalations: 365 * Day, Payloads: 7 * Day, Seen: 3 * Day, Mail: 30 * Day}
+	return Policy{Conversations: 30 * Day, Escalations: 365 * Day, Payloads: 7 * Day, Seen: 3 * Day, Mail: 30 * Day, Introductions: 90 * Day}
 }
 
 // MinimumPolicy returns the shortest periods askpa accepts: below them a
 // purge would break something people rely on (a retried delivery handled
 // twice, an escalation's context gone before staff read it, a web user's
-// reply gone before they come back).
+// reply gone before they come back, an answered introduction gone before
+// the employer's news of it is delivered or the PA has read the contact
+// details: introductions are kept at least the 7 days a request may wait
+// for an answer, directory.IntroductionWait).
 func MinimumPolicy() Policy {
-	return Policy{Conversations: Day, Escalations: 30 * Day, Payloads: time.Hour, Seen: Day, Mail: Day}
+	return Policy{Conversations: Day, Escalations: 30 * Day, Payloads: time.Hour, Seen: Day, Mail: Day, Introductions: 7 * Day}
 }
 
 // WithDefaults returns p with every zero period replaced by the default.
@@ -109,6 +119,7 @@ func (p *Policy) fields() []policyField {
 		{"Payloads", &p.Payloads, func(q Policy) time.Duration { return q.Payloads }},
 		{"Seen", &p.Seen, func(q Policy) time.Duration { return q.Seen }},
 		{"Mail", &p.Mail, func(q Policy) time.Duration { return q.Mail }},
+		{"Introductions", &p.Introductions, func(q Policy) time.Duration { return q.Introductions }},
 	}
 }
 
@@ -122,6 +133,9 @@ type Cutoffs struct {
 	Seen          time.Time // compared with when a delivery was first seen
 	Mail          time.Time // compared with when a mailbox message was posted
 	WebSessions   time.Time // compared with a session's expiry
+	// Introductions is compared with an answered or expired
+	// introduction's last change (never with a request still waiting).
+	Introductions time.Time
 }
 
 // Cutoffs returns the cutoffs of p (with defaults for zero periods) at now.
@@ -134,6 +148,7 @@ func (p Policy) Cutoffs(now time.Time) Cutoffs {
 		Seen:          now.Add(-p.Seen),
 		Mail:          now.Add(-p.Mail),
 		WebSessions:   now,
+		Introductions: now.Add(-p.Introductions),
 	}
 }
 
@@ -153,6 +168,9 @@ type Counts struct {
 	Seen                 int64 `json:"seen"`        // de-duplication keys
 	Mail                 int64 `json:"mail"`        // web mailbox messages
 	WebSessions          int64 `json:"web_sessions"`
+	// Introductions are PA network introductions deleted, answered or
+	// expired, with the note and the contact details they held.
+	Introductions int64 `json:"introductions"`
 }
 
 // Add returns the sum of c and d.
@@ -162,6 +180,7 @@ func (c Counts) Add(d Counts) Counts {
 		Conversations: c.Conversations + d.Conversations, ConversationsCleared: c.ConversationsCleared + d.ConversationsCleared,
 		Escalations: c.Escalations + d.Escalations, Deliveries: c.Deliveries + d.Deliveries, Payloads: c.Payloads + d.Payloads,
 		Seen: c.Seen + d.Seen, Mail: c.Mail + d.Mail, WebSessions: c.WebSessions + d.WebSessions,
+		Introductions: c.Introductions + d.Introductions,
 	}
 }
 
@@ -173,6 +192,7 @@ func (c Counts) Kinds() []Kind {
 		{"conversations", c.Conversations}, {"conversations_cleared", c.ConversationsCleared},
 		{"escalations", c.Escalations}, {"deliveries", c.Deliveries}, {"payloads", c.Payloads},
 		{"seen", c.Seen}, {"mail", c.Mail}, {"web_sessions", c.WebSessions},
+		{"introductions", c.Introductions},
 	}
 }
 

@@ -57,6 +57,18 @@ func TestCheck(t *testing.T) {
 	if err := (Policy{Conversations: -time.Hour}).Check(); !errors.As(err, &re) || re.Field != "Conversations" {
 		t.Errorf("a negative period: %v", err)
 	}
+	// Introductions are kept at least the week a request waits for an
+	// answer.
+	err = Policy{Introductions: 6 * Day}.Check()
+	if !errors.As(err, &re) || re.Field != "Introductions" || re.Min != 7*Day || !strings.Contains(err.Error(), "retention of introductions is 6 days") {
+		t.Errorf("introductions of 6 days: %v", err)
+	}
+	if err := (Policy{Introductions: 7 * Day}).Check(); err != nil {
+		t.Errorf("introductions of 7 days: %v", err)
+	}
+	if d := DefaultPolicy().Introductions; d != 90*Day {
+		t.Errorf("introductions are kept %v by default, want 90 days", d)
+	}
 }
 
 func TestCutoffs(t *testing.T) {
@@ -64,7 +76,7 @@ func TestCutoffs(t *testing.T) {
 	c := Policy{Mail: 2 * Day}.Cutoffs(now)
 	want := Cutoffs{
 		Conversations: now.Add(-30 * Day), Escalations: now.Add(-365 * Day), Payloads: now.Add(-7 * Day),
-		Seen: now.Add(-3 * Day), Mail: now.Add(-2 * Day), WebSessions: now,
+		Seen: now.Add(-3 * Day), Mail: now.Add(-2 * Day), WebSessions: now, Introductions: now.Add(-90 * Day),
 	}
 	if c != want {
 		t.Errorf("Cutoffs = %+v, want %+v", c, want)
@@ -109,7 +121,7 @@ func (l *fakeLeader) Lead(context.Context, string) (<-chan struct{}, func(), boo
 
 func TestPurgeOnce(t *testing.T) {
 	now := time.Date(2026, 12, 7, 12, 0, 0, 0, time.UTC)
-	store := &fakeStore{n: Counts{Turns: 7, Seen: 3}}
+	store := &fakeStore{n: Counts{Turns: 7, Seen: 3, Introductions: 2}}
 	var logs bytes.Buffer
 	reg := prometheus.NewRegistry()
 	leader := &fakeLeader{}
@@ -125,11 +137,15 @@ func TestPurgeOnce(t *testing.T) {
 	if want := (Policy{Conversations: 2 * Day}).Cutoffs(now); store.got[0] != want {
 		t.Errorf("cutoffs %+v, want %+v", store.got[0], want)
 	}
-	if !strings.Contains(logs.String(), `"msg":"retention: purged","total":10`) || !strings.Contains(logs.String(), `"turns":7`) {
+	if !strings.Contains(logs.String(), `"msg":"retention: purged","total":12`) || !strings.Contains(logs.String(), `"turns":7`) ||
+		!strings.Contains(logs.String(), `"introductions":2`) {
 		t.Errorf("log: %s", logs.String())
 	}
 	if v := purged(t, reg, "turns"); v != 7 {
 		t.Errorf("askpa_retention_purged_total{kind=turns} = %v, want 7", v)
+	}
+	if v := purged(t, reg, "introductions"); v != 2 {
+		t.Errorf("askpa_retention_purged_total{kind=introductions} = %v, want 2", v)
 	}
 	if leader.held {
 		t.Error("the purge role was not given back")

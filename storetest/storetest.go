@@ -102,6 +102,7 @@ func Run(t *testing.T, newDB NewDB) {
 		{"Introductions", testIntroductions},
 		{"QuestionLog", testQuestionLog},
 		{"Purge", testPurge},
+		{"PurgeIntroductions", testPurgeIntroductions},
 		{"Forget", testForget},
 		{"Export", testExport},
 		{"ForgetInNetwork", testForgetInNetwork},

@@ -18,6 +18,7 @@ var retentionVars = []struct {
 	{"ASKPA_RETAIN_PAYLOADS", func(p *retention.Policy) *time.Duration { return &p.Payloads }},
 	{"ASKPA_RETAIN_DEDUP", func(p *retention.Policy) *time.Duration { return &p.Seen }},
 	{"ASKPA_RETAIN_MAILBOX", func(p *retention.Policy) *time.Duration { return &p.Mail }},
+	{"ASKPA_RETAIN_INTRODUCTIONS", func(p *retention.Policy) *time.Duration { return &p.Introductions }},
 }
 
 // retentionPolicy reads the retention policy from the environment: each

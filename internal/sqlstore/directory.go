@@ -402,12 +402,12 @@ func (s *Store) CreateIntroduction(ctx context.Context, c directory.Change, limi
 		return err
 	}
 	return s.db.InTx(ctx, func(q Querier) error {
-		// Serialise the employer's requests on their quota row.
-		if _, err := q.Exec(ctx, `INSERT INTO introduction_quota (employer) VALUES (?) ON CONFLICT DO NOTHING`, in.Employer); err != nil {
-			return err
-		}
-		var e string
-		if err := q.QueryRow(ctx, `SELECT employer FROM introduction_quota WHERE employer = ?`+s.d.ForUpdate, in.Employer).Scan(&e); err != nil {
+		// Serialise the employer's requests on their quota row. The upsert
+		// locks the row whether it makes it or finds it, and makes it
+		// afresh if the retention purge deletes it meanwhile (its
+		// "introduction quota" step), so the lock is never on a row gone.
+		if _, err := q.Exec(ctx, `INSERT INTO introduction_quota (employer) VALUES (?)
+			ON CONFLICT (employer) DO UPDATE SET employer = excluded.employer`, in.Employer); err != nil {
 			return err
 		}
 		var recent, waiting int
@@ -423,8 +423,8 @@ func (s *Store) CreateIntroduction(ctx context.Context, c directory.Change, limi
 		if waiting > 0 {
 			return fmt.Errorf("introduction for %s: one is waiting already: %w", in.ListingID, directory.ErrConflict)
 		}
-		if _, err := q.Exec(ctx, `INSERT INTO introductions (id, listing_id, employer, status, created_at, expires_at, doc) VALUES (?, ?, ?, ?, ?, ?, ?)`,
-			in.ID, in.ListingID, in.Employer, string(in.Status), nanos(in.CreatedAt), nanos(in.ExpiresAt), string(doc)); err != nil {
+		if _, err := q.Exec(ctx, `INSERT INTO introductions (id, listing_id, employer, status, created_at, updated_at, expires_at, doc) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+			in.ID, in.ListingID, in.Employer, string(in.Status), nanos(in.CreatedAt), nanos(updatedAt(in)), nanos(in.ExpiresAt), string(doc)); err != nil {
 			return err
 		}
 		return s.recordIntroduction(ctx, q, c, in)
@@ -466,7 +466,8 @@ func (s *Store) UpdateIntroduction(ctx context.Context, id string, change func(*
 		if err != nil {
 			return err
 		}
-		if _, err = q.Exec(ctx, `UPDATE introductions SET status = ?, expires_at = ?, doc = ? WHERE id = ?`, string(in.Status), nanos(in.ExpiresAt), string(doc), in.ID); err != nil {
+		if _, err = q.Exec(ctx, `UPDATE introductions SET status = ?, updated_at = ?, expires_at = ?, doc = ? WHERE id = ?`,
+			string(in.Status), nanos(updatedAt(in)), nanos(in.ExpiresAt), string(doc), in.ID); err != nil {
 			return err
 		}
 		return s.recordIntroduction(ctx, q, c, in)
@@ -475,6 +476,16 @@ func (s *Store) UpdateIntroduction(ctx context.Context, id string, change func(*
 		return directory.Introduction{}, err
 	}
 	return in, nil
+}
+
+// updatedAt is the time of in's last change as its row keeps it (the
+// column the retention purge compares): its UpdatedAt, or CreatedAt when
+// that was not set.
+func updatedAt(in directory.Introduction) time.Time {
+	if in.UpdatedAt.IsZero() {
+		return in.CreatedAt
+	}
+	return in.UpdatedAt
 }
 
 func loadIntroduction(ctx context.Context, q Querier, id, lock string) (directory.Introduction, error) {

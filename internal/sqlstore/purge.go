@@ -15,7 +15,8 @@ import (
 // transactions of at most batch rows; see retention.Store. The kinds go in
 // an order that leaves nothing half-done between transactions: a
 // conversation's turns, feedback and question log before the conversation, an
-// escalation's outbox rows with it.
+// escalation's outbox rows with it, an employer's introduction quota row
+// after their last introduction.
 func (s *Store) Purge(ctx context.Context, c retention.Cutoffs, batch int) (retention.Counts, error) {
 	if batch <= 0 {
 		batch = 500
@@ -63,6 +64,18 @@ func (s *Store) Purge(ctx context.Context, c retention.Cutoffs, batch int) (rete
 			k, err := s.execBatch(ctx, `DELETE FROM web_sessions WHERE token_hash IN (
 				SELECT token_hash FROM web_sessions WHERE expires_at <= ? LIMIT ?)`, nanos(c.WebSessions), batch)
 			n.WebSessions += k
+			return k == int64(batch), err
+		}},
+		{"introductions", func() (bool, error) { return s.purgeIntroductions(ctx, c.Introductions, batch, &n) }},
+		{"introduction quota", func() (bool, error) {
+			// The row that serialises an employer's requests names them and
+			// exists only for their introductions: it goes once they are all
+			// gone (here, or by an erasure of the PA they asked). It is not
+			// counted: it holds nothing but the employer's address. A
+			// request made meanwhile makes it again (CreateIntroduction).
+			k, err := s.db.Exec(ctx, `DELETE FROM introduction_quota WHERE employer IN (
+				SELECT employer FROM introduction_quota q WHERE NOT EXISTS (
+					SELECT 1 FROM introductions i WHERE i.employer = q.employer) LIMIT ?)`, batch)
 			return k == int64(batch), err
 		}},
 	}
@@ -205,6 +218,53 @@ func (s *Store) purgeEscalations(ctx context.Context, cutoff time.Time, batch in
 		}
 		n.Escalations += k
 		return nil
+	})
+	return found == batch, err
+}
+
+// purgeIntroductions deletes one batch of introductions answered,
+// declined or expired (last changed) before cutoff, with the employer's
+// note, both sides' contact details and the audit trail they hold, and
+// reports whether there may be more. A request still waiting is never
+// purged, and a zero cutoff purges none. A row with no updated_at (0:
+// written by an askpa older than migration 011, during a rolling upgrade)
+// is judged by its expiry instead, which an answer or an expiry is never
+// long after: purging it at once could lose an answer before the employer
+// is told of it. Their outbox rows stay: they
+// are keyed by the listing, carry no employer, note or contact details
+// (directory.Introduction.Shared), lose their payload to the Payloads
+// retention and go with the listing.
+func (s *Store) purgeIntroductions(ctx context.Context, cutoff time.Time, batch int, n *retention.Counts) (bool, error) {
+	if cutoff.IsZero() {
+		return false, nil
+	}
+	var found int
+	err := s.db.InTx(ctx, func(q Querier) error {
+		rows, err := q.Query(ctx, `SELECT id FROM introductions WHERE status <> 'requested' AND updated_at < ?
+			AND (updated_at > 0 OR expires_at < ?) ORDER BY updated_at LIMIT ?`+s.d.SkipLocked, nanos(cutoff), nanos(cutoff), batch)
+		if err != nil {
+			return err
+		}
+		var ids []string
+		for rows.Next() {
+			var id string
+			if err := rows.Scan(&id); err != nil {
+				rows.Close()
+				return err
+			}
+			ids = append(ids, id)
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return err
+		}
+		found = len(ids)
+		if len(ids) == 0 {
+			return nil
+		}
+		k, err := q.Exec(ctx, `DELETE FROM introductions WHERE status <> 'requested' AND id IN (`+marks(len(ids))+`)`, anys(ids)...)
+		n.Introductions += k
+		return err
 	})
 	return found == batch, err
 }

@@ -5,12 +5,14 @@ package sqlstoretest
 import (
 	"context"
 	"io/fs"
+	"slices"
 	"strconv"
 	"testing"
 	"testing/fstest"
 	"time"
 
 	"github.com/askpa/askpa/internal/sqlstore"
+	"github.com/askpa/askpa/retention"
 )
 
 // RetentionBackfill checks that migration 005 fills the new columns of rows
@@ -116,5 +118,85 @@ func migrateBefore(t *testing.T, db sqlstore.DB, d sqlstore.Dialect, migrations 
 	}
 	if err := sqlstore.Migrate(context.Background(), db, d, before); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// IntroductionRetention checks migration 011 and the purge of
+// introductions on what was stored before it: each introduction's new
+// updated_at is its document's (as precise as stored says the database
+// keeps a time), or its expiry when the document has none; the purge then
+// deletes the answered or expired ones last changed before the cutoff,
+// never one still waiting, and the quota row of every employer left with
+// no introduction (it names them and exists only for their requests),
+// keeping the others'. db is an empty database with dialect d, migrations
+// the store's migration files.
+func IntroductionRetention(t *testing.T, db sqlstore.DB, d sqlstore.Dialect, migrations fs.FS, stored func(time.Time) int64) {
+	t.Helper()
+	ctx := context.Background()
+	migrateBefore(t, db, d, migrations, "011")
+	answered := time.Date(2026, 3, 1, 10, 0, 0, 123456789, time.UTC)
+	ns := func(t time.Time) string { return strconv.FormatInt(t.UnixNano(), 10) }
+	created, expires := answered.Add(-time.Hour), answered.Add(7*24*time.Hour-time.Hour)
+	later := answered.Add(30 * 24 * time.Hour)
+	insert := `INSERT INTO introductions (id, listing_id, employer, status, created_at, expires_at, doc) VALUES `
+	for _, q := range []string{
+		insert + `('i1', 'l1', 'telegram:1', 'accepted', ` + ns(created) + `, ` + ns(expires) + `, '{"updated_at":"` + answered.Format(time.RFC3339Nano) + `"}')`,
+		insert + `('i2', 'l1', 'telegram:2', 'requested', ` + ns(created) + `, ` + ns(expires) + `, '{}')`,
+		insert + `('i3', 'l2', 'telegram:3', 'declined', ` + ns(created) + `, ` + ns(later) + `, '{"updated_at":"0001-01-01T00:00:00Z"}')`,
+		`INSERT INTO introduction_quota (employer) VALUES ('telegram:1'), ('telegram:2'), ('telegram:3'), ('telegram:9')`,
+	} {
+		if _, err := db.Exec(ctx, q); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+	if err := sqlstore.Migrate(ctx, db, d, migrations); err != nil {
+		t.Fatal(err)
+	}
+	for id, want := range map[string]int64{"i1": stored(answered), "i2": expires.UnixNano(), "i3": later.UnixNano()} {
+		var got int64
+		if err := db.QueryRow(ctx, `SELECT updated_at FROM introductions WHERE id = ?`, id).Scan(&got); err != nil || got != want {
+			t.Errorf("introduction %s: updated_at = %d (%v), want %d", id, got, err, want)
+		}
+	}
+
+	// Rows written by an askpa older than the migration during a rolling
+	// upgrade have no updated_at: the purge judges them by their expiry.
+	for _, q := range []string{
+		insert + `('i4', 'l2', 'telegram:4', 'accepted', ` + ns(created) + `, ` + ns(answered) + `, '{}')`,
+		insert + `('i5', 'l2', 'telegram:5', 'accepted', ` + ns(created) + `, ` + ns(later) + `, '{}')`,
+	} {
+		if _, err := db.Exec(ctx, q); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+	long := time.Unix(0, 0)
+	cut := retention.Cutoffs{Conversations: long, Escalations: long, Payloads: long, Seen: long, Mail: long, WebSessions: long,
+		Introductions: answered.Add(24 * time.Hour)}
+	n, err := sqlstore.New(db, d).Purge(ctx, cut, 1)
+	if err != nil || n != (retention.Counts{Introductions: 2}) {
+		t.Errorf("Purge = %+v, %v; want the introduction answered before the cutoff, and the undated one expiring before it", n, err)
+	}
+	left := func(q string) []string {
+		t.Helper()
+		rows, err := db.Query(ctx, q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer rows.Close()
+		var out []string
+		for rows.Next() {
+			var s string
+			if err := rows.Scan(&s); err != nil {
+				t.Fatal(err)
+			}
+			out = append(out, s)
+		}
+		return out
+	}
+	if got := left(`SELECT id FROM introductions ORDER BY id`); !slices.Equal(got, []string{"i2", "i3", "i5"}) {
+		t.Errorf("introductions after the purge: %q; want the waiting one, the one declined after the cutoff and the undated one expiring after it", got)
+	}
+	if got := left(`SELECT employer FROM introduction_quota ORDER BY employer`); !slices.Equal(got, []string{"telegram:2", "telegram:3"}) {
+		t.Errorf("quota rows after the purge: %q; want those of the employers with introductions left", got)
 	}
 }
