@@ -189,8 +189,11 @@ func (e *Engine) AnswerIn(ctx context.Context, msgs []string, audience knowledge
 	if v.Kind == safety.Requested {
 		a.Text = msgRequested
 		a.Escalate, a.Reason, a.Confidence = true, ReasonRequested, 1
-		// What is left once the request is taken out may be a question.
-		if rest := e.safety.Without(question); len(strings.Fields(rest)) >= minQuestionWords {
+		// What is left once the request is taken out may be a question;
+		// with no explicit request in it ("macmillan phone number"), the
+		// whole message is, however short.
+		rest := e.safety.Without(question)
+		if len(strings.Fields(rest)) >= minQuestionWords || !e.safety.AsksForPerson(question) {
 			return a, e.alsoAnswer(ctx, &a, rest, msgWhileYouWait)
 		}
 		return a, nil

@@ -416,3 +416,25 @@ func TestOffTopicThatNamesASubject(t *testing.T) {
 		}
 	}
 }
+
+// TestShortQuestionGetsItsAnswer checks that a few words asking for a
+// number get the number, whether or not the classifier takes them for a
+// request for a person: only an explicit request ("a real person please")
+// is left without a passage.
+func TestShortQuestionGetsItsAnswer(t *testing.T) {
+	e := realEngine(t)
+	a, err := e.Answer(context.Background(), "macmillan phone number", knowledge.Employer)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(a.Text, "0808 808 00 00") {
+		t.Errorf("answer %q (escalate %v, %s); want the Macmillan Support Line's number", bot.Trim(a.Text, 200), a.Escalate, a.Reason)
+	}
+	a, err = e.Answer(context.Background(), "a real person please", knowledge.Employer)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !a.Escalate || a.Answered {
+		t.Errorf("an explicit request: escalate %v, answered %v (%q); want a hand-over and no passage", a.Escalate, a.Answered, a.Text)
+	}
+}

@@ -351,6 +351,13 @@ func (c *Checker) asksForPerson(words []string) bool {
 	return found
 }
 
+// AsksForPerson reports whether message explicitly asks for a person ("can
+// someone ring me", "I want to talk to a human"): the [person] rule, not
+// the classifier's judgement.
+func (c *Checker) AsksForPerson(message string) bool {
+	return c.asksForPerson(strings.Fields(Normalise(message, c.spellings)))
+}
+
 // Without returns message, normalised, with its explicit requests for a
 // person taken out: what is left of "can someone ring me back, my PA has
 // not been paid" is the question to search for meanwhile.
