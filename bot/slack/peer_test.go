@@ -44,6 +44,9 @@ type posted struct {
 	ResponseType    string
 	DeleteOriginal  bool
 	ReplaceOriginal bool
+	// Author and BotID are set for a message another app posted (see
+	// postAs); empty for askpa's own.
+	Author, BotID string
 }
 
 // sectionText returns the mrkdwn text of all section blocks, joined.
@@ -349,10 +352,25 @@ func (p *peer) usersInfo(w http.ResponseWriter, r *http.Request) {
 // asSlackMessage returns a message askpa posted as Slack's API returns it.
 func (m posted) asSlackMessage() map[string]any {
 	out := map[string]any{"type": "message", "ts": m.TS, "text": m.Text, "blocks": m.Blocks, "bot_id": "B0001", "user": testBotUser}
+	if m.Author != "" {
+		out["bot_id"], out["user"] = m.BotID, m.Author
+	}
 	if m.Thread != "" {
 		out["thread_ts"] = m.Thread
 	}
 	return out
+}
+
+// postAs adds m to channel as if another app (bot user author, bot botID)
+// had posted it, and returns its ts.
+func (p *peer) postAs(channel, author, botID string, m posted) string {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.seq++
+	m.Method, m.Channel, m.Author, m.BotID = "chat.postMessage", channel, author, botID
+	m.TS = fmt.Sprintf("1700009999.%06d", p.seq)
+	p.posts = append(p.posts, m)
+	return m.TS
 }
 
 // latest returns the current version of each message posted to channel

@@ -105,6 +105,25 @@ type Channel struct {
 	threads   map[string]string // support channel thread ts -> escalation ID ("" for none)
 	cards     map[string]string // escalation ID -> its card's ts
 	echoes    map[string]bool   // "id#seq" of staff replies written in a Slack thread
+
+	// botUser is askpa's own bot user, learnt from the events Slack sends
+	// (their authorizations); "" until the first.
+	botUser atomic.Pointer[string]
+}
+
+// learnSelf remembers askpa's own bot user, when user is not empty.
+func (c *Channel) learnSelf(user string) {
+	if user != "" {
+		c.botUser.Store(&user)
+	}
+}
+
+// self returns askpa's own bot user, or "" before any event told it.
+func (c *Channel) self() string {
+	if u := c.botUser.Load(); u != nil {
+		return *u
+	}
+	return ""
 }
 
 var _ bot.Channel = (*Channel)(nil)

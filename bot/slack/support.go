@@ -285,7 +285,7 @@ func (c *Channel) findCard(ctx context.Context, e support.Escalation) (string, e
 			return "", err
 		}
 		for _, m := range resp.Messages {
-			if id := cardID(m); id == e.ID {
+			if id := cardID(m, c.self()); id == e.ID {
 				c.rememberCard(id, m.Timestamp)
 				return m.Timestamp, nil
 			}
@@ -299,9 +299,15 @@ func (c *Channel) findCard(ctx context.Context, e support.Escalation) (string, e
 }
 
 // cardID returns the escalation ID of a card, or "" for any other message.
-func cardID(m slackapi.Message) string {
+// self is askpa's own bot user when known: a message another app posted
+// with a card's block id is not a card, so that no app in the support
+// channel can route staff replies to an escalation it names.
+func cardID(m slackapi.Message, self string) string {
 	if m.BotID == "" && m.SubType != "bot_message" {
 		return "" // cards are posted by askpa, never by a person
+	}
+	if self != "" && m.User != self {
+		return ""
 	}
 	for _, b := range m.Blocks.BlockSet {
 		if id, ok := strings.CutPrefix(b.ID(), cardBlockPrefix); ok {
@@ -312,8 +318,9 @@ func cardID(m slackapi.Message) string {
 }
 
 // escalationOfThread returns the escalation whose card starts the thread
-// at ts in the support channel, or "" when it is not an escalation thread.
-func (c *Channel) escalationOfThread(ctx context.Context, ts string) (string, error) {
+// at ts in the support channel, or "" when it is not an escalation thread
+// (nor one whose first message askpa, bot user self, posted).
+func (c *Channel) escalationOfThread(ctx context.Context, ts, self string) (string, error) {
 	c.threadsMu.Lock()
 	id, known := c.threads[ts]
 	c.threadsMu.Unlock()
@@ -332,7 +339,7 @@ func (c *Channel) escalationOfThread(ctx context.Context, ts string) (string, er
 	}
 	for _, m := range msgs {
 		if m.Timestamp == ts {
-			id = cardID(m)
+			id = cardID(m, self)
 		}
 	}
 	c.threadsMu.Lock()
@@ -435,7 +442,8 @@ func (c *Channel) tellStaff(ctx context.Context, user, ts, text string) {
 // internal note or the thread is not an escalation's.
 func (c *Channel) staffMessageJob(ev slackevents.MessageEvent, self string) job {
 	return func(ctx context.Context) {
-		id, err := c.escalationOfThread(ctx, ev.ThreadTimeStamp)
+		c.learnSelf(self)
+		id, err := c.escalationOfThread(ctx, ev.ThreadTimeStamp, self)
 		if err != nil {
 			c.log.Error("support thread not identified", "error", errKind(err))
 			c.tellStaff(ctx, ev.User, ev.ThreadTimeStamp, "Not sent: askpa could not reach Slack to check this thread. Please try again.")

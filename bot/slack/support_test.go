@@ -284,3 +284,25 @@ func TestSupportTargetIsOffWithoutAChannel(t *testing.T) {
 		t.Fatal("target accepts events with no support channel configured")
 	}
 }
+
+// TestCardOfAnotherAppIsNotACard checks that a message another app posts
+// in the support channel with a card's block id does not make its thread an
+// escalation's: a staff reply there reaches no one, while the same reply in
+// askpa's own card's thread does.
+func TestCardOfAnotherAppIsNotACard(t *testing.T) {
+	r := newStaffRoom(t, nil, nil)
+	e := escalate(t, r.desk)
+	r.deliver(t)
+	real := r.cardOf(t, e.ID)
+	fake := r.peer.postAs(supportChannel, "UROGUE1", "B9ROGUE", posted{Text: "Escalation", Blocks: real.Blocks})
+	before := len(r.get(t, e.ID).Messages)
+
+	r.threadMessage(t, "1", staffSam, fake, "Hi, I can help with that.", nil)
+	if got := r.get(t, e.ID).Messages; len(got) != before {
+		t.Fatalf("a reply in another app's look-alike card reached the escalation: %+v", got[before:])
+	}
+	r.threadMessage(t, "2", staffSam, real.TS, "Hi, I can help with that.", nil)
+	if got := r.get(t, e.ID).Messages; len(got) != before+1 || got[before].From != support.FromStaff {
+		t.Fatalf("a reply in askpa's card's thread: %+v; want it to reach the person", got[before:])
+	}
+}
