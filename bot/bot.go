@@ -108,6 +108,10 @@ type Reply struct {
 	Answer *Answer `json:"-"`
 	// FromStaff marks a message written by support staff, relayed.
 	FromStaff bool `json:"from_staff,omitempty"`
+	// Key names a reply that may be sent again, such as a staff reply
+	// whose delivery is retried after a crash: a channel that can tell a
+	// repeat (the web channel's mailbox) sends it once. Empty for others.
+	Key string `json:"-"`
 }
 
 // Channel sends replies to people on one platform.

@@ -186,13 +186,18 @@ type MailMessage struct {
 	Text    string    `json:"text"`
 	Sources []Source  `json:"sources,omitempty"`
 	At      time.Time `json:"at"`
+	// Key, when not empty, names what the message delivers (Reply.Key), so
+	// that posting it again adds nothing.
+	Key string `json:"-"`
 }
 
 // Mailbox keeps the messages sent to web-channel users, numbered in order
 // per user, for GET /v1/messages.
 type Mailbox interface {
 	// Post appends m for user and returns its sequence number (1, 2, ...
-	// per user).
+	// per user). When m.Key is not empty and user's mailbox already holds
+	// a message with that key, it adds nothing and returns that message's
+	// number.
 	Post(ctx context.Context, user string, m MailMessage) (int64, error)
 	// Since returns up to limit messages for user with Seq > after, in order.
 	Since(ctx context.Context, user string, after int64, limit int) ([]MailMessage, error)

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strconv"
 	"strings"
 	"time"
 
@@ -74,7 +75,8 @@ func (r *Relay) DeliverReply(ctx context.Context, e support.Escalation, m suppor
 	if !ok {
 		return support.Permanent(fmt.Errorf("bot: relay: no channel %q is running", addr.Channel))
 	}
-	if err := ch.Send(ctx, addr, Reply{Text: m.Text, FromStaff: true}); err != nil {
+	key := "staff:" + e.ID + "#" + strconv.Itoa(m.Seq)
+	if err := ch.Send(ctx, addr, Reply{Text: m.Text, FromStaff: true, Key: key}); err != nil {
 		return fmt.Errorf("bot: relay to %s: %w", addr.Channel, err)
 	}
 	if conv.ID != "" {

@@ -582,6 +582,35 @@ func TestWebChannelSend(t *testing.T) {
 	}
 }
 
+// TestStaffReplyRedeliveredToWebOnce checks that a staff reply whose
+// delivery is retried (a crash after posting it, before the outbox row was
+// settled) reaches a web user's mailbox once.
+func TestStaffReplyRedeliveredToWebOnce(t *testing.T) {
+	api := newTestAPI(t, nil)
+	ctx := context.Background()
+	web := webSession(t, api.h)
+	relay, err := bot.NewRelay(bot.RelayConfig{Store: api.store, Channels: []bot.Channel{WebChannel{Mailbox: api.store}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := support.Escalation{ID: "e-web", Address: bot.Address{Channel: "web", UserID: web.User, ChatID: web.User}}
+	first := support.Message{Seq: 2, From: support.FromStaff, Text: "Are you safe now?", Author: "alex"}
+	for range 3 {
+		if err := relay.DeliverReply(ctx, e, first); err != nil {
+			t.Fatal(err)
+		}
+	}
+	next := first
+	next.Seq, next.Text = 3, "Are you safe now?" // the same words, sent again on purpose
+	if err := relay.DeliverReply(ctx, e, next); err != nil {
+		t.Fatal(err)
+	}
+	ms, err := api.store.Since(ctx, web.User, 0, 10)
+	if err != nil || len(ms) != 2 {
+		t.Fatalf("mailbox %+v, %v; want the redelivered reply once and the new one", ms, err)
+	}
+}
+
 // syncBuffer is a bytes.Buffer safe for a logger to write from handlers.
 type syncBuffer struct {
 	mu sync.Mutex

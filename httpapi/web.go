@@ -37,7 +37,7 @@ func (w WebChannel) Send(ctx context.Context, to bot.Address, r bot.Reply) error
 	if r.FromStaff {
 		from = bot.FromStaff
 	}
-	_, err := w.Mailbox.Post(ctx, to.UserID, bot.MailMessage{From: from, Text: r.Text, Sources: r.Sources, At: now().UTC()})
+	_, err := w.Mailbox.Post(ctx, to.UserID, bot.MailMessage{From: from, Text: r.Text, Sources: r.Sources, At: now().UTC(), Key: r.Key})
 	return err
 }
 

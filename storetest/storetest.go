@@ -849,6 +849,37 @@ func testMailbox(t *testing.T, o Opener) {
 	if len(ms) != 1 || len(ms[0].Sources) != 1 || ms[0].Sources[0].ID != "d" {
 		t.Errorf("sources did not survive: %+v", ms)
 	}
+	// A keyed message posted again, from either handle or both at once,
+	// is kept once, under the number it first got.
+	keyed := bot.MailMessage{From: bot.FromStaff, Text: "are you safe?", At: at, Key: "staff:e1#3"}
+	var kw sync.WaitGroup
+	keySeqs := make(chan int64, 6)
+	for i := range 6 {
+		h := []Store{a, b}[i%2]
+		kw.Go(func() {
+			n, err := h.Post(ctx, "web-3", keyed)
+			if err != nil {
+				t.Error(err)
+			}
+			keySeqs <- n
+		})
+	}
+	kw.Wait()
+	close(keySeqs)
+	for n := range keySeqs {
+		if n != 1 {
+			t.Errorf("a keyed message posted again got number %d, want 1 each time", n)
+		}
+	}
+	if n, err := a.Post(ctx, "web-3", bot.MailMessage{From: bot.FromStaff, Text: "another", At: at, Key: "staff:e1#4"}); err != nil || n != 2 {
+		t.Errorf("another key: %d, %v; want 2", n, err)
+	}
+	if n, err := a.Post(ctx, "web-4", keyed); err != nil || n != 1 {
+		t.Errorf("the same key for another user: %d, %v; want their own first message", n, err)
+	}
+	if ms, err := b.Since(ctx, "web-3", 0, 10); err != nil || len(ms) != 2 || ms[0].Text != "are you safe?" {
+		t.Errorf("web-3's mailbox: %+v, %v; want the keyed message once, then the other", ms, err)
+	}
 }
 
 // testQuietCautions checks that conversations quiet since a caution are

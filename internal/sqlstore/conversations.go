@@ -295,9 +295,26 @@ func (s *Store) FirstDelivery(ctx context.Context, source, id string, now time.T
 	return n == 1, nil
 }
 
-// Post appends m to user's mailbox and returns its sequence number.
+// Post appends m to user's mailbox and returns its sequence number; a
+// message whose key the mailbox already holds is not added again (see
+// bot.Mailbox).
 func (s *Store) Post(ctx context.Context, user string, m bot.MailMessage) (int64, error) {
+	posted := func(q Querier) (int64, error) {
+		var seq int64
+		err := q.QueryRow(ctx, `SELECT seq FROM mail WHERE user_id = ? AND mkey = ?`, user, m.Key).Scan(&seq)
+		if errors.Is(err, ErrNoRows) {
+			return 0, nil
+		}
+		return seq, err
+	}
 	err := s.db.InTx(ctx, func(q Querier) error {
+		if m.Key != "" {
+			seq, err := posted(q)
+			if err != nil || seq > 0 {
+				m.Seq = seq
+				return err
+			}
+		}
 		if err := q.QueryRow(ctx, `INSERT INTO mail_counters (user_id, n) VALUES (?, 1)
 			ON CONFLICT (user_id) DO UPDATE SET n = mail_counters.n + 1 RETURNING n`, user).Scan(&m.Seq); err != nil {
 			return err
@@ -307,9 +324,16 @@ func (s *Store) Post(ctx context.Context, user string, m bot.MailMessage) (int64
 		if err != nil {
 			return err
 		}
-		_, err = q.Exec(ctx, `INSERT INTO mail (user_id, seq, doc, at) VALUES (?, ?, ?, ?)`, user, m.Seq, string(doc), nanos(m.At))
+		_, err = q.Exec(ctx, `INSERT INTO mail (user_id, seq, doc, at, mkey) VALUES (?, ?, ?, ?, ?)`, user, m.Seq, string(doc), nanos(m.At), m.Key)
 		return err
 	})
+	if err != nil && m.Key != "" {
+		// The same key posted at the same moment by another process: its
+		// message is the one.
+		if seq, perr := posted(s.db); perr == nil && seq > 0 {
+			return seq, nil
+		}
+	}
 	if err != nil {
 		return 0, fmt.Errorf("post to mailbox: %w", err)
 	}
