@@ -352,20 +352,7 @@ func (s *Store) SearchListings(ctx context.Context, sq directory.SearchQuery) ([
 // ListingsDue returns the ids of listings due to expire; see
 // directory.Store.
 func (s *Store) ListingsDue(ctx context.Context, now time.Time, limit int) ([]string, error) {
-	rows, err := s.db.Query(ctx, `SELECT id FROM listings WHERE status IN ('approved', 'paused') AND expires_at <= ? ORDER BY expires_at, id LIMIT ?`, nanos(now), limit)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var ids []string
-	for rows.Next() {
-		var id string
-		if err := rows.Scan(&id); err != nil {
-			return nil, err
-		}
-		ids = append(ids, id)
-	}
-	return ids, rows.Err()
+	return queryIDs(ctx, s.db, `SELECT id FROM listings WHERE status IN ('approved', 'paused') AND expires_at <= ? ORDER BY expires_at, id LIMIT ?`, nanos(now), limit)
 }
 
 func queryListings(ctx context.Context, q Querier, query string, args []any) ([]directory.Listing, error) {
@@ -500,18 +487,5 @@ func (s *Store) GetIntroduction(ctx context.Context, id string) (directory.Intro
 // IntroductionsDue returns the ids of requests past their wait; see
 // directory.IntroStore.
 func (s *Store) IntroductionsDue(ctx context.Context, now time.Time, limit int) ([]string, error) {
-	rows, err := s.db.Query(ctx, `SELECT id FROM introductions WHERE status = 'requested' AND expires_at <= ? ORDER BY expires_at, id LIMIT ?`, nanos(now), limit)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var ids []string
-	for rows.Next() {
-		var id string
-		if err := rows.Scan(&id); err != nil {
-			return nil, err
-		}
-		ids = append(ids, id)
-	}
-	return ids, rows.Err()
+	return queryIDs(ctx, s.db, `SELECT id FROM introductions WHERE status = 'requested' AND expires_at <= ? ORDER BY expires_at, id LIMIT ?`, nanos(now), limit)
 }

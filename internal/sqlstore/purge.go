@@ -187,21 +187,8 @@ func (s *Store) purgeConversations(ctx context.Context, cutoff time.Time, batch 
 func (s *Store) purgeEscalations(ctx context.Context, cutoff time.Time, batch int, n *retention.Counts) (bool, error) {
 	var found int
 	err := s.db.InTx(ctx, func(q Querier) error {
-		rows, err := q.Query(ctx, `SELECT id FROM escalations WHERE status = 'resolved' AND updated_at < ? LIMIT ?`+s.d.SkipLocked, nanos(cutoff), batch)
+		ids, err := queryIDs(ctx, q, `SELECT id FROM escalations WHERE status = 'resolved' AND updated_at < ? LIMIT ?`+s.d.SkipLocked, nanos(cutoff), batch)
 		if err != nil {
-			return err
-		}
-		var ids []string
-		for rows.Next() {
-			var id string
-			if err := rows.Scan(&id); err != nil {
-				rows.Close()
-				return err
-			}
-			ids = append(ids, id)
-		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
 			return err
 		}
 		found = len(ids)
@@ -240,22 +227,9 @@ func (s *Store) purgeIntroductions(ctx context.Context, cutoff time.Time, batch 
 	}
 	var found int
 	err := s.db.InTx(ctx, func(q Querier) error {
-		rows, err := q.Query(ctx, `SELECT id FROM introductions WHERE status <> 'requested' AND updated_at < ?
+		ids, err := queryIDs(ctx, q, `SELECT id FROM introductions WHERE status <> 'requested' AND updated_at < ?
 			AND (updated_at > 0 OR expires_at < ?) ORDER BY updated_at LIMIT ?`+s.d.SkipLocked, nanos(cutoff), nanos(cutoff), batch)
 		if err != nil {
-			return err
-		}
-		var ids []string
-		for rows.Next() {
-			var id string
-			if err := rows.Scan(&id); err != nil {
-				rows.Close()
-				return err
-			}
-			ids = append(ids, id)
-		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
 			return err
 		}
 		found = len(ids)
@@ -278,4 +252,23 @@ func anys(ss []string) []any {
 		out[i] = s
 	}
 	return out
+}
+
+// queryIDs runs query, which selects one text column, and returns its
+// values in order.
+func queryIDs(ctx context.Context, q Querier, query string, args ...any) ([]string, error) {
+	rows, err := q.Query(ctx, query, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var ids []string
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			return nil, err
+		}
+		ids = append(ids, id)
+	}
+	return ids, rows.Err()
 }
