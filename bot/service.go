@@ -273,9 +273,7 @@ func (s *Service) finish(ctx context.Context, t *turn) error {
 	if !t.logged && t.msg.Text != "" {
 		turns = append(turns, Turn{From: FromUser, Text: redact(t.msg.Text), At: t.now})
 	}
-	for _, r := range t.res.Replies {
-		turns = append(turns, Turn{From: FromBot, Text: r.Text, Sources: r.Sources, At: t.now})
-	}
+	turns = append(turns, replyTurns(t.res.Replies, t.now)...)
 	t.conv.Address = t.msg.Address
 	t.conv.UpdatedAt = t.now
 	if es, ok := s.store.(ExchangeStore); ok {
@@ -514,13 +512,14 @@ func (s *Service) handOver(t *turn, text, reason string, urgent bool) string {
 	return handed
 }
 
-// botMessages returns replies as an escalation carries bot messages.
-func botMessages(replies []Reply) []support.Message {
-	var ms []support.Message
+// replyTurns returns the bot's replies as turns of the conversation, at at,
+// each with the sources of its answer.
+func replyTurns(replies []Reply, at time.Time) []Turn {
+	turns := make([]Turn, 0, len(replies))
 	for _, r := range replies {
-		ms = append(ms, escalationMessages([]Turn{{From: FromBot, Text: r.Text, Sources: r.Sources}})...)
+		turns = append(turns, Turn{From: FromBot, Text: r.Text, Sources: r.Sources, At: at})
 	}
-	return ms
+	return turns
 }
 
 // escalationMessages returns a conversation's history as an escalation
@@ -579,7 +578,7 @@ func (s *Service) relayToStaff(ctx context.Context, t *turn) error {
 			return fmt.Errorf("bot: passing message to staff: %w", err)
 		}
 		// What the bot said to it (signposting) goes to staff too.
-		if err := s.desk.AddBotMessages(ctx, t.conv.EscalationID, botMessages(t.res.Replies), t.now); err != nil {
+		if err := s.desk.AddBotMessages(ctx, t.conv.EscalationID, escalationMessages(replyTurns(t.res.Replies, t.now)), t.now); err != nil {
 			return fmt.Errorf("bot: passing reply to staff: %w", err)
 		}
 	}
