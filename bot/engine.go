@@ -256,6 +256,16 @@ func (e *Engine) otherQuestions(ctx context.Context, a *Answer, message string) 
 	if len(offered) == 0 {
 		return nil
 	}
+	// The question the answer came from may find a neighbour of the
+	// answer in its guide: a question about another guide comes first.
+	answered, _, _ := strings.Cut(a.PassageID, "#")
+	sameGuide := func(id string) int {
+		if doc, _, _ := strings.Cut(id, "#"); doc == answered {
+			return 1
+		}
+		return 0
+	}
+	slices.SortStableFunc(offered, func(x, y string) int { return sameGuide(x) - sameGuide(y) })
 	before, ids := a.Suggestions, a.suggestionIDs
 	a.Suggestions, a.suggestionIDs = nil, nil
 	for _, id := range offered {

@@ -37,7 +37,7 @@ func TestConfidenceSeparatesOnAndOffTopic(t *testing.T) {
 		{knowledge.PA, "how much statutory sick pay will i get", "£123.25"},
 		{knowledge.PA, "do I need a DBS check to work as a PA", "DBS"},
 		{knowledge.PA, "what is the care certificate", "Care Certificate"},
-		{knowledge.Employer, "how do i do a right to work check", "right to work"},
+		{knowledge.Employer, "how do i do a right to work check", "share code"},
 		{knowledge.Employer, "whats a declaration of compliance", "declaration of compliance"},
 	}
 	for _, tt := range onTopic {

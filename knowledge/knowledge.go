@@ -210,9 +210,11 @@ type Hit struct {
 	// Score ranks hits within one search, relative to the best (1); it
 	// means nothing across searches.
 	Score float64
-	// Match in [0,1] says how much of the question the passage covers: the
-	// share of the question's words (weighted by how telling each is across
-	// the knowledge base) that the passage contains, or a synonym of them.
+	// Match in [0,1] says how well the passage answers the question: for
+	// the search index, the share of the question's words (weighted by how
+	// telling each is across the knowledge base) that the passage
+	// contains, or a synonym of them; the section matcher also counts its
+	// classifier's probability (see package match).
 	Match float64
 	// Matched and Missed list the question's words (as analysed) that the
 	// passage does and does not contain; they explain Match.

@@ -11,10 +11,10 @@ import (
 
 //go:generate go run ../../cmd/askpa match train --corpus corpus --out data/model.json --safety-corpus ../safety/testdata/corpus
 
-// builtIn holds the model and the questions the Matcher remembers: the
+// builtIn holds the model, its classifier and the questions the Matcher remembers: the
 // corpus's train split. The validation and test splits are not built in.
 //
-//go:embed data/model.json corpus/train
+//go:embed data/model.json data/classifier.bin corpus/train
 var builtIn embed.FS
 
 // ReadModel reads a model written by WriteModel's JSON form.
@@ -35,6 +35,13 @@ func Default(base *knowledge.Base, search Searcher) (*Matcher, error) {
 	}
 	model, err := ReadModel(data)
 	if err != nil {
+		return nil, err
+	}
+	data, err = fs.ReadFile(builtIn, "data/classifier.bin")
+	if err != nil {
+		return nil, err
+	}
+	if model.Classifier, err = ReadClassifier(data); err != nil {
 		return nil, err
 	}
 	qs, err := ReadQuestions(builtIn, "corpus/train")

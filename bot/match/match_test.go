@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"math"
 	"os"
+	"slices"
 	"strings"
 	"testing"
 	"testing/fstest"
@@ -57,8 +58,31 @@ func TestSearchFindsTheSection(t *testing.T) {
 			continue
 		}
 		for i, h := range hits {
-			if h.Match < 0 || h.Match > 1 || (i > 0 && h.Score > hits[i-1].Score) || !tt.audience.Sees(h.Passage.Doc.Audience) {
-				t.Errorf("%q: hit %d %s has score %.2f, confidence %.2f: want confidences in [0,1], best first, for the audience", tt.q, i, h.Passage.ID(), h.Score, h.Match)
+			if h.Match < 0 || h.Match > 1 || (i > 0 && h.Score > hits[i-1].Score) {
+				t.Errorf("%q: hit %d %s has score %.2f, confidence %.2f: want confidences in [0,1], best first", tt.q, i, h.Passage.ID(), h.Score, h.Match)
+			}
+		}
+	}
+}
+
+// TestPAsAreNotShownEmployersSections checks, with questions written for
+// this test, that a PA is never shown a section written to employers.
+func TestPAsAreNotShownEmployersSections(t *testing.T) {
+	m := defaultMatcher(t)
+	for _, q := range []string{
+		"how do i work out my PA's holiday pay",
+		"what do I put in a PA's contract",
+		"am i entitled to sick pay",
+		"my employer wants me to do 60 hours, can she",
+		"how do I register as an employer with HMRC",
+	} {
+		hits, err := m.Search(context.Background(), knowledge.Query{Text: q, Audience: knowledge.PA, Limit: 10})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, h := range hits {
+			if !knowledge.PA.Sees(h.Passage.Doc.Audience) {
+				t.Errorf("a PA asking %q is shown %s, written to employers", q, h.Passage.ID())
 			}
 		}
 	}
@@ -76,8 +100,8 @@ func TestValidationSplit(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if float64(r.Top1) < 0.64*float64(r.Questions) || float64(r.Top3) < 0.77*float64(r.Questions) {
-		t.Errorf("validation: top-1 %d, top-3 %d of %d; want at least 64%% and 77%%", r.Top1, r.Top3, r.Questions)
+	if float64(r.Top1) < 0.73*float64(r.Questions) || float64(r.Top3) < 0.83*float64(r.Questions) {
+		t.Errorf("validation: top-1 %d, top-3 %d of %d; want at least 73%% and 83%%", r.Top1, r.Top3, r.Questions)
 	}
 }
 
@@ -107,7 +131,8 @@ func TestReadQuestionsNamesFileAndLine(t *testing.T) {
 }
 
 // TestModelIsCurrent retrains the model and checks that it is, to two
-// decimals, what is built in. After changing the corpus or the features, retrain with
+// decimals, what is built in, and that its classifier makes the same
+// guesses. After changing the corpus or the features, retrain with
 // "go generate ./bot/match".
 func TestModelIsCurrent(t *testing.T) {
 	if testing.Short() {
@@ -147,6 +172,30 @@ func TestModelIsCurrent(t *testing.T) {
 	}
 	if !same {
 		t.Errorf("data/model.json %+v is not what training makes of the corpus %+v: run go generate ./bot/match", built, model)
+	}
+	data, err = os.ReadFile("data/classifier.bin")
+	if err != nil {
+		t.Fatal(err)
+	}
+	builtClassifier, err := match.ReadClassifier(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(builtClassifier.Sections(), model.Classifier.Sections()) {
+		t.Fatalf("data/classifier.bin tells %d sections apart, training makes one of %d: run go generate ./bot/match",
+			len(builtClassifier.Sections()), len(model.Classifier.Sections()))
+	}
+	// The stored weights are rounded, and another machine may add them up
+	// in another order: the two must agree on nearly every guess.
+	differ := 0
+	for _, q := range validation {
+		a, b := builtClassifier.Probabilities(q.Text), model.Classifier.Probabilities(q.Text)
+		if slices.Index(a, slices.Max(a)) != slices.Index(b, slices.Max(b)) {
+			differ++
+		}
+	}
+	if differ*200 > len(validation) {
+		t.Errorf("data/classifier.bin and a retrained classifier disagree on %d of %d validation questions: run go generate ./bot/match", differ, len(validation))
 	}
 }
 

@@ -145,7 +145,12 @@ func newMemory(qs []Question) *memory {
 // inParallel calls fn(i) for every i below n, spread over the CPUs; each
 // call must touch only its own i.
 func inParallel(n int, fn func(i int)) {
-	workers := min(runtime.GOMAXPROCS(0), max(1, n/1000))
+	spread(n, min(runtime.GOMAXPROCS(0), max(1, n/1000)), fn)
+}
+
+// spread calls fn(i) for every i below n on workers goroutines; each call
+// must touch only its own i.
+func spread(n, workers int, fn func(i int)) {
 	var wg sync.WaitGroup
 	for w := range workers {
 		wg.Go(func() {

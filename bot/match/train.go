@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"runtime"
+	"slices"
 	"text/tabwriter"
 
 	"github.com/askpa/askpa/knowledge"
@@ -23,6 +25,8 @@ type example struct {
 	q     Question
 	cs    []candidate
 	right int // the index of the right section among cs, or -1
+	// noSection is the classifier's probability that no section answers.
+	noSection float64
 }
 
 // describe finds and describes every question's candidates. Training
@@ -35,11 +39,11 @@ func (m *Matcher) describe(ctx context.Context, qs []Question, leaveOutWriter bo
 		if leaveOutWriter {
 			writer = q.Writer
 		}
-		cs, err := m.candidates(ctx, q.Text, q.Audience(), writer)
+		cs, noSection, err := m.candidates(ctx, q.Text, q.Audience(), writer)
 		if err != nil {
 			return nil, err
 		}
-		e := example{q: q, cs: cs, right: -1}
+		e := example{q: q, cs: cs, right: -1, noSection: noSection}
 		for i, c := range cs {
 			if c.passage.ID() == q.Section {
 				e.right = i
@@ -59,15 +63,18 @@ func (m *Matcher) describe(ctx context.Context, qs []Question, leaveOutWriter bo
 // never be passed to it. It returns the model and its report on the
 // validation split.
 func Train(ctx context.Context, base *knowledge.Base, search Searcher, train, validation []Question, offTopic []Question) (Model, Report, error) {
+	all := train
 	train, trainNone := splitAnswerable(train)
 	validation, validationNone := splitAnswerable(validation)
 	if len(train) == 0 || len(validation) == 0 {
 		return Model{}, Report{}, fmt.Errorf("match: training needs questions in both the train and the validation split")
 	}
-	m, err := New(base, search, train, Model{Features: featureNames, Weights: make([]float64, nFeatures), A: 1})
+	cls, folds := trainClassifiers(all)
+	m, err := New(base, search, train, Model{Features: featureNames, Weights: make([]float64, nFeatures), A: 1, Classifier: cls})
 	if err != nil {
 		return Model{}, Report{}, err
 	}
+	m.folds = folds
 	tr, err := m.describe(ctx, train, true)
 	if err != nil {
 		return Model{}, Report{}, err
@@ -119,6 +126,36 @@ func Train(ctx context.Context, base *knowledge.Base, search Searcher, train, va
 		return Model{}, Report{}, err
 	}
 	return m.model, m.report(append(va, vn...)), nil
+}
+
+// trainClassifiers trains the Classifier on qs and, for each writer, one
+// that did not see that writer's questions: the ranker learns how far to
+// trust the classifier from its guesses about questions it has not seen,
+// as the remembered questions leave out their own writer's.
+func trainClassifiers(qs []Question) (*Classifier, map[string]*Classifier) {
+	var sections, writers []string
+	for _, q := range qs {
+		sections = append(sections, q.Section)
+		writers = append(writers, q.Writer)
+	}
+	slices.Sort(sections)
+	sections = slices.Compact(sections)
+	slices.Sort(writers)
+	writers = slices.Compact(writers)
+	out := make([]*Classifier, len(writers)+1)
+	// Each takes about a hundred megabytes while it learns: one a CPU.
+	spread(len(out), runtime.GOMAXPROCS(0), func(f int) {
+		learn := qs
+		if f < len(writers) {
+			learn = slices.DeleteFunc(slices.Clone(qs), func(q Question) bool { return q.Writer == writers[f] })
+		}
+		out[f] = trainClassifier(learn, sections)
+	})
+	folds := map[string]*Classifier{}
+	for f, w := range writers {
+		folds[w] = out[f]
+	}
+	return out[len(writers)], folds
 }
 
 // splitAnswerable returns the questions some section answers, then those
@@ -202,6 +239,11 @@ type Report struct {
 	// AnsweredRight those of them whose first section is the right
 	// one.
 	Answered, AnsweredRight int
+	// Hidden counts the answerable questions whose section is written for
+	// the other audience, which the asker is never shown (an employer's
+	// question labelled with a section written to PAs): no ranking gets
+	// them right.
+	Hidden int
 	// ModelTop1 counts the answerable questions the model's own best guess
 	// (before the index's coverage comes first) got right: what the
 	// reliability table calibrates.
@@ -230,14 +272,17 @@ func (m *Matcher) report(es []example) Report {
 			continue
 		}
 		p := m.model.probabilities(e.cs)
-		order := ranking(e.cs, p)
+		order := ranking(e.cs, p, e.noSection)
 		conf := m.model.calibrate(p[order[0]])
-		answered := e.cs[order[0]].f[1] >= minSearchMatch
+		answered := e.cs[order[0]].answerable(e.noSection) >= minSearchMatch
 		if !e.q.Answerable() {
 			if answered {
 				r.UnanswerableAnswered++
 			}
 			continue
+		}
+		if p, ok := m.base.Passage(e.q.Section); ok && !e.q.Audience().Sees(p.Doc.Audience) {
+			r.Hidden++
 		}
 		right := order[0] == e.right
 		for i := 0; i < min(3, len(order)); i++ {
@@ -286,6 +331,10 @@ func (r Report) Write(w io.Writer) error {
 	}
 	fmt.Fprintf(w, "top-1 section: %s\ntop-3 sections: %s\nanswered (the index found enough of the question in the first section): %s, of which right: %s\nthe model's own best guess: %s\n",
 		pct(r.Top1, r.Questions), pct(r.Top3, r.Questions), pct(r.Answered, r.Questions), pct(r.AnsweredRight, r.Answered), pct(r.ModelTop1, r.Questions))
+	if r.Hidden > 0 {
+		fmt.Fprintf(w, "of the questions whose section the asker may be shown (%d are labelled with one written for the other audience), top-1: %s, top-3: %s\n",
+			r.Hidden, pct(r.Top1, r.Questions-r.Hidden), pct(r.Top3, r.Questions-r.Hidden))
+	}
 	if r.Unanswerable > 0 {
 		fmt.Fprintf(w, "questions no section answers, answered all the same: %s\n", pct(r.UnanswerableAnswered, r.Unanswerable))
 	}

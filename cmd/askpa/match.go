@@ -1,12 +1,14 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"flag"
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 
 	"github.com/askpa/askpa/bot/match"
 	"github.com/askpa/askpa/knowledge"
@@ -37,7 +39,7 @@ func runMatch(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fs := flag.NewFlagSet("match "+args[0], flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	corpus := fs.String("corpus", "bot/match/corpus", "the question corpus `folder`, holding train, validation and test")
-	out := fs.String("out", "bot/match/data/model.json", "train: where to write the model")
+	out := fs.String("out", "bot/match/data/model.json", "train: where to write the model; its classifier goes beside it, in classifier.bin")
 	safetyCorpus := fs.String("safety-corpus", "bot/safety/testdata/corpus", "train: the safety corpus, whose validation split's off-topic messages calibrate what no section answers")
 	fs.Usage = func() { fmt.Fprint(stderr, matchUsage) }
 	if err := fs.Parse(args[1:]); err != nil {
@@ -74,6 +76,13 @@ func runMatch(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 			return err
 		}
 		if err := os.WriteFile(*out, append(b, '\n'), 0o644); err != nil {
+			return err
+		}
+		var cls bytes.Buffer
+		if _, err := model.Classifier.WriteTo(&cls); err != nil {
+			return err
+		}
+		if err := os.WriteFile(filepath.Join(filepath.Dir(*out), "classifier.bin"), cls.Bytes(), 0o644); err != nil {
 			return err
 		}
 		fmt.Fprintf(stdout, "trained on %d questions; calibrated on %d validation questions\n\nvalidation split:\n", len(trainSet), len(validation))
