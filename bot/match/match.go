@@ -74,7 +74,9 @@ type Matcher struct {
 	mem    *memory
 	model  Model
 	// words holds the stems of each passage's heading, title and text.
-	words map[string]map[string]bool
+	// words holds, for each passage, the hashes of the stems of its
+	// heading, title and text (as the memory hashes words), sorted.
+	words map[string][]uint32
 	// remembered holds the passage of each section the memory numbers.
 	remembered []knowledge.Passage
 	// classified holds the passage of each section the classifier tells
@@ -102,11 +104,11 @@ func New(base *knowledge.Base, search Searcher, questions []Question, model Mode
 			known = append(known, q)
 		}
 	}
-	mt := &Matcher{base: base, search: search, mem: newMemory(known), model: model, words: map[string]map[string]bool{}}
+	mt := &Matcher{base: base, search: search, mem: newMemory(known), model: model, words: map[string][]uint32{}}
 	ps := base.Passages()
-	words := make([]map[string]bool, len(ps))
+	words := make([][]uint32, len(ps))
 	inParallel(len(ps), func(i int) {
-		words[i] = stems(ps[i].Doc.Title + " " + ps[i].Section.Heading + " " + ps[i].Section.Text)
+		words[i] = stemHashes(ps[i].Doc.Title + " " + ps[i].Section.Heading + " " + ps[i].Section.Text)
 	})
 	for i, p := range ps {
 		mt.words[p.ID()] = words[i]
@@ -129,7 +131,10 @@ func New(base *knowledge.Base, search Searcher, questions []Question, model Mode
 // candidate is one section that might answer a message.
 type candidate struct {
 	passage knowledge.Passage
+	id      string // passage.ID()
 	f       [nFeatures]float64
+	// classified is the classifier's probability for the section.
+	classified float64
 	hit     knowledge.Hit // from the index; Passage zero when it did not find it
 }
 
@@ -147,17 +152,17 @@ func (m *Matcher) candidates(ctx context.Context, text string, audience knowledg
 	var cs []candidate
 	at := map[string]int{}
 	for rank, h := range hits {
-		c := candidate{passage: h.Passage, hit: h}
+		c := candidate{passage: h.Passage, id: h.Passage.ID(), hit: h}
 		c.f[0], c.f[1], c.f[2] = h.Score, h.Match, 1/float64(rank+1)
-		at[h.Passage.ID()] = len(cs)
+		at[c.id] = len(cs)
 		cs = append(cs, c)
 	}
-	add := func(p knowledge.Passage) int {
-		i, ok := at[p.ID()]
+	add := func(p knowledge.Passage, id string) int {
+		i, ok := at[id]
 		if !ok {
 			i = len(cs)
-			at[p.ID()] = i
-			cs = append(cs, candidate{passage: p})
+			at[id] = i
+			cs = append(cs, candidate{passage: p, id: id})
 		}
 		return i
 	}
@@ -166,8 +171,9 @@ func (m *Matcher) candidates(ctx context.Context, text string, audience knowledg
 		best[i] = sectionScore{l.section, l.best}
 	}
 	for rank, sec := range top(best, memoryCandidates) {
-		_, found := at[m.remembered[sec].ID()]
-		i := add(m.remembered[sec])
+		id := m.mem.sections[sec]
+		_, found := at[id]
+		i := add(m.remembered[sec], id)
 		if found {
 			cs[i].f[8] = 1
 		}
@@ -189,12 +195,12 @@ func (m *Matcher) candidates(ctx context.Context, text string, audience knowledg
 		}
 	}
 	for rank, k := range top(likely, classifierCandidates) {
-		cs[add(m.classified[k])].f[13] = 1 / float64(rank+1)
+		cs[add(m.classified[k], cls.sections[k])].f[13] = 1 / float64(rank+1)
 	}
 	central := m.mem.centroidLikeness(v, writer)
 	central = slices.DeleteFunc(central, func(c sectionScore) bool { return !sees(c.section) })
 	for rank, sec := range top(central, memoryCandidates) {
-		cs[add(m.remembered[sec])].f[10] = 1 / float64(rank+1)
+		cs[add(m.remembered[sec], m.mem.sections[sec])].f[10] = 1 / float64(rank+1)
 	}
 	likeOf := make(map[string]likeness, len(like))
 	for _, l := range like {
@@ -204,17 +210,11 @@ func (m *Matcher) candidates(ctx context.Context, text string, audience knowledg
 	for _, c := range central {
 		centralOf[m.mem.sections[c.section]] = c.score
 	}
-	asked := stems(text)
-	// Words in order, so that the sums below do not depend on map order.
-	words := make([]string, 0, len(asked))
-	for w := range asked {
-		words = append(words, w)
-	}
-	slices.Sort(words)
+	words := stemHashes(text)
 	weight := make([]float64, len(words))
 	total := 0.0
 	for k, w := range words {
-		if idf, ok := m.mem.idf[hash("w:"+w)]; ok {
+		if idf, ok := m.mem.idf[w]; ok {
 			weight[k] = float64(idf)
 		} else {
 			weight[k] = 1 // a word no one asked about: counts a little
@@ -222,12 +222,12 @@ func (m *Matcher) candidates(ctx context.Context, text string, audience knowledg
 		total += weight[k]
 	}
 	for i := range cs {
-		id := cs[i].passage.ID()
+		id := cs[i].id
 		if total > 0 {
 			covered := 0.0
 			has := m.words[id]
 			for k, w := range words {
-				if has[w] {
+				if _, ok := slices.BinarySearch(has, w); ok {
 					covered += weight[k]
 				}
 			}
@@ -240,10 +240,10 @@ func (m *Matcher) candidates(ctx context.Context, text string, audience knowledg
 			cs[i].f[7] = 1
 		}
 		cs[i].f[9] = centralOf[id]
-		cs[i].f[12] = math.Log(minClassified)
 		if k, ok := m.classIndex[id]; ok {
-			cs[i].f[12] = math.Log(max(classified[k], minClassified))
+			cs[i].classified = classified[k]
 		}
+		cs[i].f[12] = math.Log(max(cs[i].classified, minClassified))
 	}
 	return cs, noSection, nil
 }
@@ -253,7 +253,7 @@ func (m *Matcher) candidates(ctx context.Context, text string, audience knowledg
 // coverage and the classifier's probability for the section, but never
 // above the probability that some section answers.
 func (c candidate) answerable(noSection float64) float64 {
-	return min(max(c.f[1], math.Exp(c.f[12])), 1-noSection)
+	return min(max(c.f[1], c.classified), 1-noSection)
 }
 
 // probabilities returns the model's probability that each candidate is
@@ -333,9 +333,12 @@ func ranking(cs []candidate, p []float64, noSection float64) []int {
 	for i := range order {
 		order[i] = i
 	}
-	eligible := func(i int) bool { return cs[i].answerable(noSection) >= minSearchMatch }
+	eligible := make([]bool, len(cs))
+	for i, c := range cs {
+		eligible[i] = c.answerable(noSection) >= minSearchMatch
+	}
 	sort.SliceStable(order, func(a, b int) bool {
-		if ea, eb := eligible(order[a]), eligible(order[b]); ea != eb {
+		if ea, eb := eligible[order[a]], eligible[order[b]]; ea != eb {
 			return ea
 		}
 		return p[order[a]] > p[order[b]]

@@ -97,16 +97,18 @@ func weigh(ids []uint32, idf map[uint32]float32) vector {
 	return v
 }
 
-// stems returns the stems of a text's words (not stop words), each once.
-func stems(text string) map[string]bool {
-	out := map[string]bool{}
+// stemHashes returns the stems of a text's words (not stop words), hashed
+// as terms hashes them, each once, sorted.
+func stemHashes(text string) []uint32 {
+	var out []uint32
 	for _, w := range strings.FieldsFunc(strings.ToLower(text), func(r rune) bool {
 		return !unicode.IsLetter(r) && !unicode.IsDigit(r) && r != '\''
 	}) {
 		w = strings.ReplaceAll(w, "'", "")
 		if w != "" && !stopWords[w] {
-			out[porterstemmer.StemString(w)] = true
+			out = append(out, hash2("w:", porterstemmer.StemString(w)))
 		}
 	}
-	return out
+	slices.Sort(out)
+	return slices.Compact(out)
 }
