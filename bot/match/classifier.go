@@ -30,8 +30,8 @@ const (
 // Classifier is a linear softmax model that reads a message and gives the
 // probability of each section, and of NoSection (no section answers it),
 // from the words, word pairs and three-letter pieces the corpus's writers
-// used. Unlike the remembered questions, which find the sections whose
-// questions look most like the message, it learns which pieces of a
+// used. Where the remembered questions find the sections whose questions,
+// added up, look most like the message, it learns which pieces of a
 // message tell one section from its neighbours. TrainClassifier makes one;
 // it is stored in data/classifier.bin.
 type Classifier struct {

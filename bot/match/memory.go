@@ -13,16 +13,14 @@ import (
 const maxShare = 0.1
 
 // memory holds the questions people wrote for each section, and finds the
-// sections whose questions a new message resembles most. Sections are
+// sections whose questions, added up, a new message resembles most. Sections are
 // numbered in the order of their ids, so that ordering by number is
 // ordering by id.
 type memory struct {
 	sections []string         // the sections remembered questions are for, sorted
 	number   map[string]int32 // section id -> its number
 	section  []int32          // the section of each remembered question
-	writer   []string         // who wrote it
 	idf      map[uint32]float32
-	post     map[uint32][]posting
 	// centroids adds up each section's question vectors, and byWriter
 	// the same for each of its writers, so that a writer's own questions
 	// can be left out.
@@ -32,9 +30,6 @@ type memory struct {
 	norms        []float64 // of each centroid, with every writer
 	// centroidPost lists, for each feature, the centroids that have it.
 	centroidPost map[uint32][]centroidWeight
-	// scores are the per-question sums of similar, reused from one call
-	// to the next.
-	scores sync.Pool
 }
 
 type centroidWeight struct {
@@ -42,14 +37,9 @@ type centroidWeight struct {
 	w       float64
 }
 
-type posting struct {
-	entry int32
-	w     float32
-}
-
 // newMemory remembers questions (each for one section, by one writer).
 func newMemory(qs []Question) *memory {
-	m := &memory{idf: map[uint32]float32{}, post: map[uint32][]posting{},
+	m := &memory{idf: map[uint32]float32{},
 		number: map[string]int32{}, centroidPost: map[uint32][]centroidWeight{}}
 	for _, q := range qs {
 		if _, ok := m.number[q.Section]; !ok {
@@ -89,7 +79,6 @@ func newMemory(qs []Question) *memory {
 	for i, q := range qs {
 		sec := m.number[q.Section]
 		m.section = append(m.section, sec)
-		m.writer = append(m.writer, q.Writer)
 		v := vs[i]
 		c := m.centroids[sec]
 		if c == nil {
@@ -97,7 +86,6 @@ func newMemory(qs []Question) *memory {
 			m.centroids[sec] = c
 		}
 		for k, id := range v.ids {
-			m.post[id] = append(m.post[id], posting{int32(i), v.ws[k]})
 			c[id] += float64(v.ws[k])
 		}
 	}
@@ -138,7 +126,6 @@ func newMemory(qs []Question) *memory {
 		}
 		m.norms[sec] = math.Sqrt(m.norms[sec])
 	}
-	m.scores.New = func() any { return &entryScores{sum: make([]float64, len(qs)), seen: make([]bool, len(qs))} }
 	return m
 }
 
@@ -220,72 +207,6 @@ func (m *memory) own(sec int32, writer string) map[uint32]float64 {
 	}
 	m.byWriterOnce()
 	return m.byWriter[sec][writer]
-}
-
-// likeness is how much a message resembles the questions of one section.
-type likeness struct {
-	best, second float64 // the two highest cosines
-}
-
-// sectionLikeness is a message's likeness to one section.
-type sectionLikeness struct {
-	section int32
-	likeness
-}
-
-// entryScores holds a message's similarity to each remembered question.
-type entryScores struct {
-	sum     []float64
-	seen    []bool
-	touched []int32
-}
-
-// similar returns, for every section with a question sharing a feature
-// with a message's vector v, how much they resemble it, leaving out the
-// questions of writer (when training: a new message comes from someone
-// new), in the order of the sections' numbers.
-func (m *memory) similar(v vector, writer string) []sectionLikeness {
-	es := m.scores.Get().(*entryScores)
-	defer m.scores.Put(es)
-	for k, id := range v.ids {
-		for _, p := range m.post[id] {
-			if !es.seen[p.entry] {
-				es.seen[p.entry] = true
-				es.touched = append(es.touched, p.entry)
-			}
-			es.sum[p.entry] += float64(v.ws[k] * p.w)
-		}
-	}
-	like := make([]likeness, len(m.sections))
-	present := make([]bool, len(m.sections))
-	found := 0
-	for _, e := range es.touched {
-		s := es.sum[e]
-		es.sum[e], es.seen[e] = 0, false
-		if writer != "" && m.writer[e] == writer {
-			continue
-		}
-		sec := m.section[e]
-		l := &like[sec]
-		if !present[sec] {
-			present[sec] = true
-			found++
-		}
-		switch {
-		case s > l.best:
-			l.second, l.best = l.best, s
-		case s > l.second:
-			l.second = s
-		}
-	}
-	es.touched = es.touched[:0]
-	out := make([]sectionLikeness, 0, found)
-	for sec := range int32(len(m.sections)) { // in order of number
-		if present[sec] {
-			out = append(out, sectionLikeness{sec, like[sec]})
-		}
-	}
-	return out
 }
 
 // top returns the numbers of the n sections of best score, best first,
