@@ -379,7 +379,7 @@ func (e *Engine) fromHits(a *Answer, hits []knowledge.Hit) {
 	}
 	if len(hits) == 0 || hits[0].Match < e.cfg.Threshold {
 		a.Reason = ReasonLowConfidence
-		a.Text = "I am not sure I have a good answer to that. You could ask it another way, browse the topics with /topics, or ask to talk to a person."
+		a.Text = e.notSure(hits, a.Audience)
 		for _, h := range hits {
 			if h.Match >= e.cfg.Threshold/2 && len(a.Suggestions) < 3 {
 				a.suggest(h.Passage)
@@ -410,6 +410,34 @@ func (e *Engine) fromHits(a *Answer, hits []knowledge.Hit) {
 			a.suggest(h.Passage)
 		}
 	}
+}
+
+// notSure is the reply when no passage answers well enough: askpa says so,
+// names who would know when the nearest guide's topics name someone (see
+// knowledge.Topic.Ask), and offers a person.
+func (e *Engine) notSure(hits []knowledge.Hit, audience knowledge.Audience) string {
+	text := "I am not sure I have a good answer to that."
+	if ask := e.whoKnows(hits, audience); ask != "" {
+		text += " " + ask
+	}
+	return text + " You could ask it another way, browse the topics with /topics, or ask to talk to a person."
+}
+
+// whoKnows returns the sentence naming who would know, from the topics of
+// the guide nearest the question when it is near enough to be offered (the
+// suggestions' bar); empty when there is none.
+func (e *Engine) whoKnows(hits []knowledge.Hit, audience knowledge.Audience) string {
+	if len(hits) == 0 || hits[0].Match < e.cfg.Threshold/2 {
+		return ""
+	}
+	for _, id := range hits[0].Passage.Doc.Topics {
+		if t, ok := e.base.Topic(id); ok {
+			if ask := t.WhoKnows(audience); ask != "" {
+				return ask
+			}
+		}
+	}
+	return ""
 }
 
 // isCompanion reports whether next answers enough of the question, and

@@ -438,3 +438,55 @@ func TestShortQuestionGetsItsAnswer(t *testing.T) {
 		t.Errorf("an explicit request: escalate %v, answered %v (%q); want a hand-over and no passage", a.Escalate, a.Answered, a.Text)
 	}
 }
+
+// TestNotSureNamesWhoWouldKnow checks that when no passage answers well
+// enough, the reply says so, names who would know from the nearest guide's
+// topic (in the asker's own terms), and always offers a person.
+func TestNotSureNamesWhoWouldKnow(t *testing.T) {
+	base := realEngine(t).Base()
+	passage := func(doc string) knowledge.Passage {
+		for _, p := range base.Passages() {
+			if p.Doc.ID == doc {
+				return p
+			}
+		}
+		t.Fatalf("no guide %s", doc)
+		return knowledge.Passage{}
+	}
+	payslips := passage("pay-and-payslips")
+	tests := []struct {
+		name     string
+		hits     fixedSearcher
+		audience knowledge.Audience
+		want     string // in the reply; "" for none of the topics' sentences
+	}{
+		{"a near pay guide, an employer", fixedSearcher{{Passage: payslips, Score: 1, Match: 0.25}}, knowledge.Employer, "0300 123 1100"},
+		{"a near payroll guide, a PA", fixedSearcher{{Passage: passage("payroll-services"), Score: 1, Match: 0.25}}, knowledge.PA, "Your employer's payroll service"},
+		{"nothing near", fixedSearcher{{Passage: payslips, Score: 1, Match: 0.05}}, knowledge.Employer, ""},
+		{"no hits", nil, knowledge.Employer, ""},
+	}
+	for _, tt := range tests {
+		e, err := bot.NewEngine(base, tt.hits, bot.EngineConfig{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		a, err := e.Answer(context.Background(), "a question about the arrangements for my PA", tt.audience)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if a.Answered || a.Reason != bot.ReasonLowConfidence || !strings.HasPrefix(a.Text, "I am not sure") || !strings.Contains(a.Text, "talk to a person") {
+			t.Errorf("%s: %+v, want an honest miss that offers a person", tt.name, a)
+			continue
+		}
+		named := false
+		for _, topic := range base.Topics {
+			named = named || (topic.Ask != "" && strings.Contains(a.Text, topic.Ask)) || (topic.AskPA != "" && strings.Contains(a.Text, topic.AskPA))
+		}
+		if tt.want == "" && named {
+			t.Errorf("%s: %q names someone from a guide that is not near the question", tt.name, a.Text)
+		}
+		if tt.want != "" && !strings.Contains(a.Text, tt.want) {
+			t.Errorf("%s: %q, want it to name who would know (%q)", tt.name, a.Text, tt.want)
+		}
+	}
+}

@@ -114,6 +114,30 @@ type Topic struct {
 	ID       string
 	Label    string
 	Audience Audience
+	// Ask is a sentence naming who would know what askpa cannot answer
+	// on the topic ("Acas's free helpline ... will know."), and AskPA the
+	// same for a PA when it differs; both empty when the guides know of
+	// no one.
+	Ask, AskPA string
+}
+
+// Topic returns the topic named id.
+func (b *Base) Topic(id string) (Topic, bool) {
+	for _, t := range b.Topics {
+		if t.ID == id {
+			return t, true
+		}
+	}
+	return Topic{}, false
+}
+
+// WhoKnows returns the topic's sentence naming who would know, for a
+// person asking as audience; empty when there is none.
+func (t Topic) WhoKnows(audience Audience) string {
+	if audience == PA && t.AskPA != "" {
+		return t.AskPA
+	}
+	return t.Ask
 }
 
 // Base is a loaded knowledge base.

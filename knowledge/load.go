@@ -318,9 +318,11 @@ func (c *checker) loadTopics() {
 		ID       string   `yaml:"id"`
 		Label    string   `yaml:"label"`
 		Audience Audience `yaml:"audience"`
+		Ask      string   `yaml:"ask"`
+		AskPA    string   `yaml:"ask_pa"`
 	}
 	if err := root.Decode(&list); err != nil {
-		c.add(TopicsFile, yamlErrLine(err, 0), "bad-yaml", true, "want a list of {id, label, audience}: %s", yamlErrText(err))
+		c.add(TopicsFile, yamlErrLine(err, 0), "bad-yaml", true, "want a list of {id, label, audience, ask, ask_pa}: %s", yamlErrText(err))
 		return
 	}
 	items := root.Content
@@ -342,9 +344,17 @@ func (c *checker) loadTopics() {
 			c.add(TopicsFile, line, "bad-topic", false, "topic %q has no label", t.ID)
 		case !t.Audience.Valid():
 			c.add(TopicsFile, line, "bad-audience", false, "topic %q: audience %q is not one of employer, pa, both", t.ID, t.Audience)
+		case t.AskPA != "" && t.Ask == "":
+			c.add(TopicsFile, line, "bad-topic", false, "topic %q has ask_pa but no ask: ask_pa only replaces ask for PAs", t.ID)
+		}
+		for _, ask := range []string{t.Ask, t.AskPA} {
+			if ask != "" && !strings.HasSuffix(strings.TrimSpace(ask), ".") {
+				c.add(TopicsFile, line, "bad-topic", false, "topic %q: %q should be a sentence ending with a full stop", t.ID, ask)
+			}
 		}
 		seen[t.ID] = true
-		c.base.Topics = append(c.base.Topics, Topic{ID: t.ID, Label: t.Label, Audience: t.Audience})
+		c.base.Topics = append(c.base.Topics, Topic{ID: t.ID, Label: t.Label, Audience: t.Audience,
+			Ask: strings.TrimSpace(t.Ask), AskPA: strings.TrimSpace(t.AskPA)})
 	}
 }
 
