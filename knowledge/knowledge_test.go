@@ -167,6 +167,8 @@ func TestLintRules(t *testing.T) {
 		{"bad id", map[string]string{"g/a.md": doc("Holiday Pay", goodBody)}, "bad-id", "g/a.md", 2, "lower case words joined by hyphens", true, true},
 		{"duplicate id", map[string]string{"g/a.md": doc("same", goodBody), "g/b.md": doc("same", goodBody)}, "duplicate-id", "g/b.md", 2, `id "same" is already used by g/a.md`, true, true},
 		{"unknown topic", map[string]string{"g/a.md": doc("a", goodBody, "topics: [holidays]")}, "unknown-topic", "g/a.md", 6, `topic "holidays" is not listed in topics.yaml`, false, false},
+		{"who knows for PAs only", map[string]string{"g/a.md": doc("a", goodBody), TopicsFile: topicsYAML + "- id: tax\n  label: Tax\n  audience: both\n  ask_pa: Your employer's payroll service will know.\n"}, "bad-topic", TopicsFile, 7, `topic "tax" has ask_pa but no ask`, false, false},
+		{"who knows, not a sentence", map[string]string{"g/a.md": doc("a", goodBody), TopicsFile: topicsYAML + "- id: tax\n  label: Tax\n  audience: both\n  ask: HMRC\n"}, "bad-topic", TopicsFile, 7, `"HMRC" should be a sentence`, false, false},
 		{"bad source", map[string]string{"g/a.md": doc("a", goodBody, "sources:\n  - gov.uk/holiday")}, "bad-source", "g/a.md", 9, `source "gov.uk/holiday" is not an http(s) URL`, false, false},
 		{"future review", map[string]string{"g/a.md": doc("a", goodBody, "reviewed: 2027-01-01")}, "future-review", "g/a.md", 8, "in the future", false, false},
 		{"stale review", map[string]string{"g/a.md": doc("a", goodBody, "reviewed: 2025-04-01")}, "stale-review", "g/a.md", 8, "more than 18 months ago", false, false},
@@ -233,6 +235,15 @@ func TestSynonymsAndTopicsFiles(t *testing.T) {
 	}
 	if len(base.Topics) != 2 || base.Topics[0] != (Topic{ID: "pay", Label: "Pay", Audience: Both}) {
 		t.Errorf("topics = %+v", base.Topics)
+	}
+	fsys[TopicsFile] = &fstest.MapFile{Data: []byte(topicsYAML + "- id: tax\n  label: Tax\n  audience: both\n  ask: Your payroll service will know.\n  ask_pa: Your employer's payroll service will know.\n")}
+	base, _ = Check(fsys, today)
+	tax, ok := base.Topic("tax")
+	if !ok || tax.WhoKnows(Employer) != "Your payroll service will know." || tax.WhoKnows(PA) != "Your employer's payroll service will know." {
+		t.Errorf("topic tax = %+v, %v: want who knows for employers and for PAs", tax, ok)
+	}
+	if pay, _ := base.Topic("pay"); pay.WhoKnows(PA) != "" {
+		t.Errorf("topic pay names %q, want no one", pay.WhoKnows(PA))
 	}
 }
 
