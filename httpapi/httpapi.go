@@ -90,9 +90,13 @@ type Config struct {
 	// Staff are the members of staff who may use the API; none means the
 	// API refuses everyone.
 	Staff []Staff
-	// SupportSecret is the HMAC key of POST /webhooks/support; empty turns
-	// the endpoint off.
+	// SupportSecret is the HMAC key of POST /webhooks/support for a
+	// helpdesk that answers every area's escalations.
 	SupportSecret []byte
+	// Helpdesks are the keys of helpdesks limited to some areas: a reply
+	// signed with one reaches only its areas' escalations. With neither
+	// SupportSecret nor Helpdesks the endpoint is off.
+	Helpdesks []HelpdeskKey
 	// Ready lists what /readyz checks, by name.
 	Ready map[string]Pinger
 	// Mount lists extra handlers (channel webhooks).

@@ -667,3 +667,29 @@ func TestLogsHoldNoPersonalDetails(t *testing.T) {
 		}
 	}
 }
+
+func TestParseHelpdeskKeys(t *testing.T) {
+	got, err := ParseHelpdeskKeys(" devon+somerset=devon-helpdesk-secret-1 , cornwall=cornwall-helpdesk=2 ,")
+	want := []HelpdeskKey{
+		{Secret: []byte("devon-helpdesk-secret-1"), Areas: []string{"devon", "somerset"}},
+		{Secret: []byte("cornwall-helpdesk=2"), Areas: []string{"cornwall"}}, // a secret may hold "="
+	}
+	if err != nil || !reflect.DeepEqual(got, want) {
+		t.Errorf("ParseHelpdeskKeys: %+v, %v; want %+v", got, err, want)
+	}
+	for in, wantErr := range map[string]string{
+		"devon":                          "helpdesk secret 1: want area+area=secret",
+		"devon=short":                    "helpdesk secret 1: want area+area=secret",
+		"=no-areas-before-this-secret":   "helpdesk secret 1: want area+area= before the secret",
+		"devon+=devon-helpdesk-secret-1": "helpdesk secret 1: want area+area= before",
+		"a=same-secret-for-both, b=same-secret-for-both": "helpdesk secret 2 is the same as an earlier one",
+	} {
+		_, err := ParseHelpdeskKeys(in)
+		if err == nil || !strings.Contains(err.Error(), wantErr) {
+			t.Errorf("%q: %v, want an error containing %q", in, err, wantErr)
+		}
+		if err != nil && strings.Contains(err.Error(), "secret-for-both") {
+			t.Errorf("%q: the error %q shows the secret", in, err)
+		}
+	}
+}

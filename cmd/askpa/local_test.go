@@ -1,9 +1,11 @@
 package main
 
 import (
+	"bytes"
 	"encoding/json"
 	"net/http"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -185,17 +187,21 @@ func TestAskPicksAnAreaAmongPacks(t *testing.T) {
 // with /area (by district or name) and their safeguarding script gives
 // that council's number; before they pick, the national wording. Their
 // escalation carries the area: a webhook for that area hears of it, one
-// for the other area does not, and the other area's staff get 404.
+// for the other area does not, and the other area's staff get 404. The
+// other area's helpdesk has its own secret: its webhooks are signed with
+// it, and a reply it signs reaches only its own area's escalations.
 func TestServeAnswersForEveryPack(t *testing.T) {
 	dir := t.TempDir()
 	mustWrite(t, filepath.Join(dir, "testshire", "area.yaml"), testPackArea)
 	mustWrite(t, filepath.Join(dir, "otherton", "area.yaml"), "id: otherton\nname: Otherton Council\ndistricts: [OT1]\nsafeguarding:\n  phone: 01632 960500\n")
-	everyone, otherton, testshire := newReceiver(t), newReceiver(t), newReceiver(t)
+	const testshireHelpdeskKey = "testshire-helpdesk-secret"
+	everyone, otherton, testshire := newReceiver(t), newReceiver(t), newKeyedReceiver(t, testshireHelpdeskKey)
 	const testshireToken = "testshire-staff-token-1"
 	base := startServe(t, map[string]string{"ASKPA_LOCAL_DIR": dir, "ASKPA_DATA_DIR": t.TempDir(),
-		"ASKPA_STAFF_TOKENS":   "alex:" + testStaffToken + ",tess:" + testshireToken + "@testshire",
-		"ASKPA_WEBHOOK_SECRET": testWebhookKey,
-		"ASKPA_WEBHOOK_URLS":   everyone.srv.URL + "," + otherton.srv.URL + "|otherton," + testshire.srv.URL + "|testshire"})
+		"ASKPA_STAFF_TOKENS":     "alex:" + testStaffToken + ",tess:" + testshireToken + "@testshire",
+		"ASKPA_WEBHOOK_SECRET":   testWebhookKey,
+		"ASKPA_HELPDESK_SECRETS": "testshire=" + testshireHelpdeskKey,
+		"ASKPA_WEBHOOK_URLS":     everyone.srv.URL + "," + otherton.srv.URL + "|otherton," + testshire.srv.URL + "|testshire"})
 	web := newWebSession(t, base)
 	say := func(text string) string {
 		t.Helper()
@@ -257,5 +263,37 @@ func TestServeAnswersForEveryPack(t *testing.T) {
 	}
 	if st, _ := tryCallAs("GET", base+"/api/v1/escalations/"+id, testshireToken, nil, nil); st != http.StatusNotFound {
 		t.Errorf("Testshire's staff opening Otherton's escalation: %d, want 404", st)
+	}
+	var testshireID string
+	for _, e := range list.Escalations {
+		if e.Area == "testshire" {
+			testshireID = e.ID
+		}
+	}
+	eventually(t, 10*time.Second, "Testshire's webhook, signed with its own secret, to hear of its escalation", func() bool {
+		return testshire.has(support.EventCreated, testshireID)
+	})
+	helpdeskReply := func(key, escalation, delivery string) int {
+		t.Helper()
+		body, _ := json.Marshal(map[string]string{"escalation_id": escalation, "text": "We will ring you this afternoon.", "author": "Sam", "delivery_id": delivery})
+		req, _ := http.NewRequest("POST", base+"/webhooks/support", bytes.NewReader(body))
+		ts := time.Now().Unix()
+		req.Header.Set(support.HeaderTimestamp, strconv.FormatInt(ts, 10))
+		req.Header.Set(support.HeaderSignature, support.Sign([]byte(key), ts, body))
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	if st := helpdeskReply(testshireHelpdeskKey, id, "d-1"); st != http.StatusNotFound {
+		t.Errorf("Testshire's helpdesk replying to Otherton's escalation: %d, want 404", st)
+	}
+	if st := helpdeskReply(testWebhookKey, testshireID, "d-2"); st != http.StatusUnauthorized {
+		t.Errorf("a reply signed with the outbound webhook secret: %d, want 401", st)
+	}
+	if st := helpdeskReply(testshireHelpdeskKey, testshireID, "d-3"); st != http.StatusOK {
+		t.Errorf("Testshire's helpdesk replying to its own escalation: %d, want 200", st)
 	}
 }

@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -93,14 +94,15 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer, gete
 	if len(staff) == 0 {
 		log.Warn("the staff API refuses every request: no support staff can see or answer escalations until ASKPA_STAFF_TOKENS is set (name:token,name:token)")
 	}
-	webhookURLs := splitList(getenv("ASKPA_WEBHOOK_URLS"))
-	webhookSecret := getenv("ASKPA_WEBHOOK_SECRET")
-	if len(webhookURLs) > 0 && webhookSecret == "" {
-		return errors.New("ASKPA_WEBHOOK_URLS is set but ASKPA_WEBHOOK_SECRET is empty: webhooks must be signed")
+	helpdesks, err := httpapi.ParseHelpdeskKeys(getenv("ASKPA_HELPDESK_SECRETS"))
+	if err != nil {
+		return fmt.Errorf("ASKPA_HELPDESK_SECRETS: %w", err)
 	}
+	webhookSecret := getenv("ASKPA_WEBHOOK_SECRET")
 	var targets []support.Target
-	for _, u := range webhookURLs {
-		// "URL|devon+somerset": this helpdesk hears of those areas only.
+	for _, u := range splitList(getenv("ASKPA_WEBHOOK_URLS")) {
+		// "URL|devon+somerset": this helpdesk hears of those areas only,
+		// signed with its own secret when ASKPA_HELPDESK_SECRETS has one.
 		u, areaList, _ := strings.Cut(u, "|")
 		var areas []string
 		for _, a := range strings.Split(areaList, "+") {
@@ -108,7 +110,14 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer, gete
 				areas = append(areas, a)
 			}
 		}
-		w, err := support.NewWebhook(u, []byte(webhookSecret), &http.Client{Timeout: *webhookTimeout})
+		secret := []byte(webhookSecret)
+		if k, ok := helpdeskFor(helpdesks, areas); ok {
+			secret = k.Secret
+		}
+		if len(secret) == 0 {
+			return errors.New("ASKPA_WEBHOOK_URLS is set but ASKPA_WEBHOOK_SECRET is empty: webhooks must be signed (or give the helpdesk of those areas its own secret in ASKPA_HELPDESK_SECRETS)")
+		}
+		w, err := support.NewWebhook(u, secret, &http.Client{Timeout: *webhookTimeout})
 		if err != nil {
 			return fmt.Errorf("ASKPA_WEBHOOK_URLS: %w", err)
 		}
@@ -232,6 +241,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer, gete
 		People:         svc,
 		Insights:       store,
 		SupportSecret:  []byte(getenv("ASKPA_SUPPORT_WEBHOOK_SECRET")),
+		Helpdesks:      helpdesks,
 		Ready:          map[string]httpapi.Pinger{"store": store, "index": answers.index},
 		Mount:          chans.routes(),
 		Guides:         answers.base,
@@ -259,8 +269,8 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer, gete
 		WriteTimeout: 30 * time.Second, IdleTimeout: 2 * time.Minute, ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
 	srv.RegisterOnShutdown(func() { close(shutdown) })
 	fmt.Fprintf(stdout, "askpa: listening on http://%s\n", ln.Addr())
-	log.Info("serving", slog.String("addr", ln.Addr().String()), slog.Int("webhooks", len(webhookURLs)),
-		slog.Int("staff", len(staff)), slog.Bool("helpdesk_replies", getenv("ASKPA_SUPPORT_WEBHOOK_SECRET") != ""),
+	log.Info("serving", slog.String("addr", ln.Addr().String()), slog.Int("webhooks", len(targets)),
+		slog.Int("staff", len(staff)), slog.Bool("helpdesk_replies", getenv("ASKPA_SUPPORT_WEBHOOK_SECRET") != "" || len(helpdesks) > 0),
 		slog.Bool("telegram", chans.telegram != nil), slog.Bool("slack", chans.slack != nil))
 
 	g, gctx := errgroup.WithContext(ctx)
@@ -307,6 +317,17 @@ func openStore(ctx context.Context, getenv env) (serveStore, error) {
 		return nil, fmt.Errorf("ASKPA_DATA_DIR: %w", err)
 	}
 	return sqlite.Open(ctx, filepath.Join(dir, "askpa.db"))
+}
+
+// helpdeskFor returns the helpdesk key of exactly areas (in any order).
+func helpdeskFor(keys []httpapi.HelpdeskKey, areas []string) (httpapi.HelpdeskKey, bool) {
+	want := slices.Sorted(slices.Values(areas))
+	for _, k := range keys {
+		if len(want) > 0 && slices.Equal(slices.Sorted(slices.Values(k.Areas)), want) {
+			return k, true
+		}
+	}
+	return httpapi.HelpdeskKey{}, false
 }
 
 func splitList(s string) []string {

@@ -42,7 +42,10 @@ type receivedEvent struct {
 	Escalation     support.Escalation
 }
 
-func newReceiver(t testing.TB) *receiver {
+func newReceiver(t testing.TB) *receiver { return newKeyedReceiver(t, testWebhookKey) }
+
+// newKeyedReceiver is newReceiver for webhooks signed with key.
+func newKeyedReceiver(t testing.TB, key string) *receiver {
 	r := &receiver{}
 	r.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
 		body, _ := io.ReadAll(req.Body)
@@ -52,7 +55,7 @@ func newReceiver(t testing.TB) *receiver {
 			http.Error(w, "down", http.StatusServiceUnavailable)
 			return
 		}
-		if err := support.Verify([]byte(testWebhookKey), req.Header.Get(support.HeaderTimestamp), req.Header.Get(support.HeaderSignature), body, time.Now()); err != nil {
+		if err := support.Verify([]byte(key), req.Header.Get(support.HeaderTimestamp), req.Header.Get(support.HeaderSignature), body, time.Now()); err != nil {
 			r.bad++
 			http.Error(w, "bad signature", http.StatusUnauthorized)
 			return
