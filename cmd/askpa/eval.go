@@ -8,7 +8,9 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/askpa/askpa/bot"
 	"github.com/askpa/askpa/knowledge"
@@ -39,7 +41,10 @@ type evalResult struct {
 	Offtopic  bool       `json:"offtopic,omitempty"`
 	Answered  bool       `json:"answered"`
 	Passage   string     `json:"passage,omitempty"`
-	Problems  []string   `json:"problems,omitempty"`
+	// Chars is the length, in characters, of what the person sees first
+	// (the answer before More), when answered.
+	Chars    int      `json:"answer_chars,omitempty"`
+	Problems []string `json:"problems,omitempty"`
 }
 
 // evalTotals are the metrics of a whole run.
@@ -53,11 +58,16 @@ type evalTotals struct {
 	FalseEscalations int     `json:"false_escalations"`
 	OfftopicCases    int     `json:"offtopic_cases"`
 	OfftopicRefused  float64 `json:"offtopic_refused"`
+	// MedianChars is the median of the answered questions' Chars.
+	MedianChars int `json:"median_answer_chars"`
 }
 
 // judge scores one answer against its case.
 func judge(c evalCase, a bot.Answer) evalResult {
 	r := evalResult{ID: c.ID, Facts: len(c.Facts), Escalated: a.Escalate, Want: c.Escalate, Offtopic: c.Offtopic, Answered: a.Answered, Passage: a.PassageID}
+	if a.Answered {
+		r.Chars = utf8.RuneCountInString(a.Text)
+	}
 	text := strings.ToLower(a.Text)
 	for _, item := range c.Facts {
 		ok := false
@@ -89,7 +99,11 @@ func judge(c evalCase, a bot.Answer) evalResult {
 func total(rs []evalResult) evalTotals {
 	t := evalTotals{Questions: len(rs)}
 	var facts, found, escalated, refused int
+	var lengths []int
 	for _, r := range rs {
+		if r.Answered {
+			lengths = append(lengths, r.Chars)
+		}
 		if r.Pass {
 			t.Passed++
 		}
@@ -114,7 +128,21 @@ func total(rs []evalResult) evalTotals {
 	t.FactRecall = ratio(found, facts)
 	t.EscalationRecall = ratio(escalated, t.EscalationCases)
 	t.OfftopicRefused = ratio(refused, t.OfftopicCases)
+	t.MedianChars = median(lengths)
 	return t
+}
+
+// median returns the middle of xs (the mean of the two middle ones for an
+// even count, rounded down), 0 for none.
+func median(xs []int) int {
+	if len(xs) == 0 {
+		return 0
+	}
+	s := slices.Sorted(slices.Values(xs))
+	if n := len(s); n%2 == 0 {
+		return (s[n/2-1] + s[n/2]) / 2
+	}
+	return s[len(s)/2]
 }
 
 // ratio is n/d, or 1 when there is nothing to measure.
@@ -192,6 +220,7 @@ func runEval(ctx context.Context, args []string, stdout, stderr io.Writer, geten
 	} else {
 		fmt.Fprintf(out, "\n%d questions: %d passed (%.0f%%), fact recall %.0f%%, escalation recall %.0f%% of %d, %d false escalations, off-topic refused %.0f%% of %d\n",
 			t.Questions, t.Passed, 100*t.PassRate, 100*t.FactRecall, 100*t.EscalationRecall, t.EscalationCases, t.FalseEscalations, 100*t.OfftopicRefused, t.OfftopicCases)
+		fmt.Fprintf(out, "what a person sees first, when answered: median %d characters\n", t.MedianChars)
 	}
 	var below []string
 	if t.PassRate < *minPass {

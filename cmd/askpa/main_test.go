@@ -165,6 +165,33 @@ func TestEvalReportsAndEnforcesTheBar(t *testing.T) {
 	if err := json.Unmarshal([]byte(lines[len(lines)-1]), &totals); err != nil || totals.Questions != 4 || totals.Passed != 3 {
 		t.Errorf("JSON totals = %+v (%v)", totals, err)
 	}
+	// What a person sees first is reported, and stays within a phone
+	// screen (the engine's default of 900 characters, beyond a first
+	// paragraph).
+	var chars []int
+	for _, l := range lines[:len(lines)-1] {
+		var r evalResult
+		if err := json.Unmarshal([]byte(l), &r); err != nil {
+			t.Fatal(err)
+		}
+		if r.Answered {
+			chars = append(chars, r.Chars)
+		}
+	}
+	if len(chars) == 0 || totals.MedianChars != median(chars) || totals.MedianChars <= 0 || totals.MedianChars > 900 {
+		t.Errorf("median first screen %d of %v, want their median, within 900", totals.MedianChars, chars)
+	}
+}
+
+func TestMedian(t *testing.T) {
+	for _, tt := range []struct {
+		xs   []int
+		want int
+	}{{nil, 0}, {[]int{5}, 5}, {[]int{900, 10, 300}, 300}, {[]int{4, 1, 3, 2}, 2}} {
+		if got := median(tt.xs); got != tt.want {
+			t.Errorf("median(%v) = %d, want %d", tt.xs, got, tt.want)
+		}
+	}
 }
 
 func TestEvalRejectsBadFile(t *testing.T) {

@@ -9,7 +9,9 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"unicode/utf8"
 
+	"github.com/askpa/askpa/bot"
 	"github.com/askpa/askpa/bot/match"
 	"github.com/askpa/askpa/knowledge"
 )
@@ -113,6 +115,21 @@ func runMatch(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		}
 		fmt.Fprintf(stdout, "\nthe search index alone: top-1 %d/%d (%.1f%%), top-3 %d/%d (%.1f%%)\n",
 			top1, len(qs), 100*float64(top1)/float64(len(qs)), top3, len(qs), 100*float64(top3)/float64(len(qs)))
+		e, err := bot.NewEngine(a.base, m, bot.EngineConfig{})
+		if err != nil {
+			return err
+		}
+		var lengths []int
+		for _, q := range qs {
+			ans, err := e.Answer(ctx, q.Text, q.Audience())
+			if err != nil {
+				return err
+			}
+			if ans.Answered {
+				lengths = append(lengths, utf8.RuneCountInString(ans.Text))
+			}
+		}
+		fmt.Fprintf(stdout, "\nwhat a person sees first, when answered (%d of %d questions): median %d characters\n", len(lengths), len(qs), median(lengths))
 		return nil
 	}
 	return usageError{fmt.Sprintf("match: unknown command %q", args[0])}
