@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -795,10 +796,18 @@ func (s *Service) topicReply(id string, audience knowledge.Audience) Reply {
 			if len(r.Buttons) == maxTopicButtons {
 				return r
 			}
-			if d.Kind != kind || !audience.Sees(d.Audience) || !hasTopic(d, id) || len(d.Sections) == 0 {
+			if d.Kind != kind || !audience.Sees(d.Audience) || !hasTopic(d, id) {
 				continue
 			}
-			p := knowledge.Passage{Doc: d, Section: &d.Sections[0]}
+			// The first section the person may be shown: in a guide for
+			// both, the first may speak to the other audience.
+			i := slices.IndexFunc(d.Sections, func(s knowledge.Section) bool {
+				return audience.Sees(knowledge.Passage{Doc: d, Section: &s}.Audience())
+			})
+			if i < 0 {
+				continue
+			}
+			p := knowledge.Passage{Doc: d, Section: &d.Sections[i]}
 			r.Buttons = append(r.Buttons, []Button{{Label: buttonLabel(d.Title), Action: ActionPassage + PassageRef(p.ID())}})
 		}
 	}

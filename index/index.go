@@ -46,9 +46,11 @@ const (
 // built from, after the analysis format.
 const hashFile = "askpa-content-hash"
 
-// analysisFormat names the way text is analysed; change it whenever the
-// analysis changes so that indexes built the old way are rebuilt.
-const analysisFormat = "analysis-2"
+// analysisFormat names the way text is analysed and passages are stored;
+// change it whenever either changes so that indexes built the old way are
+// rebuilt. (3: a passage's audience is its section's, see
+// knowledge.Passage.Audience.)
+const analysisFormat = "analysis-3"
 
 // builtFrom is what hashFile holds for an index of base.
 func builtFrom(base *knowledge.Base) string { return analysisFormat + ":" + base.Hash }
@@ -216,7 +218,7 @@ func newPassageDoc(p knowledge.Passage) passageDoc {
 		Questions: p.Doc.Questions,
 		Summary:   p.Doc.Summary,
 		Body:      p.Section.Text,
-		Audience:  string(p.Doc.Audience),
+		Audience:  string(p.Audience()),
 		Kind:      string(p.Doc.Kind),
 		Doc:       p.Doc.ID,
 	}

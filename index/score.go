@@ -166,7 +166,7 @@ func (ix *Index) loadDocs() error {
 	for _, a := range []knowledge.Audience{knowledge.Employer, knowledge.PA} {
 		sees := make([]bool, len(d.passage))
 		for n, i := range d.passage {
-			sees[n] = i >= 0 && a.Sees(d.passages[i].Doc.Audience)
+			sees[n] = i >= 0 && a.Sees(d.passages[i].Audience())
 		}
 		d.audiences[a] = sees
 	}

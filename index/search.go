@@ -340,7 +340,7 @@ func rerank(hits []knowledge.Hit, audience knowledge.Audience) {
 	}
 	for i, h := range hits {
 		r := math.Sqrt(h.Score/top) * (0.1 + 0.9*h.Match) * kindFactors[h.Passage.Doc.Kind] * positionFactor(h.Passage)
-		if h.Passage.Doc.Audience == knowledge.Both && audience != "" && audience != knowledge.Both {
+		if h.Passage.Audience() == knowledge.Both && audience != "" && audience != knowledge.Both {
 			r *= sharedFactor
 		}
 		hits[i].Score = r

@@ -92,12 +92,26 @@ type Section struct {
 	Text     string // plain text for chat: paragraphs split by blank lines, list items by "• "
 	Markdown string // the section's Markdown source, heading excluded
 	Line     int    // line of the heading (or of the first text) in the file
+	// Audience is who the section speaks to when it is narrower than its
+	// document: in a guide for both audiences, a section about "your PA"
+	// speaks to employers, one about "your employer" to PAs. Empty: the
+	// document's audience.
+	Audience Audience
 }
 
 // Passage is a section together with the document it belongs to.
 type Passage struct {
 	Doc     *Document
 	Section *Section
+}
+
+// Audience returns who the passage is written for: its section's own
+// audience, or its document's.
+func (p Passage) Audience() Audience {
+	if p.Section.Audience != "" {
+		return p.Section.Audience
+	}
+	return p.Doc.Audience
 }
 
 // ID returns the passage's stable identifier: "doc-id#anchor", or the

@@ -606,7 +606,7 @@ func (c *checker) sections(doc *Document, root ast.Node, src []byte, lines lineI
 			endLine = spans[i+1].line
 		}
 		doc.Sections = append(doc.Sections, Section{
-			Heading: s.heading, Anchor: s.anchor, Text: body,
+			Heading: s.heading, Anchor: s.anchor, Text: body, Audience: sectionAudience(doc.Audience, s.heading, body),
 			Markdown: strings.TrimSpace(lines.slice(src, s.bodyStart, endLine)), Line: s.line,
 		})
 	}

@@ -157,7 +157,7 @@ func (m *Matcher) candidates(ctx context.Context, text string, audience knowledg
 	if err != nil {
 		return nil, 0, err
 	}
-	sees := func(sec int32) bool { return audience.Sees(m.remembered[sec].Doc.Audience) }
+	sees := func(sec int32) bool { return audience.Sees(m.remembered[sec].Audience()) }
 	var cs []candidate
 	at := map[string]int{}
 	for rank, h := range hits {
@@ -186,7 +186,7 @@ func (m *Matcher) candidates(ctx context.Context, text string, audience knowledg
 	}
 	var likely []sectionScore
 	for k, p := range classified {
-		if q := m.classified[k]; q.Doc != nil && audience.Sees(q.Doc.Audience) {
+		if q := m.classified[k]; q.Doc != nil && audience.Sees(q.Audience()) {
 			likely = append(likely, sectionScore{int32(k), p})
 		}
 	}
@@ -225,7 +225,7 @@ func (m *Matcher) candidates(ctx context.Context, text string, audience knowledg
 			}
 			c.f[fCoverage] = covered / total
 		}
-		if c.passage.Doc.Audience == audience {
+		if c.passage.Audience() == audience {
 			c.f[fAudience] = 1
 		}
 		c.f[fCentroid] = centralOf[c.id]

@@ -281,7 +281,7 @@ func (m *Matcher) report(es []example) Report {
 			}
 			continue
 		}
-		if p, ok := m.base.Passage(e.q.Section); ok && !e.q.Audience().Sees(p.Doc.Audience) {
+		if p, ok := m.base.Passage(e.q.Section); ok && !e.q.Audience().Sees(p.Audience()) {
 			r.Hidden++
 		}
 		right := order[0] == e.right
