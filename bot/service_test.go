@@ -435,6 +435,27 @@ func TestTopicsAndAudience(t *testing.T) {
 	if c := r.conversation(t); c.Audience != knowledge.PA || !c.AudienceChosen {
 		t.Errorf("audience after choosing PA: %+v", c)
 	}
+	// Every passage a topic offers a PA may be shown to them: "pay" holds a
+	// guide for both whose first section speaks to employers.
+	for _, tp := range realEngine(t).Base().Topics {
+		if !knowledge.PA.Sees(tp.Audience) {
+			continue
+		}
+		for _, row := range only(t, r.press(t, bot.ActionTopic+tp.ID)).Buttons {
+			for _, b := range row {
+				if !strings.HasPrefix(b.Action, bot.ActionPassage) {
+					continue
+				}
+				res := r.press(t, b.Action)
+				if res.Answer == nil {
+					t.Fatalf("topic %s, button %q: no passage", tp.ID, b.Label)
+				}
+				if p, _ := realEngine(t).Base().Passage(res.Answer.PassageID); !knowledge.PA.Sees(p.Audience()) {
+					t.Errorf("topic %s offers a PA %s, which speaks to employers", tp.ID, res.Answer.PassageID)
+				}
+			}
+		}
+	}
 	res := r.say(t, "how much sick pay will I get")
 	if res.Answer == nil || res.Answer.Audience != knowledge.PA {
 		t.Fatalf("answer audience: %+v", res.Answer)
