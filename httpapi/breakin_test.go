@@ -7,11 +7,13 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/askpa/askpa/bot"
+	"github.com/askpa/askpa/directory"
 	"github.com/askpa/askpa/sqlite"
 	"github.com/askpa/askpa/support"
 )
@@ -443,5 +445,99 @@ func TestBreakInConsoleMarksAreOpaque(t *testing.T) {
 	}
 	if !strings.Contains(queue, "since=") {
 		t.Fatalf("the queue page has no event stream:\n%s", queue)
+	}
+}
+
+// TestBreakInListingsAcrossAreas: the PA network's listings hold people's
+// contact details, so a token limited to Devon lists, opens and moderates
+// only listings that cover a Devon postcode district, in the staff API and
+// in the console; another area's listing is 404, as if it did not exist,
+// and it cannot enter a listing for another area. An unlimited token sees
+// both.
+func TestBreakInListingsAcrossAreas(t *testing.T) {
+	var n *directory.Network
+	withDir := withDirectory(t, &n)
+	r := newConsoleRig(t, func(c *Config) {
+		withDir(c)
+		c.Staff = append(c.Staff, Staff{Name: "dee", Token: devonToken, Areas: []string{"devon"}})
+		c.AreaDistricts = map[string][]string{"devon": {"EX", "TQ12"}, "somerset": {"TA"}}
+	})
+	ctx := context.Background()
+	add := func(name string, areas ...string) string {
+		l, err := n.AddByStaff(ctx, "alex", directory.Details{Kind: directory.KindPA, Name: name, Areas: areas,
+			Services: []string{"shopping"}, Contact: directory.Contact{Phone: "01632 960" + fmt.Sprint(len(name)%10) + "00"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return l.ID
+	}
+	exeter, newton, taunton, town := add("Ann Exeter", "EX4"), add("Ben Newton", "TQ12", "Newton Abbot"), add("Cal Taunton", "TA1"), add("Dot Townonly", "Taunton")
+	ids := func(token string) []string {
+		t.Helper()
+		var out struct {
+			Listings []directory.Listing `json:"listings"`
+		}
+		decodeJSON(t, callJSON(t, r.h, http.MethodGet, "/api/v1/listings", token, ""), &out)
+		var got []string
+		for _, l := range out.Listings {
+			got = append(got, l.ID)
+		}
+		slices.Sort(got)
+		return got
+	}
+	sorted := func(xs ...string) []string { return slices.Sorted(slices.Values(xs)) }
+	status := func(method, path, token, body string) int {
+		req := httptest.NewRequest(method, path, strings.NewReader(body))
+		req.Header.Set("Authorization", "Bearer "+token)
+		if body != "" {
+			req.Header.Set("Content-Type", "application/json")
+		}
+		rec := httptest.NewRecorder()
+		r.h.ServeHTTP(rec, req)
+		return rec.Code
+	}
+	if got, want := ids(devonToken), sorted(exeter, newton); !slices.Equal(got, want) {
+		t.Errorf("Devon's staff list %v; want %v", got, want)
+	}
+	if got, want := ids(alexToken), sorted(exeter, newton, taunton, town); !slices.Equal(got, want) {
+		t.Errorf("unlimited staff list %v; want %v", got, want)
+	}
+	for _, tc := range []struct {
+		method, path, token string
+		want                int
+	}{
+		{http.MethodGet, "/api/v1/listings/" + exeter, devonToken, http.StatusOK},
+		{http.MethodGet, "/api/v1/listings/" + taunton, devonToken, http.StatusNotFound},
+		{http.MethodGet, "/api/v1/listings/" + town, devonToken, http.StatusNotFound},
+		{http.MethodPost, "/api/v1/listings/" + taunton + "/withdraw", devonToken, http.StatusNotFound},
+		{http.MethodGet, "/api/v1/listings/" + taunton, alexToken, http.StatusOK},
+	} {
+		if got := status(tc.method, tc.path, tc.token, ""); got != tc.want {
+			t.Errorf("%s %s as %s: %d, want %d", tc.method, tc.path, tc.token[:5], got, tc.want)
+		}
+	}
+	if l, _ := n.Get(ctx, taunton); l.Status != directory.StatusApproved {
+		t.Errorf("Taunton's listing after Devon's staff tried to withdraw it: %s", l.Status)
+	}
+	enter := func(area string) int {
+		body := `{"kind": "pa", "name": "Eve Phoned", "areas": ["` + area + `"], "services": ["shopping"], "contact": "01632 960999"}`
+		return status(http.MethodPost, "/api/v1/listings", devonToken, body)
+	}
+	if got := enter("TA2"); got != http.StatusForbidden {
+		t.Errorf("Devon's staff entering a Taunton listing: %d, want 403", got)
+	}
+	if got := enter("EX2"); got != http.StatusCreated {
+		t.Errorf("Devon's staff entering an Exeter listing: %d, want 201", got)
+	}
+	dee := r.visitor()
+	dee.mustSignIn(devonToken)
+	if _, body := dee.get("/console/listings"); !strings.Contains(body, "Ann Exeter") || strings.Contains(body, "Cal Taunton") || strings.Contains(body, "Dot Townonly") {
+		t.Errorf("Devon's console lists another area's listing:\n%s", body)
+	}
+	if res, body := dee.get("/console/listings/" + taunton); res.StatusCode != http.StatusNotFound || strings.Contains(body, "Cal") {
+		t.Errorf("Devon's console opening Taunton's listing: %d", res.StatusCode)
+	}
+	if res, _ := dee.get("/console/listings/" + exeter); res.StatusCode != http.StatusOK {
+		t.Errorf("Devon's console opening Exeter's listing: %d", res.StatusCode)
 	}
 }

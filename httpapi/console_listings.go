@@ -91,8 +91,8 @@ var listingDone = map[string]string{
 // mountListings adds the moderation pages to g.
 func (k *console) mountListings(g *gin.RouterGroup) {
 	g.GET("/listings", k.auth(true), k.listings)
-	g.GET("/listings/:id", k.auth(true), k.listing)
-	act := g.Group("/listings/:id", k.auth(true), k.checkCSRF, k.mayAct)
+	g.GET("/listings/:id", k.auth(true), k.inListingArea, k.listing)
+	act := g.Group("/listings/:id", k.auth(true), k.checkCSRF, k.mayAct, k.inListingArea)
 	act.POST("/approve", k.moderate("approved"))
 	act.POST("/reject", k.moderate("rejected"))
 	act.POST("/withdraw", k.moderate("withdrawn"))
@@ -109,7 +109,7 @@ func (k *console) listings(c *gin.Context) {
 			return
 		}
 		lg := listingGroup{ID: "listings-" + string(g.status), Heading: g.heading, Empty: g.empty, Pending: g.status == directory.StatusPending, Truncated: more}
-		for _, l := range ls {
+		for _, l := range k.s.visibleListings(consoleStaff(c), ls) {
 			lg.Rows = append(lg.Rows, k.listingRow(c, l))
 		}
 		v.Groups = append(v.Groups, lg)
@@ -161,6 +161,26 @@ func (k *console) listingRow(c *gin.Context, l directory.Listing) listingRow {
 		r.CanWithdraw = l.Status != directory.StatusWithdrawn
 	}
 	return r
+}
+
+// inListingArea shows 404 for a listing the member of staff may not see
+// (see server.seesListing), as for one that does not exist.
+func (k *console) inListingArea(c *gin.Context) {
+	st := consoleStaff(c)
+	if len(st.Areas) == 0 {
+		c.Next()
+		return
+	}
+	l, err := k.s.cfg.Directory.Get(c.Request.Context(), c.Param("id"))
+	if err == nil && !k.s.seesListing(st, l.Details) {
+		err = directory.ErrNotFound
+	}
+	if err != nil {
+		k.failPage(c, fmt.Errorf("console listing: %w", err))
+		c.Abort()
+		return
+	}
+	c.Next()
 }
 
 // listing shows one listing with its audit trail and the moves allowed.

@@ -97,6 +97,10 @@ type Config struct {
 	// signed with one reaches only its areas' escalations. With neither
 	// SupportSecret nor Helpdesks the endpoint is off.
 	Helpdesks []HelpdeskKey
+	// AreaDistricts lists the postcode areas ("EX") and districts ("TQ12")
+	// each local area (pack id) covers: staff limited to some areas see and
+	// moderate the PA network's listings that cover one of them.
+	AreaDistricts map[string][]string
 	// Ready lists what /readyz checks, by name.
 	Ready map[string]Pinger
 	// Mount lists extra handlers (channel webhooks).

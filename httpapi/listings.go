@@ -31,10 +31,10 @@ func (s *server) mountListings(g *gin.RouterGroup) {
 	api := g.Group("/api/v1/listings", s.authenticate)
 	api.GET("", s.listListings)
 	api.POST("", s.mayAct, s.createListing)
-	api.GET("/:id", s.getListing)
-	api.POST("/:id/approve", s.mayAct, s.approveListing)
-	api.POST("/:id/reject", s.mayAct, s.rejectListing)
-	api.POST("/:id/withdraw", s.mayAct, s.withdrawListing)
+	api.GET("/:id", s.inListingArea, s.getListing)
+	api.POST("/:id/approve", s.mayAct, s.inListingArea, s.approveListing)
+	api.POST("/:id/reject", s.mayAct, s.inListingArea, s.rejectListing)
+	api.POST("/:id/withdraw", s.mayAct, s.inListingArea, s.withdrawListing)
 }
 
 // failListing answers with the status and sentence errorStatus gives an
@@ -77,6 +77,9 @@ func (s *server) listListings(c *gin.Context) {
 		s.failListing(c, err)
 		return
 	}
+	// Staff limited to some areas are shown their areas' listings: a page
+	// may then hold fewer than limit, and next_cursor still goes on.
+	p.Listings = s.visibleListings(staffOf(c), p.Listings)
 	if p.Listings == nil {
 		p.Listings = []directory.Listing{}
 	}
@@ -97,6 +100,10 @@ func (s *server) getListing(c *gin.Context) {
 func (s *server) createListing(c *gin.Context) {
 	var d directory.Details
 	if !s.decodeListing(c, &d) {
+		return
+	}
+	if !s.seesListing(staffOf(c), d) {
+		fail(c, http.StatusForbidden, "This token is limited to some areas; the listing must cover a postcode district in one of them.")
 		return
 	}
 	l, err := s.cfg.Directory.AddByStaff(c.Request.Context(), staffOf(c).Name, d)

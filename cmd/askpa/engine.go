@@ -68,6 +68,18 @@ type answering struct {
 	areas []*answering
 }
 
+// districts returns the postcode areas and districts each local pack's
+// council covers, by pack id.
+func (a *answering) districts() map[string][]string {
+	out := map[string][]string{}
+	for _, ar := range append([]*answering{a}, a.areas...) {
+		if ar.area != nil {
+			out[ar.area.ID] = ar.area.Districts
+		}
+	}
+	return out
+}
+
 // Close closes the indexes; it is safe to call more than once.
 func (a *answering) Close() error {
 	err := a.index.Close()

@@ -242,6 +242,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer, gete
 		Insights:       store,
 		SupportSecret:  []byte(getenv("ASKPA_SUPPORT_WEBHOOK_SECRET")),
 		Helpdesks:      helpdesks,
+		AreaDistricts:  answers.districts(),
 		Ready:          map[string]httpapi.Pinger{"store": store, "index": answers.index},
 		Mount:          chans.routes(),
 		Guides:         answers.base,
