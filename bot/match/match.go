@@ -85,7 +85,6 @@ type Matcher struct {
 	search Searcher
 	mem    *memory
 	model  Model
-	// words holds the stems of each passage's heading, title and text.
 	// words holds, for each passage, the hashes of the stems of its
 	// heading, title and text (as the memory hashes words), sorted.
 	words map[string][]uint32
