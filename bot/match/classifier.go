@@ -89,9 +89,8 @@ func TrainClassifier(qs []Question) (*Classifier, error) {
 // trainClassifier fits a Classifier of sections (sorted, each once, every
 // question's among them) to qs.
 func trainClassifier(qs []Question, sections []string) *Classifier {
-	c := &Classifier{idf: map[uint32]float32{}, sections: sections}
 	number := map[string]int{}
-	for i, s := range c.sections {
+	for i, s := range sections {
 		number[s] = i
 	}
 	raw := make([][]uint32, len(qs))
@@ -99,20 +98,7 @@ func trainClassifier(qs []Question, sections []string) *Classifier {
 		raw[i] = classifierTerms(qs[i].Text)
 		slices.Sort(raw[i])
 	})
-	df := map[uint32]int{}
-	for _, r := range raw {
-		for k, id := range r {
-			if k == 0 || id != r[k-1] {
-				df[id]++
-			}
-		}
-	}
-	n := float64(len(qs))
-	for id, d := range df {
-		if float64(d) <= maxShare*n || n < 50 {
-			c.idf[id] = float32(math.Log(1 + n/float64(d)))
-		}
-	}
+	c := &Classifier{idf: inverseFrequencies(raw), sections: sections}
 	classes := len(c.sections)
 	vs := make([]vector, len(qs))
 	dense := map[uint32][]float32{}

@@ -60,20 +60,7 @@ func newMemory(qs []Question) *memory {
 		raw[i] = terms(qs[i].Text)
 		slices.Sort(raw[i])
 	})
-	df := map[uint32]int{}
-	for i := range qs {
-		for k, id := range raw[i] {
-			if k == 0 || id != raw[i][k-1] {
-				df[id]++
-			}
-		}
-	}
-	n := float64(len(qs))
-	for id, d := range df {
-		if float64(d) <= maxShare*n || n < 50 {
-			m.idf[id] = float32(math.Log(1 + n/float64(d)))
-		}
-	}
+	m.idf = inverseFrequencies(raw)
 	vs := make([]vector, len(qs))
 	inParallel(len(qs), func(i int) { vs[i] = weigh(raw[i], m.idf) })
 	for i, q := range qs {

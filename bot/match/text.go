@@ -68,6 +68,28 @@ func hash2(prefix, s string) uint32 {
 	return h
 }
 
+// inverseFrequencies returns the weight of each feature of docs (each
+// sorted) by how few of them have it, log(1 + n/df), leaving out features
+// in more than maxShare of them (when there are enough to tell).
+func inverseFrequencies(docs [][]uint32) map[uint32]float32 {
+	df := map[uint32]int{}
+	for _, d := range docs {
+		for k, id := range d {
+			if k == 0 || id != d[k-1] {
+				df[id]++
+			}
+		}
+	}
+	n := float64(len(docs))
+	idf := make(map[uint32]float32, len(df))
+	for id, d := range df {
+		if float64(d) <= maxShare*n || n < 50 {
+			idf[id] = float32(math.Log(1 + n/float64(d)))
+		}
+	}
+	return idf
+}
+
 // weigh turns features into a unit-length TF-IDF vector; features with no
 // weight in idf (unknown, or too common to tell anything) are dropped.
 func weigh(ids []uint32, idf map[uint32]float32) vector {
