@@ -150,7 +150,9 @@ type candidate struct {
 }
 
 // candidates gathers and describes the sections that might answer text
-// for audience, leaving out the remembered questions of writer.
+// for audience, leaving out the remembered questions of writer (and using
+// the classifier that never saw them), and returns them with the
+// classifier's probability that no section answers text.
 func (m *Matcher) candidates(ctx context.Context, text string, audience knowledge.Audience, writer string) ([]candidate, float64, error) {
 	hits, err := m.search.Search(ctx, knowledge.Query{Text: text, Audience: audience, Limit: searchCandidates})
 	if err != nil {
