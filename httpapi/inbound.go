@@ -103,7 +103,13 @@ func (s *server) helpdeskReply(c *gin.Context) {
 			return
 		}
 	}
-	e, err := s.cfg.Desk.HelpdeskReply(c.Request.Context(), in.DeliveryID, in.EscalationID, in.Author, in.Text)
+	// Each helpdesk has delivery ids of its own: one limited to some
+	// areas cannot use up another's.
+	delivery := in.DeliveryID
+	if len(areas) > 0 {
+		delivery = strings.Join(areas, "+") + ":" + delivery
+	}
+	e, err := s.cfg.Desk.HelpdeskReply(c.Request.Context(), delivery, in.EscalationID, in.Author, in.Text)
 	if errors.Is(err, support.ErrDuplicate) {
 		c.JSON(http.StatusOK, gin.H{"status": "duplicate", "delivery_id": in.DeliveryID})
 		return

@@ -198,10 +198,11 @@ func TestServeAnswersForEveryPack(t *testing.T) {
 	everyone, otherton, testshire := newReceiver(t), newReceiver(t), newKeyedReceiver(t, testshireHelpdeskKey)
 	const testshireToken = "testshire-staff-token-1"
 	base := startServe(t, map[string]string{"ASKPA_LOCAL_DIR": dir, "ASKPA_DATA_DIR": t.TempDir(),
-		"ASKPA_STAFF_TOKENS":     "alex:" + testStaffToken + ",tess:" + testshireToken + "@testshire",
-		"ASKPA_WEBHOOK_SECRET":   testWebhookKey,
-		"ASKPA_HELPDESK_SECRETS": "testshire=" + testshireHelpdeskKey,
-		"ASKPA_WEBHOOK_URLS":     everyone.srv.URL + "," + otherton.srv.URL + "|otherton," + testshire.srv.URL + "|testshire"})
+		"ASKPA_STAFF_TOKENS":           "alex:" + testStaffToken + ",tess:" + testshireToken + "@testshire",
+		"ASKPA_WEBHOOK_SECRET":         testWebhookKey,
+		"ASKPA_HELPDESK_SECRETS":       "testshire=" + testshireHelpdeskKey,
+		"ASKPA_SUPPORT_WEBHOOK_SECRET": testHelpdeskKey,
+		"ASKPA_WEBHOOK_URLS":           everyone.srv.URL + "," + otherton.srv.URL + "|otherton," + testshire.srv.URL + "|testshire"})
 	web := newWebSession(t, base)
 	say := func(text string) string {
 		t.Helper()
@@ -295,5 +296,17 @@ func TestServeAnswersForEveryPack(t *testing.T) {
 	}
 	if st := helpdeskReply(testshireHelpdeskKey, testshireID, "d-3"); st != http.StatusOK {
 		t.Errorf("Testshire's helpdesk replying to its own escalation: %d, want 200", st)
+	}
+	// Delivery ids are each helpdesk's own: the helpdesk of every area
+	// reusing Testshire's "d-3" is a new reply, not a duplicate.
+	var before support.Escalation
+	call(t, "GET", base+"/api/v1/escalations/"+testshireID, testStaffToken, nil, &before)
+	if st := helpdeskReply(testHelpdeskKey, testshireID, "d-3"); st != http.StatusOK {
+		t.Errorf("the helpdesk of every area replying with Testshire's delivery id: %d, want 200", st)
+	}
+	var after support.Escalation
+	call(t, "GET", base+"/api/v1/escalations/"+testshireID, testStaffToken, nil, &after)
+	if len(after.Messages) != len(before.Messages)+1 {
+		t.Errorf("the every-area helpdesk's reply with Testshire's delivery id: %d messages, then %d; want one more", len(before.Messages), len(after.Messages))
 	}
 }
