@@ -9,13 +9,15 @@ import (
 	porterstemmer "github.com/blevesearch/go-porterstemmer"
 )
 
-// stopWords say nothing about which section a question is about.
+// stopWords say nothing about which section a question is about. "Not"
+// and "no" are not among them: "what can I NOT spend it on" asks for
+// another section than "what can I spend it on".
 var stopWords = func() map[string]bool {
 	m := map[string]bool{}
 	for _, w := range strings.Fields(`a an the and or but if of to in on at for with from by is are was were be been being
 		it its this that these those there here i me my we our you your he him his she her they them their
 		do does did doing have has had having am can could would should will shall may might must
-		what which who whom how when where why not no so than too very just also about into over
+		what which who whom how when where why so than too very just also about into over
 		as up out off then only own same such any all each some more most other get got`) {
 		m[w] = true
 	}
