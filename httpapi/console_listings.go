@@ -164,18 +164,9 @@ func (k *console) listingRow(c *gin.Context, l directory.Listing) listingRow {
 }
 
 // inListingArea shows 404 for a listing the member of staff may not see
-// (see server.seesListing), as for one that does not exist.
+// (see server.checkListingArea).
 func (k *console) inListingArea(c *gin.Context) {
-	st := consoleStaff(c)
-	if len(st.Areas) == 0 {
-		c.Next()
-		return
-	}
-	l, err := k.s.cfg.Directory.Get(c.Request.Context(), c.Param("id"))
-	if err == nil && !k.s.seesListing(st, l.Details) {
-		err = directory.ErrNotFound
-	}
-	if err != nil {
+	if err := k.s.checkListingArea(c.Request.Context(), consoleStaff(c), c.Param("id")); err != nil {
 		k.failPage(c, fmt.Errorf("console listing: %w", err))
 		c.Abort()
 		return

@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"context"
 	"slices"
 
 	"github.com/gin-gonic/gin"
@@ -32,19 +33,24 @@ func (s *server) seesListing(st Staff, d directory.Details) bool {
 	return false
 }
 
-// inListingArea answers 404 for a listing (the route's :id) that the member
-// of staff may not see (see seesListing), as for one that does not exist.
-func (s *server) inListingArea(c *gin.Context) {
-	st := staffOf(c)
+// checkListingArea returns directory.ErrNotFound for listing id when st
+// may not see it (see seesListing), as for one that does not exist, and
+// the directory's error when it cannot tell; nil otherwise.
+func (s *server) checkListingArea(ctx context.Context, st Staff, id string) error {
 	if len(st.Areas) == 0 {
-		c.Next()
-		return
+		return nil
 	}
-	l, err := s.cfg.Directory.Get(c.Request.Context(), c.Param("id"))
+	l, err := s.cfg.Directory.Get(ctx, id)
 	if err == nil && !s.seesListing(st, l.Details) {
 		err = directory.ErrNotFound
 	}
-	if err != nil {
+	return err
+}
+
+// inListingArea answers 404 for a listing (the route's :id) that the member
+// of staff may not see (see checkListingArea).
+func (s *server) inListingArea(c *gin.Context) {
+	if err := s.checkListingArea(c.Request.Context(), staffOf(c), c.Param("id")); err != nil {
 		s.failListing(c, err)
 		c.Abort()
 		return
