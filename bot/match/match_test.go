@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"fmt"
 	"math"
 	"os"
 	"slices"
@@ -97,12 +98,19 @@ func TestValidationSplit(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	r, err := m.Evaluate(context.Background(), qs)
+	j, err := match.ReadJudgements(os.DirFS("corpus"), "judged")
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := m.Evaluate(context.Background(), qs, j)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if float64(r.Top1) < 0.72*float64(r.Questions) || float64(r.Top3) < 0.81*float64(r.Questions) {
 		t.Errorf("validation: top-1 %d, top-3 %d of %d; want at least 72%% and 81%%", r.Top1, r.Top3, r.Questions)
+	}
+	if float64(r.JudgedTop1) < 0.86*float64(r.Questions) {
+		t.Errorf("validation, counting judged sections: top-1 %d of %d; want at least 86%%", r.JudgedTop1, r.Questions)
 	}
 }
 
@@ -221,5 +229,53 @@ func TestTestSplitIsFrozen(t *testing.T) {
 	}
 	if n == 0 {
 		t.Error("SHA256SUMS lists no files")
+	}
+}
+
+// TestJudgedSectionsCountAsRight checks that a first section other than a
+// question's own counts as right only when a judge found it answers the
+// question, and that one no judge has seen is listed for judging.
+func TestJudgedSectionsCountAsRight(t *testing.T) {
+	m := defaultMatcher(t)
+	q := match.Question{ID: "T-1", Section: "holiday-pay#somewhere-else", Text: "what is the statutory sick pay rate for my PA now", Voice: "employer"}
+	ctx := context.Background()
+	r, err := m.Evaluate(ctx, []match.Question{q}, match.Judgements{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.Top1 != 0 || r.JudgedTop1 != 0 || len(r.Unjudged) != 1 || r.Unjudged[0].ID != "T-1" || r.Unjudged[0].Own != q.Section {
+		t.Fatalf("with no judgements: top-1 %d, judged top-1 %d, unjudged %+v; want 0, 0 and the question", r.Top1, r.JudgedTop1, r.Unjudged)
+	}
+	shown := r.Unjudged[0].Shown
+	for _, tc := range []struct {
+		answers bool
+		want    int
+	}{{true, 1}, {false, 0}} {
+		line := fmt.Sprintf(`{"id": "T-1", "section": %q, "answers": %t, "why": "judged in a test"}`, shown, tc.answers)
+		j, err := match.ReadJudgements(fstest.MapFS{"judged/v.jsonl": {Data: []byte(line + "\n")}}, "judged")
+		if err != nil {
+			t.Fatal(err)
+		}
+		r, err := m.Evaluate(ctx, []match.Question{q}, j)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if r.JudgedTop1 != tc.want || r.JudgedTop3 != tc.want || len(r.Unjudged) != 0 || r.Top1 != 0 {
+			t.Errorf("judged %t: judged top-1 %d, top-3 %d, unjudged %d, top-1 %d; want %d, %d, 0, 0", tc.answers, r.JudgedTop1, r.JudgedTop3, len(r.Unjudged), r.Top1, tc.want, tc.want)
+		}
+	}
+}
+
+func TestReadJudgementsNamesFileAndLine(t *testing.T) {
+	good := `{"id": "QC1-1", "section": "sick-pay#x", "answers": true, "why": "gives the rate"}`
+	for line, want := range map[string]string{
+		`{"id": "QC1-2", "section": "", "answers": true, "why": "x"}`:                  "j/a.jsonl:2: want id, section, answers and why",
+		`{"id": "QC1-1", "section": "sick-pay#x", "answers": false, "why": "no rate"}`: "j/a.jsonl:2: QC1-1 and sick-pay#x judged both ways",
+		`{"id": "QC1-2", "section": "s", "answers": "yes", "why": "x"}`:                "j/a.jsonl:2:",
+	} {
+		_, err := match.ReadJudgements(fstest.MapFS{"j/a.jsonl": {Data: []byte(good + "\n" + line + "\n")}}, "j")
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("%s: %v, want an error containing %q", line, err, want)
+		}
 	}
 }

@@ -125,7 +125,7 @@ func Train(ctx context.Context, base *knowledge.Base, search Searcher, train, va
 	if err != nil {
 		return Model{}, Report{}, err
 	}
-	return m.model, m.report(append(va, vn...)), nil
+	return m.model, m.report(append(va, vn...), nil), nil
 }
 
 // trainClassifiers trains the Classifier on qs and, for each writer, one
@@ -251,6 +251,14 @@ type Report struct {
 	// Unanswerable counts the questions no section answers, and
 	// UnanswerableAnswered those given an answer all the same.
 	Unanswerable, UnanswerableAnswered int
+	// Judged says whether judgements were given. JudgedTop1 then counts
+	// the answerable questions whose first section is their own or one a
+	// judge found answers them; JudgedTop3 those counted by Top3 or by
+	// JudgedTop1. Unjudged lists the questions whose first section is
+	// neither their own nor judged yet: they count as wrong.
+	Judged                 bool
+	JudgedTop1, JudgedTop3 int
+	Unjudged               []Unjudged
 	// Bins is the reliability table of the answerable questions:
 	// confidence in tenths, with how many questions fell in each and how
 	// many of them were right.
@@ -260,8 +268,8 @@ type Report struct {
 	}
 }
 
-func (m *Matcher) report(es []example) Report {
-	var r Report
+func (m *Matcher) report(es []example, judgements Judgements) Report {
+	r := Report{Judged: judgements != nil}
 	for _, e := range es {
 		if !e.q.Answerable() {
 			r.Unanswerable++
@@ -285,13 +293,25 @@ func (m *Matcher) report(es []example) Report {
 			r.Hidden++
 		}
 		right := order[0] == e.right
-		for i := 0; i < min(3, len(order)); i++ {
-			if order[i] == e.right {
-				r.Top3++
-			}
+		inTop3 := slices.Contains(order[:min(3, len(order))], e.right)
+		if inTop3 {
+			r.Top3++
 		}
 		if right {
 			r.Top1++
+		}
+		if r.Judged {
+			shown := e.cs[order[0]].passage.ID()
+			yes, known := judgements.answers(e.q, shown)
+			if !known {
+				r.Unjudged = append(r.Unjudged, Unjudged{ID: e.q.ID, Text: e.q.Text, Voice: e.q.Voice, Own: e.q.Section, Shown: shown})
+			}
+			if yes {
+				r.JudgedTop1++
+			}
+			if yes || inTop3 {
+				r.JudgedTop3++
+			}
 		}
 		if argmax(p) == e.right {
 			r.ModelTop1++
@@ -312,13 +332,15 @@ func (m *Matcher) report(es []example) Report {
 	return r
 }
 
-// Evaluate ranks every question and reports how the Matcher did.
-func (m *Matcher) Evaluate(ctx context.Context, qs []Question) (Report, error) {
+// Evaluate ranks every question and reports how the Matcher did. With
+// judgements (nil for none), it also counts a first section other than a
+// question's own as right when a judge found that it answers the question.
+func (m *Matcher) Evaluate(ctx context.Context, qs []Question, judgements Judgements) (Report, error) {
 	es, err := m.describe(ctx, qs, false)
 	if err != nil {
 		return Report{}, err
 	}
-	return m.report(es), nil
+	return m.report(es, judgements), nil
 }
 
 // Write prints r for a person.
@@ -334,6 +356,10 @@ func (r Report) Write(w io.Writer) error {
 	if r.Hidden > 0 {
 		fmt.Fprintf(w, "of the questions whose section the asker may be shown (%d are labelled with one written for the other audience), top-1: %s, top-3: %s\n",
 			r.Hidden, pct(r.Top1, r.Questions-r.Hidden), pct(r.Top3, r.Questions-r.Hidden))
+	}
+	if r.Judged {
+		fmt.Fprintf(w, "counting sections a judge found answer the question as right, top-1: %s, top-3: %s (%d first sections not yet judged count as wrong)\n",
+			pct(r.JudgedTop1, r.Questions), pct(r.JudgedTop3, r.Questions), len(r.Unjudged))
 	}
 	if r.Unanswerable > 0 {
 		fmt.Fprintf(w, "questions no section answers, answered all the same: %s\n", pct(r.UnanswerableAnswered, r.Unanswerable))

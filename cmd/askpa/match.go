@@ -17,7 +17,7 @@ import (
 )
 
 const matchUsage = `usage: askpa match train [--corpus DIR] [--out FILE]
-       askpa match eval [--corpus DIR] SPLIT | FILE...
+       askpa match eval [--corpus DIR] [--judged DIR] [--unjudged FILE] SPLIT | FILE...
 
 train  fits the section-matching model on the question corpus's train split
        and calibrates it on the validation split; writes the model. It never
@@ -26,6 +26,10 @@ eval   ranks every question of a split (train, validation, test) or of the
        given JSON Lines files and prints top-1 and top-3 section accuracy
        and a reliability table, for the built-in matcher and, beside it,
        for the search index alone. Report the test split once per change.
+       With judgements (the corpus's judged folder), it also counts a first
+       section other than the question's own as right when a judge found
+       that it answers the question, and --unjudged writes the first
+       sections no judge has seen, as JSON Lines, for judging.
 `
 
 // runMatch runs "askpa match train" and "askpa match eval".
@@ -43,6 +47,8 @@ func runMatch(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	corpus := fs.String("corpus", "bot/match/corpus", "the question corpus `folder`, holding train, validation and test")
 	out := fs.String("out", "bot/match/data/model.json", "train: where to write the model; its classifier goes beside it, in classifier.bin")
 	safetyCorpus := fs.String("safety-corpus", "bot/safety/testdata/corpus", "train: the safety corpus, whose validation split's off-topic messages calibrate what no section answers")
+	judged := fs.String("judged", "", "eval: the `folder` of judgements (default: the corpus's judged folder)")
+	unjudged := fs.String("unjudged", "", "eval: write the questions whose first section is not their own and not judged to this `file`")
 	fs.Usage = func() { fmt.Fprint(stderr, matchUsage) }
 	if err := fs.Parse(args[1:]); err != nil {
 		return exitError{2}
@@ -101,9 +107,24 @@ func runMatch(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		if err != nil {
 			return err
 		}
-		r, err := m.Evaluate(ctx, qs)
+		var judgements match.Judgements
+		dir := *judged
+		if dir == "" {
+			dir = filepath.Join(*corpus, "judged")
+		}
+		if _, err := os.Stat(dir); err == nil || *judged != "" {
+			if judgements, err = match.ReadJudgements(os.DirFS(dir), "."); err != nil {
+				return err
+			}
+		}
+		r, err := m.Evaluate(ctx, qs, judgements)
 		if err != nil {
 			return err
+		}
+		if *unjudged != "" {
+			if err := writeJSONLines(*unjudged, r.Unjudged); err != nil {
+				return err
+			}
 		}
 		fmt.Fprintln(stdout, "the matcher:")
 		if err := r.Write(stdout); err != nil {
@@ -154,4 +175,17 @@ func indexAccuracy(ctx context.Context, a *answering, qs []match.Question) (top1
 		}
 	}
 	return top1, top3, nil
+}
+
+// writeJSONLines writes vs to the file at path, one JSON value a line.
+func writeJSONLines[T any](path string, vs []T) error {
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	for _, v := range vs {
+		if err := enc.Encode(v); err != nil {
+			return err
+		}
+	}
+	return os.WriteFile(path, b.Bytes(), 0o644)
 }
