@@ -61,14 +61,16 @@ func (j Judgements) answers(q Question, section string) (yes, known bool) {
 	return yes, known
 }
 
-// Unjudged is a question whose first section is not its own and has not
-// been judged: what `askpa match eval --unjudged` writes for a judge.
+// Unjudged is a question with a section among its first three that is not
+// its own and has not been judged: what `askpa match eval --unjudged`
+// writes for a judge.
 type Unjudged struct {
 	ID    string `json:"id"`
 	Text  string `json:"q"`
 	Voice string `json:"voice"`
 	// Own is the section the question was written for; Shown the one
-	// ranked first.
+	// ranked Rank (1 to 3).
 	Own   string `json:"own"`
 	Shown string `json:"shown"`
+	Rank  int    `json:"rank"`
 }

@@ -243,8 +243,8 @@ func TestJudgedSectionsCountAsRight(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if r.Top1 != 0 || r.JudgedTop1 != 0 || len(r.Unjudged) != 1 || r.Unjudged[0].ID != "T-1" || r.Unjudged[0].Own != q.Section {
-		t.Fatalf("with no judgements: top-1 %d, judged top-1 %d, unjudged %+v; want 0, 0 and the question", r.Top1, r.JudgedTop1, r.Unjudged)
+	if r.Top1 != 0 || r.JudgedTop1 != 0 || len(r.Unjudged) != 3 || r.Unjudged[0].ID != "T-1" || r.Unjudged[0].Own != q.Section || r.Unjudged[0].Rank != 1 {
+		t.Fatalf("with no judgements: top-1 %d, judged top-1 %d, unjudged %+v; want 0, 0 and the question's first three sections", r.Top1, r.JudgedTop1, r.Unjudged)
 	}
 	shown := r.Unjudged[0].Shown
 	for _, tc := range []struct {
@@ -260,8 +260,20 @@ func TestJudgedSectionsCountAsRight(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if r.JudgedTop1 != tc.want || r.JudgedTop3 != tc.want || len(r.Unjudged) != 0 || r.Top1 != 0 {
-			t.Errorf("judged %t: judged top-1 %d, top-3 %d, unjudged %d, top-1 %d; want %d, %d, 0, 0", tc.answers, r.JudgedTop1, r.JudgedTop3, len(r.Unjudged), r.Top1, tc.want, tc.want)
+		if r.JudgedTop1 != tc.want || r.JudgedTop3 != tc.want || r.Top1 != 0 {
+			t.Errorf("judged %t: judged top-1 %d, top-3 %d, top-1 %d; want %d, %d, 0", tc.answers, r.JudgedTop1, r.JudgedTop3, r.Top1, tc.want, tc.want)
+		}
+		// A first section judged to answer settles both counts; one judged
+		// not to leaves the second and third to judge.
+		var wantRanks, ranks []int
+		if !tc.answers {
+			wantRanks = []int{2, 3}
+		}
+		for _, u := range r.Unjudged {
+			ranks = append(ranks, u.Rank)
+		}
+		if !slices.Equal(ranks, wantRanks) {
+			t.Errorf("judged %t: unjudged ranks %v, want %v", tc.answers, ranks, wantRanks)
 		}
 	}
 }

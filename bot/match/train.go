@@ -253,9 +253,11 @@ type Report struct {
 	Unanswerable, UnanswerableAnswered int
 	// Judged says whether judgements were given. JudgedTop1 then counts
 	// the answerable questions whose first section is their own or one a
-	// judge found answers them; JudgedTop3 those counted by Top3 or by
-	// JudgedTop1. Unjudged lists the questions whose first section is
-	// neither their own nor judged yet: they count as wrong.
+	// judge found answers them; JudgedTop3 those counted by Top3 or with
+	// any of its first three sections judged to answer it. Unjudged lists
+	// the sections among the first three that are neither the question's
+	// own nor judged yet, where a verdict could change a count: they
+	// count as wrong.
 	Judged                 bool
 	JudgedTop1, JudgedTop3 int
 	Unjudged               []Unjudged
@@ -301,17 +303,7 @@ func (m *Matcher) report(es []example, judgements Judgements) Report {
 			r.Top1++
 		}
 		if r.Judged {
-			shown := e.cs[order[0]].passage.ID()
-			yes, known := judgements.answers(e.q, shown)
-			if !known {
-				r.Unjudged = append(r.Unjudged, Unjudged{ID: e.q.ID, Text: e.q.Text, Voice: e.q.Voice, Own: e.q.Section, Shown: shown})
-			}
-			if yes {
-				r.JudgedTop1++
-			}
-			if yes || inTop3 {
-				r.JudgedTop3++
-			}
+			r.judge(e, order, inTop3, judgements)
 		}
 		if argmax(p) == e.right {
 			r.ModelTop1++
@@ -330,6 +322,42 @@ func (m *Matcher) report(es []example, judgements Judgements) Report {
 		}
 	}
 	return r
+}
+
+// judge counts e, ranked in order, by the judgements: its first section
+// towards JudgedTop1, and any of its first three towards JudgedTop3. The
+// sections that would settle a count and have not been judged go to
+// Unjudged.
+func (r *Report) judge(e example, order []int, inTop3 bool, judgements Judgements) {
+	first := order[:min(3, len(order))]
+	verdict := func(rank int) (yes, known bool, u Unjudged) {
+		shown := e.cs[first[rank]].passage.ID()
+		yes, known = judgements.answers(e.q, shown)
+		return yes, known, Unjudged{ID: e.q.ID, Text: e.q.Text, Voice: e.q.Voice, Own: e.q.Section, Shown: shown, Rank: rank + 1}
+	}
+	yes, known, u := verdict(0)
+	if !known {
+		r.Unjudged = append(r.Unjudged, u)
+	}
+	if yes {
+		r.JudgedTop1++
+	}
+	if yes || inTop3 {
+		r.JudgedTop3++
+		return
+	}
+	var pending []Unjudged
+	for rank := 1; rank < len(first); rank++ {
+		yes, known, u := verdict(rank)
+		if yes {
+			r.JudgedTop3++
+			return
+		}
+		if !known {
+			pending = append(pending, u)
+		}
+	}
+	r.Unjudged = append(r.Unjudged, pending...)
 }
 
 // Evaluate ranks every question and reports how the Matcher did. With
@@ -358,7 +386,7 @@ func (r Report) Write(w io.Writer) error {
 			r.Hidden, pct(r.Top1, r.Questions-r.Hidden), pct(r.Top3, r.Questions-r.Hidden))
 	}
 	if r.Judged {
-		fmt.Fprintf(w, "counting sections a judge found answer the question as right, top-1: %s, top-3: %s (%d first sections not yet judged count as wrong)\n",
+		fmt.Fprintf(w, "counting sections a judge found answer the question as right, top-1: %s, top-3: %s (%d sections not yet judged count as wrong)\n",
 			pct(r.JudgedTop1, r.Questions), pct(r.JudgedTop3, r.Questions), len(r.Unjudged))
 	}
 	if r.Unanswerable > 0 {
