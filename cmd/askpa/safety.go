@@ -17,7 +17,7 @@ import (
 )
 
 const safetyUsage = `usage: askpa safety train [--corpus DIR] [--data DIR]
-       askpa safety eval [--corpus DIR] [--data DIR] [--json] SPLIT | FILE...
+       askpa safety eval [--corpus DIR] [--questions DIR] [--data DIR] [--json] SPLIT | FILE...
        askpa safety check [--data DIR] [--audience employer|pa] MESSAGE
 
 train  trains the safety classifier on the corpus's train split, chooses its
@@ -25,8 +25,11 @@ train  trains the safety classifier on the corpus's train split, chooses its
        and thresholds.txt into the data folder. It never reads the test split.
 check  says what the safety layer makes of one message, and why.
 eval   checks every example of a split (train, validation, test) or of the
-       given JSON Lines files and prints what was found, by label. Use the
-       test split once per change of the classifier, and report it.
+       given JSON Lines files and prints what was found, by label; for a
+       split, also how many of the section matcher's questions of the same
+       split (everyday questions, but those of the sections the corpus's
+       not-ordinary.txt names) were handed over or cautioned. Use the test
+       split once per change of the classifier, and report it.
 `
 
 // runSafety runs "askpa safety train" and "askpa safety eval".
@@ -43,6 +46,7 @@ func runSafety(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	fs.SetOutput(stderr)
 	corpus := fs.String("corpus", "bot/safety/testdata/corpus", "the corpus `folder`, holding train, validation and test")
 	data := fs.String("data", "bot/safety/data", "the safety layer's data `folder`")
+	questions := fs.String("questions", "bot/match/corpus", "eval: the section matcher's question corpus `folder`, whose questions are everyday messages (empty: none)")
 	asJSON := fs.Bool("json", false, "eval: print the report as JSON")
 	audience := fs.String("audience", "employer", "check: who is writing, employer or pa")
 	fs.Usage = func() { fmt.Fprint(stderr, safetyUsage) }
@@ -59,7 +63,7 @@ func runSafety(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		if fs.NArg() == 0 {
 			return usageError{"safety eval: name a split or files"}
 		}
-		return evalSafety(ctx, *corpus, *data, fs.Args(), *asJSON, stdout)
+		return evalSafety(ctx, *corpus, *questions, *data, fs.Args(), *asJSON, stdout)
 	case "check":
 		if fs.NArg() == 0 {
 			return usageError{"safety check: give a message"}
@@ -92,7 +96,7 @@ func trainSafety(corpus, data string, stdout io.Writer) error {
 	return out.Checker.Evaluate(context.Background(), validation).Write(stdout)
 }
 
-func evalSafety(ctx context.Context, corpus, data string, names []string, asJSON bool, stdout io.Writer) error {
+func evalSafety(ctx context.Context, corpus, questions, data string, names []string, asJSON bool, stdout io.Writer) error {
 	c, err := safety.Load(os.DirFS(data))
 	if err != nil {
 		return err
@@ -107,7 +111,47 @@ func evalSafety(ctx context.Context, corpus, data string, names []string, asJSON
 		enc.SetIndent("", "  ")
 		return enc.Encode(r)
 	}
-	return r.Write(stdout)
+	if err := r.Write(stdout); err != nil {
+		return err
+	}
+	for _, split := range names {
+		if split != "train" && split != "validation" && split != "test" {
+			continue
+		}
+		ordinary, err := ordinaryQuestions(corpus, questions, split)
+		if err != nil || len(ordinary) == 0 {
+			return err
+		}
+		q := c.Evaluate(ctx, ordinary).Labels[safety.Ordinary]
+		fmt.Fprintf(stdout, "the section matcher's %s questions (everyday, but those of not-ordinary.txt's sections): urgent %s, cautioned %s\n",
+			split, percent(q.Urgent, q.N), percent(q.Caution, q.N))
+	}
+	return nil
+}
+
+// ordinaryQuestions reads split of the section matcher's question corpus
+// as ordinary examples, leaving out the sections the safety corpus's
+// not-ordinary.txt names; none when questions is empty.
+func ordinaryQuestions(corpus, questions, split string) ([]safety.Example, error) {
+	if questions == "" {
+		return nil, nil
+	}
+	notOrdinary, err := safety.ReadNotOrdinary(os.DirFS(corpus), "not-ordinary.txt")
+	if err != nil {
+		return nil, err
+	}
+	ex, err := safety.QuestionExamples(os.DirFS(questions), split, notOrdinary)
+	if err != nil {
+		return nil, fmt.Errorf("reading the section matcher's %s questions: %w", split, err)
+	}
+	return ex, nil
+}
+
+func percent(a, b int) string {
+	if b == 0 {
+		return "0/0"
+	}
+	return fmt.Sprintf("%d/%d (%.1f%%)", a, b, 100*float64(a)/float64(b))
 }
 
 func checkSafety(ctx context.Context, data string, audience knowledge.Audience, message string, stdout io.Writer) error {
