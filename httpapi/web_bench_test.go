@@ -23,6 +23,7 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
+	"sync/atomic"
 	"testing"
 
 	"github.com/gin-gonic/gin"
@@ -138,6 +139,47 @@ func BenchmarkWebMessage(b *testing.B) {
 // object, with gin's default middleware.
 func BenchmarkBareGin(b *testing.B) {
 	qs := webQuestions(b)
+	r := bareGin()
+	var lat bottest.Latencies
+	i := 0
+	for b.Loop() {
+		req := bareGinRequest(qs[i%len(qs)])
+		rec := httptest.NewRecorder()
+		lat.Time(func() { r.ServeHTTP(rec, req) })
+		if rec.Code != http.StatusOK {
+			b.Fatalf("status %d: %s", rec.Code, rec.Body)
+		}
+		i++
+	}
+	lat.Report(b)
+}
+
+// BenchmarkBareGinTogether is BenchmarkBareGin with requests arriving
+// together, 16 at a time for each CPU: the floor the channels'
+// acknowledgements arriving together (BenchmarkWebhookAcknowledgedTogether
+// in bot/telegram, BenchmarkEventAcknowledgedTogether in bot/slack) are
+// measured against.
+func BenchmarkBareGinTogether(b *testing.B) {
+	qs := webQuestions(b)
+	r := bareGin()
+	var next atomic.Int64
+	b.SetParallelism(16)
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			req := bareGinRequest(qs[int(next.Add(1))%len(qs)])
+			rec := httptest.NewRecorder()
+			r.ServeHTTP(rec, req)
+			if rec.Code != http.StatusOK {
+				b.Errorf("status %d: %s", rec.Code, rec.Body)
+				return
+			}
+		}
+	})
+}
+
+// bareGin returns a gin engine with gin's default middleware and one
+// handler that parses a message's JSON and answers a small JSON object.
+func bareGin() *gin.Engine {
 	gin.SetMode(gin.ReleaseMode)
 	r := gin.New()
 	r.Use(gin.Recovery())
@@ -153,22 +195,15 @@ func BenchmarkBareGin(b *testing.B) {
 		}
 		c.JSON(http.StatusOK, gin.H{"question": in.Text, "audience": in.Audience, "answered": false})
 	})
-	var lat bottest.Latencies
-	i := 0
-	for b.Loop() {
-		q := qs[i%len(qs)]
-		body, _ := json.Marshal(map[string]string{"audience": string(q.Audience()), "text": q.Text})
-		req := httptest.NewRequest(http.MethodPost, "/v1/messages", bytes.NewReader(body))
-		req.Header.Set("Content-Type", "application/json")
-		req.Header.Set("Authorization", "Bearer 0123456789")
-		rec := httptest.NewRecorder()
-		lat.Time(func() { r.ServeHTTP(rec, req) })
-		if rec.Code != http.StatusOK {
-			b.Fatalf("status %d: %s", rec.Code, rec.Body)
-		}
-		i++
-	}
-	lat.Report(b)
+	return r
+}
+
+func bareGinRequest(q match.Question) *http.Request {
+	body, _ := json.Marshal(map[string]string{"audience": string(q.Audience()), "text": q.Text})
+	req := httptest.NewRequest(http.MethodPost, "/v1/messages", bytes.NewReader(body))
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Authorization", "Bearer 0123456789")
+	return req
 }
 
 var (

@@ -214,3 +214,54 @@ func testIntakeConcurrentWorkers(t *testing.T, o Opener) {
 		}
 	}
 }
+
+// testIntakeReceivedTogether receives many deliveries at once, each sent
+// twice, as webhooks arriving together are: each must be new exactly once,
+// and every one must be there to lease.
+func testIntakeReceivedTogether(t *testing.T, o Opener) {
+	s := open(t, o)
+	now := time.Date(2026, 12, 7, 9, 0, 0, 0, time.UTC)
+	const n = 60
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	fresh := map[string]int{}
+	for g := range 2 * n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			id := fmt.Sprint(g % n)
+			ok, err := s.Receive(context.Background(), bot.Inbound{Source: "telegram", ID: id, Key: "chat-" + fmt.Sprint(g%7), Payload: []byte(id), Received: now})
+			if err != nil {
+				t.Errorf("Receive(%s): %v", id, err)
+				return
+			}
+			if ok {
+				mu.Lock()
+				fresh[id]++
+				mu.Unlock()
+			}
+		}()
+	}
+	wg.Wait()
+	for i := range n {
+		if got := fresh[fmt.Sprint(i)]; got != 1 {
+			t.Errorf("delivery %d was new %d times, want once", i, got)
+		}
+	}
+	leased := 0
+	for round := 0; round < 3*n; round++ {
+		_, ins := leaseIDs(t, s, "telegram", "w1", now, 100)
+		if len(ins) == 0 {
+			break
+		}
+		for _, in := range ins {
+			leased++
+			if err := s.Done(context.Background(), in.Seq, "w1"); err != nil {
+				t.Fatalf("Done: %v", err)
+			}
+		}
+	}
+	if leased != n {
+		t.Errorf("leased %d deliveries, want %d", leased, n)
+	}
+}

@@ -92,6 +92,7 @@ func Run(t *testing.T, newDB NewDB) {
 		{"IntakeRetry", testIntakeRetry},
 		{"IntakeSurvivesReopen", testIntakeSurvivesReopen},
 		{"IntakeConcurrentWorkers", testIntakeConcurrentWorkers},
+		{"IntakeReceivedTogether", testIntakeReceivedTogether},
 		{"Leader", testLeader},
 		{"ListingStateMachine", testListingStateMachine},
 		{"ListingModerationQueue", testListingModerationQueue},

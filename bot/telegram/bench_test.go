@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"testing"
 
 	"github.com/askpa/askpa/bot"
@@ -62,6 +63,58 @@ func BenchmarkWebhookAcknowledged(b *testing.B) {
 				}
 			}
 			lat.Report(b)
+		})
+	}
+}
+
+// BenchmarkWebhookAcknowledgedTogether is BenchmarkWebhookAcknowledged with
+// updates arriving together, 16 at a time for each CPU, as Telegram sends
+// them to a busy bot: its time per update is the wall-clock time the run
+// took over the updates acknowledged, so it measures the rate, which the
+// intake's group commit keeps up. Compare with httpapi's
+// BenchmarkBareGinTogether.
+func BenchmarkWebhookAcknowledgedTogether(b *testing.B) {
+	ctx := context.Background()
+	lite, err := sqlite.Open(ctx, filepath.Join(b.TempDir(), "askpa.db"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { lite.Close() })
+	intakes := map[string]bot.Intake{"memory": bottest.NewIntake(), "sqlite": lite}
+	if os.Getenv(pgtest.EnvVar) != "" {
+		pg, err := postgres.Open(ctx, pgtest.URL(b))
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.Cleanup(func() { pg.Close() })
+		intakes["postgres"] = pg
+	}
+	for _, name := range []string{"memory", "sqlite", "postgres"} {
+		in, ok := intakes[name]
+		if !ok {
+			continue
+		}
+		b.Run(name, func(b *testing.B) {
+			f := newWebhookFixture(b, func(c *Config) { c.Intake = in })
+			handler := f.ch.WebhookHandler()
+			var next atomic.Int64
+			next.Store(1 << 32) // clear of the other benchmark's ids
+			b.SetParallelism(16)
+			b.RunParallel(func(pb *testing.PB) {
+				for pb.Next() {
+					id := next.Add(1)
+					body := fmt.Sprintf(`{"update_id": %d, "message": {"message_id": %d, "date": 1, "text": "how much holiday does my PA get", "from": {"id": %d, "first_name": "Ann"}, "chat": {"id": %d, "type": "private"}}}`,
+						id, id, 1000+id%50, 1000+id%50)
+					req := httptest.NewRequest(http.MethodPost, WebhookPath, strings.NewReader(body))
+					req.Header.Set(SecretHeader, "s3cret-Token_1")
+					rec := httptest.NewRecorder()
+					handler.ServeHTTP(rec, req)
+					if rec.Code != http.StatusOK {
+						b.Errorf("status %d: %s", rec.Code, rec.Body)
+						return
+					}
+				}
+			})
 		})
 	}
 }

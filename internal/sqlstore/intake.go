@@ -3,30 +3,111 @@ package sqlstore
 import (
 	"context"
 	"fmt"
+	"sync"
 	"time"
 
 	"github.com/askpa/askpa/bot"
 )
 
 // Receive writes in to the intake with its de-duplication row in seen, in
-// one transaction; see bot.Intake.
+// one transaction; see bot.Intake. Deliveries received at the same time
+// share a transaction (a group commit): while one group is written, the
+// deliveries that arrive wait, and the first of them then writes them all,
+// so that many webhooks acknowledged at once cost one commit. When a
+// group's transaction fails, each of its deliveries is tried again on its
+// own, so that one bad delivery fails no other. A delivery waits for its
+// group to be written even when ctx ends first, since it may be the one
+// to write the next group.
 func (s *Store) Receive(ctx context.Context, in bot.Inbound) (bool, error) {
-	fresh := false
-	err := s.db.InTx(ctx, func(q Querier) error {
-		n, err := q.Exec(ctx, `INSERT INTO seen (source, id, at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING`,
-			in.Source, in.ID, nanos(in.Received))
-		if err != nil || n == 0 {
-			return err
-		}
-		fresh = true
-		_, err = q.Exec(ctx, `INSERT INTO intake (source, id, conv, payload, attempts, next_at, received_at) VALUES (?, ?, ?, ?, 0, ?, ?)`,
-			in.Source, in.ID, in.Key, in.Payload, nanos(in.Received), nanos(in.Received))
-		return err
-	})
-	if err != nil {
-		return false, fmt.Errorf("intake: receive: %w", err)
+	r := &receipt{in: in, wake: make(chan struct{}, 1)}
+	s.rx.mu.Lock()
+	s.rx.waiting = append(s.rx.waiting, r)
+	lead := !s.rx.writing
+	s.rx.writing = true
+	s.rx.mu.Unlock()
+	if !lead {
+		<-r.wake
+		lead = r.lead
 	}
-	return fresh, nil
+	if lead {
+		s.rx.mu.Lock()
+		group := s.rx.waiting
+		s.rx.waiting = nil
+		s.rx.mu.Unlock()
+		s.receive(context.WithoutCancel(ctx), group)
+		s.rx.mu.Lock()
+		if len(s.rx.waiting) > 0 {
+			// The first to arrive while this group was written writes
+			// the next.
+			next := s.rx.waiting[0]
+			next.lead = true
+			next.wake <- struct{}{}
+		} else {
+			s.rx.writing = false
+		}
+		s.rx.mu.Unlock()
+	}
+	if r.err != nil {
+		return false, fmt.Errorf("intake: receive: %w", r.err)
+	}
+	return r.fresh, nil
+}
+
+// receipts gathers the deliveries waiting to be written.
+type receipts struct {
+	mu      sync.Mutex
+	waiting []*receipt
+	writing bool // a group is being written; the next waits for its turn
+}
+
+// receipt is one delivery waiting to be written. wake tells it that it
+// was written (fresh and err then say how) or, with lead set, that it is
+// to write the next group.
+type receipt struct {
+	in    bot.Inbound
+	wake  chan struct{}
+	lead  bool
+	fresh bool
+	err   error
+}
+
+// receive writes group in one transaction or, when that fails and there
+// are several, each in its own.
+func (s *Store) receive(ctx context.Context, group []*receipt) {
+	err := s.db.InTx(ctx, func(q Querier) error {
+		for _, r := range group {
+			fresh, err := receiveOne(ctx, q, r.in)
+			if err != nil {
+				return err
+			}
+			r.fresh = fresh
+		}
+		return nil
+	})
+	if err != nil && len(group) > 1 {
+		for _, r := range group {
+			s.receive(ctx, []*receipt{r})
+		}
+		return
+	}
+	for _, r := range group {
+		r.err = err
+		if err != nil {
+			r.fresh = false
+		}
+		r.wake <- struct{}{}
+	}
+}
+
+func receiveOne(ctx context.Context, q Querier, in bot.Inbound) (bool, error) {
+	n, err := q.Exec(ctx, `INSERT INTO seen (source, id, at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING`,
+		in.Source, in.ID, nanos(in.Received))
+	if err != nil || n == 0 {
+		return false, err
+	}
+	_, err = q.Exec(ctx, `INSERT INTO intake (source, id, conv, payload, attempts, next_at, received_at) VALUES (?, ?, ?, ?, 0, ?, ?)`,
+		in.Source, in.ID, in.Key, in.Payload, nanos(in.Received), nanos(in.Received))
+	return err == nil, err
 }
 
 // Lease leases due deliveries, the oldest unfinished of each conversation;

@@ -24,6 +24,8 @@ type Store struct {
 	// listingEvents turns a listing change into outbox rows; see
 	// SetListingEvents.
 	listingEvents atomic.Pointer[ListingEvents]
+	// rx gathers the intake deliveries waiting to be written together.
+	rx receipts
 }
 
 // New returns a Store on db, which must have been migrated.
