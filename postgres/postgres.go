@@ -30,6 +30,7 @@ var dialect = sqlstore.Dialect{
 	SkipLocked: " FOR UPDATE SKIP LOCKED",
 	Lock:       "SELECT pg_advisory_xact_lock(4245910)",
 	RowID:      "ctid",
+	ManyRows:   true,
 }
 
 // Store implements support.Store, bot.Store, bot.Mailbox, bot.Intake,

@@ -66,6 +66,11 @@ type Dialect struct {
 	// without a key of its own: "ctid" for PostgreSQL; empty means
 	// SQLite's "rowid".
 	RowID string
+	// ManyRows says that each statement costs a round trip to the
+	// server, so that rows written together are better written in one
+	// statement of many rows (PostgreSQL). SQLite runs a statement it
+	// keeps prepared once a row faster than it compiles one of many.
+	ManyRows bool
 }
 
 // Rebind rewrites "?" placeholders as $1, $2, ... for PostgreSQL.

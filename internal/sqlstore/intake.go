@@ -3,6 +3,7 @@ package sqlstore
 import (
 	"context"
 	"fmt"
+	"strings"
 	"sync"
 	"time"
 
@@ -75,6 +76,9 @@ type receipt struct {
 // are several, each in its own.
 func (s *Store) receive(ctx context.Context, group []*receipt) {
 	err := s.db.InTx(ctx, func(q Querier) error {
+		if s.d.ManyRows && len(group) > 1 {
+			return receiveMany(ctx, q, group)
+		}
 		for _, r := range group {
 			fresh, err := receiveOne(ctx, q, r.in)
 			if err != nil {
@@ -108,6 +112,67 @@ func receiveOne(ctx context.Context, q Querier, in bot.Inbound) (bool, error) {
 	_, err = q.Exec(ctx, `INSERT INTO intake (source, id, conv, payload, attempts, next_at, received_at) VALUES (?, ?, ?, ?, 0, ?, ?)`,
 		in.Source, in.ID, in.Key, in.Payload, nanos(in.Received), nanos(in.Received))
 	return err == nil, err
+}
+
+// receiveMany writes the deliveries of group not seen before in two
+// statements of many rows: one for their de-duplication rows, which
+// returns those that were new, then one for the new ones' intake rows, in
+// the order they arrived. Of two deliveries of group with the same source
+// and id, the first is the new one.
+func receiveMany(ctx context.Context, q Querier, group []*receipt) error {
+	type key struct{ source, id string }
+	first := make(map[key]*receipt, len(group))
+	var stmt strings.Builder
+	stmt.WriteString(`INSERT INTO seen (source, id, at) VALUES `)
+	args := make([]any, 0, 6*len(group))
+	for _, r := range group {
+		r.fresh = false
+		k := key{r.in.Source, r.in.ID}
+		if first[k] != nil {
+			continue
+		}
+		first[k] = r
+		if len(args) > 0 {
+			stmt.WriteString(", ")
+		}
+		stmt.WriteString("(?, ?, ?)")
+		args = append(args, r.in.Source, r.in.ID, nanos(r.in.Received))
+	}
+	stmt.WriteString(` ON CONFLICT DO NOTHING RETURNING source, id`)
+	rows, err := q.Query(ctx, stmt.String(), args...)
+	if err != nil {
+		return err
+	}
+	for rows.Next() {
+		var k key
+		if err := rows.Scan(&k.source, &k.id); err != nil {
+			rows.Close()
+			return err
+		}
+		first[k].fresh = true
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	stmt.Reset()
+	stmt.WriteString(`INSERT INTO intake (source, id, conv, payload, attempts, next_at, received_at) VALUES `)
+	args = args[:0]
+	for _, r := range group {
+		if !r.fresh {
+			continue
+		}
+		if len(args) > 0 {
+			stmt.WriteString(", ")
+		}
+		stmt.WriteString("(?, ?, ?, ?, 0, ?, ?)")
+		args = append(args, r.in.Source, r.in.ID, r.in.Key, r.in.Payload, nanos(r.in.Received), nanos(r.in.Received))
+	}
+	if len(args) == 0 {
+		return nil
+	}
+	_, err = q.Exec(ctx, stmt.String(), args...)
+	return err
 }
 
 // Lease leases due deliveries, the oldest unfinished of each conversation;
