@@ -185,6 +185,21 @@ func (m *Matcher) candidates(ctx context.Context, text string, audience knowledg
 	if k, ok := cls.number(NoSection); ok {
 		noSection = classified[k]
 	}
+	// The asker is never shown a section written for the other audience:
+	// the classifier's probabilities are spread over the sections they
+	// may be shown (and "no section").
+	visible := 0.0
+	for k, p := range classified {
+		if q := m.classified[k]; q.Doc == nil || audience.Sees(q.Audience()) {
+			visible += p
+		}
+	}
+	if visible > 0 {
+		for k := range classified {
+			classified[k] /= visible
+		}
+		noSection /= visible
+	}
 	var likely []sectionScore
 	for k, p := range classified {
 		if q := m.classified[k]; q.Doc != nil && audience.Sees(q.Audience()) {
