@@ -36,25 +36,12 @@ func BenchmarkRenderTenThousandCharacters(b *testing.B) {
 func BenchmarkEventAcknowledged(b *testing.B) {
 	for _, st := range benchStores(b) {
 		b.Run(st.name, func(b *testing.B) {
-			h := newHarness(b, func(c *Config) {
-				if st.intake != nil {
-					c.Intake = st.intake
-				}
-			})
-			h.handler.answer = func(bot.Message) []bot.Reply { time.Sleep(5 * time.Millisecond); return nil }
-			handler := h.ch.EventsHandler()
+			handler := benchEvents(b, st)
 			var lat bottest.Latencies
-			// Event ids no earlier run in this process used: the
-			// channel drops an event it has seen, which costs nothing.
-			i := int(time.Now().UnixNano() & (1<<48 - 1))
+			id := unseenID()
 			for b.Loop() {
-				i++
-				body, _ := json.Marshal(map[string]any{"type": "event_callback", "team_id": testTeam, "event_id": "EvB" + strconv.Itoa(i),
-					"event": dm("U"+strconv.Itoa(i%50), "holiday", "1.1")})
-				now := time.Now()
-				req := httptest.NewRequest(http.MethodPost, PathEvents, strings.NewReader(string(body)))
-				req.Header.Set("X-Slack-Request-Timestamp", strconv.FormatInt(now.Unix(), 10))
-				req.Header.Set("X-Slack-Signature", sign(testSecret, now, string(body)))
+				id++
+				req := eventRequest(id)
 				w := httptest.NewRecorder()
 				lat.Time(func() { handler.ServeHTTP(w, req) })
 				if w.Code != http.StatusOK {
@@ -74,27 +61,14 @@ func BenchmarkEventAcknowledged(b *testing.B) {
 func BenchmarkEventAcknowledgedTogether(b *testing.B) {
 	for _, st := range benchStores(b) {
 		b.Run(st.name, func(b *testing.B) {
-			h := newHarness(b, func(c *Config) {
-				if st.intake != nil {
-					c.Intake = st.intake
-				}
-			})
-			h.handler.answer = func(bot.Message) []bot.Reply { time.Sleep(5 * time.Millisecond); return nil }
-			handler := h.ch.EventsHandler()
+			handler := benchEvents(b, st)
 			var next atomic.Int64
-			next.Store(time.Now().UnixNano() & (1<<48 - 1)) // unseen ids, as above
+			next.Store(unseenID())
 			b.SetParallelism(16)
 			b.RunParallel(func(pb *testing.PB) {
 				for pb.Next() {
-					i := next.Add(1)
-					body, _ := json.Marshal(map[string]any{"type": "event_callback", "team_id": testTeam, "event_id": "EvT" + strconv.FormatInt(i, 10),
-						"event": dm("U"+strconv.FormatInt(i%50, 10), "holiday", "1.1")})
-					now := time.Now()
-					req := httptest.NewRequest(http.MethodPost, PathEvents, strings.NewReader(string(body)))
-					req.Header.Set("X-Slack-Request-Timestamp", strconv.FormatInt(now.Unix(), 10))
-					req.Header.Set("X-Slack-Signature", sign(testSecret, now, string(body)))
 					w := httptest.NewRecorder()
-					handler.ServeHTTP(w, req)
+					handler.ServeHTTP(w, eventRequest(next.Add(1)))
 					if w.Code != http.StatusOK {
 						b.Errorf("status %d", w.Code)
 						return
@@ -103,6 +77,34 @@ func BenchmarkEventAcknowledgedTogether(b *testing.B) {
 			})
 		})
 	}
+}
+
+// benchEvents returns the events handler of a channel on st's intake,
+// whose answers take 5 ms.
+func benchEvents(b *testing.B, st benchStore) http.Handler {
+	h := newHarness(b, func(c *Config) {
+		if st.intake != nil {
+			c.Intake = st.intake
+		}
+	})
+	h.handler.answer = func(bot.Message) []bot.Reply { time.Sleep(5 * time.Millisecond); return nil }
+	return h.ch.EventsHandler()
+}
+
+// unseenID returns an event number no earlier run in this process used:
+// the channel drops an event it has seen, which costs nothing.
+func unseenID() int64 { return time.Now().UnixNano() & (1<<48 - 1) }
+
+// eventRequest is a signed event delivery of a direct message, event
+// number id, from one of 50 people.
+func eventRequest(id int64) *http.Request {
+	body, _ := json.Marshal(map[string]any{"type": "event_callback", "team_id": testTeam, "event_id": "EvB" + strconv.FormatInt(id, 10),
+		"event": dm("U"+strconv.FormatInt(id%50, 10), "holiday", "1.1")})
+	now := time.Now()
+	req := httptest.NewRequest(http.MethodPost, PathEvents, strings.NewReader(string(body)))
+	req.Header.Set("X-Slack-Request-Timestamp", strconv.FormatInt(now.Unix(), 10))
+	req.Header.Set("X-Slack-Signature", sign(testSecret, now, string(body)))
+	return req
 }
 
 // benchStore is an intake to benchmark; nil means the harness's in-memory one.

@@ -24,41 +24,15 @@ import (
 // the intake, in memory (everything but the store), SQLite on disk, or
 // PostgreSQL when ASKPA_TEST_DATABASE_URL is set.
 func BenchmarkWebhookAcknowledged(b *testing.B) {
-	ctx := context.Background()
-	lite, err := sqlite.Open(ctx, filepath.Join(b.TempDir(), "askpa.db"))
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() { lite.Close() })
-	intakes := []struct {
-		name   string
-		intake bot.Intake
-	}{{"memory", bottest.NewIntake()}, {"sqlite", lite}}
-	if os.Getenv(pgtest.EnvVar) != "" {
-		pg, err := postgres.Open(ctx, pgtest.URL(b))
-		if err != nil {
-			b.Fatal(err)
-		}
-		b.Cleanup(func() { pg.Close() })
-		intakes = append(intakes, struct {
-			name   string
-			intake bot.Intake
-		}{"postgres", pg})
-	}
-	for _, in := range intakes {
+	for _, in := range benchIntakes(b) {
 		b.Run(in.name, func(b *testing.B) {
 			f := newWebhookFixture(b, func(c *Config) { c.Intake = in.intake })
 			handler := f.ch.WebhookHandler()
 			var lat bottest.Latencies
-			// Update ids no earlier run in this process used: the
-			// channel drops an update it has seen, which costs nothing.
-			id := int(time.Now().UnixNano() & (1<<48 - 1))
+			id := unseenID()
 			for b.Loop() {
 				id++
-				body := fmt.Sprintf(`{"update_id": %d, "message": {"message_id": %d, "date": 1, "text": "how much holiday does my PA get", "from": {"id": %d, "first_name": "Ann"}, "chat": {"id": %d, "type": "private"}}}`,
-					id, id, 1000+id%50, 1000+id%50)
-				req := httptest.NewRequest(http.MethodPost, WebhookPath, strings.NewReader(body))
-				req.Header.Set(SecretHeader, "s3cret-Token_1")
+				req := updateRequest(id)
 				rec := httptest.NewRecorder()
 				lat.Time(func() { handler.ServeHTTP(rec, req) })
 				if rec.Code != http.StatusOK {
@@ -77,41 +51,17 @@ func BenchmarkWebhookAcknowledged(b *testing.B) {
 // intake's group commit keeps up. Compare with httpapi's
 // BenchmarkBareGinTogether.
 func BenchmarkWebhookAcknowledgedTogether(b *testing.B) {
-	ctx := context.Background()
-	lite, err := sqlite.Open(ctx, filepath.Join(b.TempDir(), "askpa.db"))
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() { lite.Close() })
-	intakes := map[string]bot.Intake{"memory": bottest.NewIntake(), "sqlite": lite}
-	if os.Getenv(pgtest.EnvVar) != "" {
-		pg, err := postgres.Open(ctx, pgtest.URL(b))
-		if err != nil {
-			b.Fatal(err)
-		}
-		b.Cleanup(func() { pg.Close() })
-		intakes["postgres"] = pg
-	}
-	for _, name := range []string{"memory", "sqlite", "postgres"} {
-		in, ok := intakes[name]
-		if !ok {
-			continue
-		}
-		b.Run(name, func(b *testing.B) {
-			f := newWebhookFixture(b, func(c *Config) { c.Intake = in })
+	for _, in := range benchIntakes(b) {
+		b.Run(in.name, func(b *testing.B) {
+			f := newWebhookFixture(b, func(c *Config) { c.Intake = in.intake })
 			handler := f.ch.WebhookHandler()
 			var next atomic.Int64
-			next.Store(time.Now().UnixNano() & (1<<48 - 1)) // unseen ids, as above
+			next.Store(unseenID())
 			b.SetParallelism(16)
 			b.RunParallel(func(pb *testing.PB) {
 				for pb.Next() {
-					id := next.Add(1)
-					body := fmt.Sprintf(`{"update_id": %d, "message": {"message_id": %d, "date": 1, "text": "how much holiday does my PA get", "from": {"id": %d, "first_name": "Ann"}, "chat": {"id": %d, "type": "private"}}}`,
-						id, id, 1000+id%50, 1000+id%50)
-					req := httptest.NewRequest(http.MethodPost, WebhookPath, strings.NewReader(body))
-					req.Header.Set(SecretHeader, "s3cret-Token_1")
 					rec := httptest.NewRecorder()
-					handler.ServeHTTP(rec, req)
+					handler.ServeHTTP(rec, updateRequest(next.Add(1)))
 					if rec.Code != http.StatusOK {
 						b.Errorf("status %d: %s", rec.Code, rec.Body)
 						return
@@ -120,4 +70,45 @@ func BenchmarkWebhookAcknowledgedTogether(b *testing.B) {
 			})
 		})
 	}
+}
+
+// benchIntake is an intake to benchmark the webhook with.
+type benchIntake struct {
+	name   string
+	intake bot.Intake
+}
+
+// benchIntakes returns an in-memory intake, SQLite in a file and, when
+// ASKPA_TEST_DATABASE_URL is set, PostgreSQL.
+func benchIntakes(b *testing.B) []benchIntake {
+	ctx := context.Background()
+	lite, err := sqlite.Open(ctx, filepath.Join(b.TempDir(), "askpa.db"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { lite.Close() })
+	intakes := []benchIntake{{"memory", bottest.NewIntake()}, {"sqlite", lite}}
+	if os.Getenv(pgtest.EnvVar) != "" {
+		pg, err := postgres.Open(ctx, pgtest.URL(b))
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.Cleanup(func() { pg.Close() })
+		intakes = append(intakes, benchIntake{"postgres", pg})
+	}
+	return intakes
+}
+
+// unseenID returns an update id no earlier run in this process used: the
+// channel drops an update it has seen, which costs nothing.
+func unseenID() int64 { return time.Now().UnixNano() & (1<<48 - 1) }
+
+// updateRequest is the webhook's request for a private message with
+// update id id, from one of 50 people.
+func updateRequest(id int64) *http.Request {
+	body := fmt.Sprintf(`{"update_id": %d, "message": {"message_id": %d, "date": 1, "text": "how much holiday does my PA get", "from": {"id": %d, "first_name": "Ann"}, "chat": {"id": %d, "type": "private"}}}`,
+		id, id, 1000+id%50, 1000+id%50)
+	req := httptest.NewRequest(http.MethodPost, WebhookPath, strings.NewReader(body))
+	req.Header.Set(SecretHeader, "s3cret-Token_1")
+	return req
 }
