@@ -23,7 +23,6 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
-	"sync/atomic"
 	"testing"
 
 	"github.com/gin-gonic/gin"
@@ -161,20 +160,7 @@ func BenchmarkBareGin(b *testing.B) {
 // measured against.
 func BenchmarkBareGinTogether(b *testing.B) {
 	qs := webQuestions(b)
-	r := bareGin()
-	var next atomic.Int64
-	b.SetParallelism(16)
-	b.RunParallel(func(pb *testing.PB) {
-		for pb.Next() {
-			req := bareGinRequest(qs[int(next.Add(1))%len(qs)])
-			rec := httptest.NewRecorder()
-			r.ServeHTTP(rec, req)
-			if rec.Code != http.StatusOK {
-				b.Errorf("status %d: %s", rec.Code, rec.Body)
-				return
-			}
-		}
-	})
+	bottest.Together(b, bareGin(), 0, func(n int64) *http.Request { return bareGinRequest(qs[int(n)%len(qs)]) })
 }
 
 // bareGin returns a gin engine with gin's default middleware and one

@@ -1,7 +1,10 @@
 package bottest
 
 import (
+	"net/http"
+	"net/http/httptest"
 	"slices"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -30,4 +33,25 @@ func (l Latencies) Report(b *testing.B) {
 	}
 	b.ReportMetric(at(0.50), "p50-µs")
 	b.ReportMetric(at(0.99), "p99-µs")
+}
+
+// Together serves b.N requests to h as they arrive at a busy service: from
+// 16 goroutines for each CPU at once, the nth made by request(start+n).
+// The time per operation it leaves is the wall-clock time over the
+// requests served, so it measures a rate, not a latency. It fails b on a
+// status other than 200.
+func Together(b *testing.B, h http.Handler, start int64, request func(n int64) *http.Request) {
+	var next atomic.Int64
+	next.Store(start)
+	b.SetParallelism(16)
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			rec := httptest.NewRecorder()
+			h.ServeHTTP(rec, request(next.Add(1)))
+			if rec.Code != http.StatusOK {
+				b.Errorf("status %d: %s", rec.Code, rec.Body)
+				return
+			}
+		}
+	})
 }

@@ -9,7 +9,6 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -61,20 +60,7 @@ func BenchmarkEventAcknowledged(b *testing.B) {
 func BenchmarkEventAcknowledgedTogether(b *testing.B) {
 	for _, st := range benchStores(b) {
 		b.Run(st.name, func(b *testing.B) {
-			handler := benchEvents(b, st)
-			var next atomic.Int64
-			next.Store(unseenID())
-			b.SetParallelism(16)
-			b.RunParallel(func(pb *testing.PB) {
-				for pb.Next() {
-					w := httptest.NewRecorder()
-					handler.ServeHTTP(w, eventRequest(next.Add(1)))
-					if w.Code != http.StatusOK {
-						b.Errorf("status %d", w.Code)
-						return
-					}
-				}
-			})
+			bottest.Together(b, benchEvents(b, st), unseenID(), eventRequest)
 		})
 	}
 }

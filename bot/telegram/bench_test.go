@@ -8,7 +8,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -54,20 +53,7 @@ func BenchmarkWebhookAcknowledgedTogether(b *testing.B) {
 	for _, in := range benchIntakes(b) {
 		b.Run(in.name, func(b *testing.B) {
 			f := newWebhookFixture(b, func(c *Config) { c.Intake = in.intake })
-			handler := f.ch.WebhookHandler()
-			var next atomic.Int64
-			next.Store(unseenID())
-			b.SetParallelism(16)
-			b.RunParallel(func(pb *testing.PB) {
-				for pb.Next() {
-					rec := httptest.NewRecorder()
-					handler.ServeHTTP(rec, updateRequest(next.Add(1)))
-					if rec.Code != http.StatusOK {
-						b.Errorf("status %d: %s", rec.Code, rec.Body)
-						return
-					}
-				}
-			})
+			bottest.Together(b, f.ch.WebhookHandler(), unseenID(), updateRequest)
 		})
 	}
 }
