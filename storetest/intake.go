@@ -222,7 +222,7 @@ func testIntakeConcurrentWorkers(t *testing.T, o Opener) {
 func testIntakeReceivedTogether(t *testing.T, o Opener) {
 	s := open(t, o)
 	now := time.Date(2026, 12, 7, 9, 0, 0, 0, time.UTC)
-	const n = 60
+	const n = 150 // more than one group's worth (maxGroup) when all arrive at once
 	var wg sync.WaitGroup
 	var mu sync.Mutex
 	fresh := map[string]int{}

@@ -3,6 +3,7 @@ package sqlstore
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -32,8 +33,9 @@ func (s *Store) Receive(ctx context.Context, in bot.Inbound) (bool, error) {
 	}
 	if lead {
 		s.rx.mu.Lock()
-		group := s.rx.waiting
-		s.rx.waiting = nil
+		n := min(len(s.rx.waiting), maxGroup)
+		group := s.rx.waiting[:n:n]
+		s.rx.waiting = slices.Clone(s.rx.waiting[n:])
 		s.rx.mu.Unlock()
 		s.receive(context.WithoutCancel(ctx), group)
 		s.rx.mu.Lock()
@@ -53,6 +55,11 @@ func (s *Store) Receive(ctx context.Context, in bot.Inbound) (bool, error) {
 	}
 	return r.fresh, nil
 }
+
+// maxGroup bounds the deliveries written in one transaction, and so the
+// size of one statement of many rows (PostgreSQL takes at most 65,535
+// parameters); the rest wait for the next group.
+const maxGroup = 256
 
 // receipts gathers the deliveries waiting to be written.
 type receipts struct {
