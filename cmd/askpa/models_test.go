@@ -1,6 +1,7 @@
 package main
 
 import (
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -28,6 +29,31 @@ func TestSafetyCommands(t *testing.T) {
 	mustWrite(t, file, "{\"id\": \"a\", \"text\": \"hi\", \"label\": \"sad\", \"voice\": \"person\", \"audience\": \"employer\"}\n")
 	if _, errOut, code := runCmd(t, "", "safety", "eval", "--data", data, file); code != 1 || !strings.Contains(errOut, "few.jsonl:1: unknown label") {
 		t.Errorf("eval of a bad file: exit %d, %s", code, errOut)
+	}
+}
+
+// TestSafetyEvalCountsEverydayQuestions runs "askpa safety eval" on a
+// split, which also checks the section matcher's questions of that split,
+// leaving out those of the sections not-ordinary.txt names.
+func TestSafetyEvalCountsEverydayQuestions(t *testing.T) {
+	data := filepath.Join("..", "..", "bot", "safety", "data")
+	corpus, questions := t.TempDir(), t.TempDir()
+	mustWrite(t, filepath.Join(corpus, "validation", "w.jsonl"), `{"id": "a", "text": "how many weeks of holiday does my PA get", "label": "ordinary", "voice": "person", "audience": "employer"}
+`)
+	mustWrite(t, filepath.Join(corpus, "not-ordinary.txt"), "# harm\nemergency-help\n")
+	mustWrite(t, filepath.Join(questions, "validation", "q.jsonl"), `{"id": "Q-1", "section": "holiday-entitlement#x", "q": "how much holiday for a PA on 3 days a week", "voice": "employer"}
+{"id": "Q-2", "section": "pa-your-pay#y", "q": "when do i get my payslip", "voice": "pa"}
+{"id": "Q-3", "section": "emergency-help#z", "q": "i want to end my life", "voice": "employer"}
+`)
+	out, errOut, code := runCmd(t, "", "safety", "eval", "--data", data, "--corpus", corpus, "--questions", questions, "validation")
+	if code != 0 || !strings.Contains(out, "the section matcher's validation questions (everyday, but those of not-ordinary.txt's sections): urgent 0/2 (0.0%), cautioned 0/2 (0.0%)") {
+		t.Errorf("exit %d\n%s%s", code, out, errOut)
+	}
+	if err := os.Remove(filepath.Join(corpus, "not-ordinary.txt")); err != nil {
+		t.Fatal(err)
+	}
+	if _, errOut, code := runCmd(t, "", "safety", "eval", "--data", data, "--corpus", corpus, "--questions", questions, "validation"); code != 1 || !strings.Contains(errOut, "not-ordinary.txt") {
+		t.Errorf("without not-ordinary.txt: exit %d, %s; want an error naming it", code, errOut)
 	}
 }
 
