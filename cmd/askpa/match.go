@@ -9,6 +9,8 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
+	"strings"
 	"unicode/utf8"
 
 	"github.com/askpa/askpa/bot"
@@ -28,8 +30,10 @@ eval   ranks every question of a split (train, validation, test) or of the
        for the search index alone. Report the test split once per change.
        With judgements (the corpus's judged folder), it also counts a first
        section other than the question's own as right when a judge found
-       that it answers the question, and --unjudged writes the first
-       sections no judge has seen, as JSON Lines, for judging.
+       that it answers the question, and --unjudged writes the sections
+       among the first three that no judge has seen, for judging: as JSON
+       Lines, or (for a file ending in .md) as a packet for a judge, with
+       every section's text (see the corpus's judged/BRIEF.md).
 `
 
 // runMatch runs "askpa match train" and "askpa match eval".
@@ -48,7 +52,7 @@ func runMatch(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	out := fs.String("out", "bot/match/data/model.json", "train: where to write the model; its classifier goes beside it, in classifier.bin")
 	safetyCorpus := fs.String("safety-corpus", "bot/safety/testdata/corpus", "train: the safety corpus, whose validation split's off-topic messages calibrate what no section answers")
 	judged := fs.String("judged", "", "eval: the `folder` of judgements (default: the corpus's judged folder)")
-	unjudged := fs.String("unjudged", "", "eval: write the questions whose first section is not their own and not judged to this `file`")
+	unjudged := fs.String("unjudged", "", "eval: write the sections among the first three that are not the question's own and not judged to this `file` (.jsonl, or .md for a judge's packet)")
 	fs.Usage = func() { fmt.Fprint(stderr, matchUsage) }
 	if err := fs.Parse(args[1:]); err != nil {
 		return exitError{2}
@@ -121,7 +125,12 @@ func runMatch(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		if err != nil {
 			return err
 		}
-		if *unjudged != "" {
+		switch {
+		case strings.HasSuffix(*unjudged, ".md"):
+			if err := os.WriteFile(*unjudged, judgingPacket(a.base, r.Unjudged), 0o644); err != nil {
+				return err
+			}
+		case *unjudged != "":
 			if err := writeJSONLines(*unjudged, r.Unjudged); err != nil {
 				return err
 			}
@@ -188,4 +197,28 @@ func writeJSONLines[T any](path string, vs []T) error {
 		}
 	}
 	return os.WriteFile(path, b.Bytes(), 0o644)
+}
+
+// judgingPacket is the Markdown a judge reads (bot/match/corpus/judged/
+// BRIEF.md): each pair (asker, question, the question's own section as A,
+// the section to judge as B), then the text of every section named.
+func judgingPacket(base *knowledge.Base, items []match.Unjudged) []byte {
+	var b bytes.Buffer
+	b.WriteString("# Items\n\n")
+	var ids []string
+	for _, u := range items {
+		fmt.Fprintf(&b, "## item %s\nasker: %s\nquestion: %s\nsection A: %s\nsection B: %s\n\n", u.ID, u.Voice, u.Text, u.Own, u.Shown)
+		ids = append(ids, u.Own, u.Shown)
+	}
+	slices.Sort(ids)
+	b.WriteString("# Sections\n\n")
+	for _, id := range slices.Compact(ids) {
+		fmt.Fprintf(&b, "=== %s\n", id)
+		if p, ok := base.Passage(id); ok {
+			fmt.Fprintf(&b, "Guide: %s (written for: %s)\nHeading: %s\n\n%s\n\n", p.Doc.Title, p.Audience(), p.Section.Heading, p.Section.Text)
+		} else {
+			b.WriteString("(no such section in the knowledge base)\n\n")
+		}
+	}
+	return b.Bytes()
 }

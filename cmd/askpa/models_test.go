@@ -67,4 +67,23 @@ func TestMatchEval(t *testing.T) {
 	if code != 0 || !strings.Contains(out, "top-1 section: 1/1") || !strings.Contains(out, "the search index alone: top-1") {
 		t.Errorf("exit %d\n%s%s", code, out, errOut)
 	}
+
+	// A question labelled with a section that does not exist: its first
+	// three sections are to be judged, and the judge's packet has their
+	// text.
+	mustWrite(t, file, `{"id": "T-2", "section": "workplace-pensions#no-such-section", "q": "do i have to put my PA in a pension", "voice": "employer"}
+`)
+	judged, packet := t.TempDir(), filepath.Join(t.TempDir(), "packet.md")
+	out, errOut, code = runCmd(t, "", "match", "eval", "--judged", judged, "--unjudged", packet, file)
+	if code != 0 || !strings.Contains(out, "(3 sections not yet judged count as wrong)") {
+		t.Fatalf("with --unjudged: exit %d\n%s%s", code, out, errOut)
+	}
+	b, err := os.ReadFile(packet)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p := string(b); strings.Count(p, "## item T-2\n") != 3 || !strings.Contains(p, "section A: workplace-pensions#no-such-section") ||
+		!strings.Contains(p, "=== workplace-pensions#do-you-have-to-put-your-pa-in-a-workplace-pension-scheme\nGuide: ") {
+		t.Errorf("the judge's packet:\n%s", p)
+	}
 }
