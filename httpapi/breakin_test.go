@@ -474,16 +474,7 @@ func TestBreakInListingsAcrossAreas(t *testing.T) {
 	exeter, newton, taunton, town := add("Ann Exeter", "EX4"), add("Ben Newton", "TQ12", "Newton Abbot"), add("Cal Taunton", "TA1"), add("Dot Townonly", "Taunton")
 	ids := func(token string) []string {
 		t.Helper()
-		var out struct {
-			Listings []directory.Listing `json:"listings"`
-		}
-		decodeJSON(t, callJSON(t, r.h, http.MethodGet, "/api/v1/listings", token, ""), &out)
-		var got []string
-		for _, l := range out.Listings {
-			got = append(got, l.ID)
-		}
-		slices.Sort(got)
-		return got
+		return listedIDs(t, r.h, "/api/v1/listings", token, "listings")
 	}
 	sorted := func(xs ...string) []string { return slices.Sorted(slices.Values(xs)) }
 	status := func(method, path, token, body string) int {

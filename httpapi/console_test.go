@@ -839,6 +839,26 @@ func decodeJSON(t testing.TB, rec *httptest.ResponseRecorder, v any) {
 	}
 }
 
+// listedIDs calls GET path as token and returns, sorted, the ids of the
+// objects in the response's list named key.
+func listedIDs(t testing.TB, h http.Handler, path, token, key string) []string {
+	t.Helper()
+	var out map[string]json.RawMessage
+	decodeJSON(t, callJSON(t, h, http.MethodGet, path, token, ""), &out)
+	var list []struct {
+		ID string `json:"id"`
+	}
+	if err := json.Unmarshal(out[key], &list); err != nil {
+		t.Fatalf("GET %s: %q is not a list of objects with ids: %v", path, key, err)
+	}
+	var got []string
+	for _, x := range list {
+		got = append(got, x.ID)
+	}
+	slices.Sort(got)
+	return got
+}
+
 // webMail returns the web user's mailbox as JSON.
 func webMail(t testing.TB, h http.Handler, token string) string {
 	t.Helper()
@@ -1155,16 +1175,7 @@ func TestStaffLimitedToAreas(t *testing.T) {
 	devon, somerset := open("w-dev", "devon"), open("w-som", "somerset")
 	ids := func(token string) []string {
 		t.Helper()
-		var out struct {
-			Escalations []support.Escalation `json:"escalations"`
-		}
-		decodeJSON(t, callJSON(t, r.h, http.MethodGet, "/api/v1/escalations", token, ""), &out)
-		var got []string
-		for _, e := range out.Escalations {
-			got = append(got, e.ID)
-		}
-		slices.Sort(got)
-		return got
+		return listedIDs(t, r.h, "/api/v1/escalations", token, "escalations")
 	}
 	both := []string{devon.ID, somerset.ID}
 	slices.Sort(both)

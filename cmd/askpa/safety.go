@@ -119,8 +119,11 @@ func evalSafety(ctx context.Context, corpus, questions, data string, names []str
 			continue
 		}
 		ordinary, err := ordinaryQuestions(corpus, questions, split)
-		if err != nil || len(ordinary) == 0 {
+		if err != nil {
 			return err
+		}
+		if len(ordinary) == 0 {
+			continue
 		}
 		q := c.Evaluate(ctx, ordinary).Labels[safety.Ordinary]
 		fmt.Fprintf(stdout, "the section matcher's %s questions (everyday, but those of not-ordinary.txt's sections): urgent %s, cautioned %s\n",
