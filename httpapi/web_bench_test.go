@@ -107,28 +107,16 @@ func BenchmarkWebMessage(b *testing.B) {
 				}
 				return s.Token
 			}
-			var lat bottest.Latencies
+			// Each session sends two messages.
 			var token string
-			i := 0
-			for b.Loop() {
-				if i%2 == 0 {
+			bottest.OneAtATime(b, h, 0, func(n int64) *http.Request {
+				if n%2 == 1 {
 					b.StopTimer()
 					token = newSession()
 					b.StartTimer()
 				}
-				q := qs[i%len(qs)]
-				body, _ := json.Marshal(map[string]string{"audience": string(q.Audience()), "text": q.Text})
-				req := httptest.NewRequest(http.MethodPost, "/v1/messages", bytes.NewReader(body))
-				req.Header.Set("Content-Type", "application/json")
-				req.Header.Set("Authorization", "Bearer "+token)
-				rec := httptest.NewRecorder()
-				lat.Time(func() { h.ServeHTTP(rec, req) })
-				if rec.Code != http.StatusOK {
-					b.Fatalf("POST /v1/messages: %d %s", rec.Code, rec.Body)
-				}
-				i++
-			}
-			lat.Report(b)
+				return messageRequest(qs[int(n)%len(qs)], token)
+			})
 		})
 	}
 }
@@ -138,19 +126,7 @@ func BenchmarkWebMessage(b *testing.B) {
 // object, with gin's default middleware.
 func BenchmarkBareGin(b *testing.B) {
 	qs := webQuestions(b)
-	r := bareGin()
-	var lat bottest.Latencies
-	i := 0
-	for b.Loop() {
-		req := bareGinRequest(qs[i%len(qs)])
-		rec := httptest.NewRecorder()
-		lat.Time(func() { r.ServeHTTP(rec, req) })
-		if rec.Code != http.StatusOK {
-			b.Fatalf("status %d: %s", rec.Code, rec.Body)
-		}
-		i++
-	}
-	lat.Report(b)
+	bottest.OneAtATime(b, bareGin(), 0, func(n int64) *http.Request { return messageRequest(qs[int(n)%len(qs)], "0123456789") })
 }
 
 // BenchmarkBareGinTogether is BenchmarkBareGin with requests arriving
@@ -160,7 +136,7 @@ func BenchmarkBareGin(b *testing.B) {
 // measured against.
 func BenchmarkBareGinTogether(b *testing.B) {
 	qs := webQuestions(b)
-	bottest.Together(b, bareGin(), 0, func(n int64) *http.Request { return bareGinRequest(qs[int(n)%len(qs)]) })
+	bottest.Together(b, bareGin(), 0, func(n int64) *http.Request { return messageRequest(qs[int(n)%len(qs)], "0123456789") })
 }
 
 // bareGin returns a gin engine with gin's default middleware and one
@@ -184,11 +160,12 @@ func bareGin() *gin.Engine {
 	return r
 }
 
-func bareGinRequest(q match.Question) *http.Request {
+// messageRequest is POST /v1/messages asking q, with the session token.
+func messageRequest(q match.Question, token string) *http.Request {
 	body, _ := json.Marshal(map[string]string{"audience": string(q.Audience()), "text": q.Text})
 	req := httptest.NewRequest(http.MethodPost, "/v1/messages", bytes.NewReader(body))
 	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("Authorization", "Bearer 0123456789")
+	req.Header.Set("Authorization", "Bearer "+token)
 	return req
 }
 

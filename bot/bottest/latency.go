@@ -35,6 +35,26 @@ func (l Latencies) Report(b *testing.B) {
 	b.ReportMetric(at(0.99), "p99-µs")
 }
 
+// OneAtATime serves b.N requests to h one after another, the nth made by
+// request(start+n), and reports the median and 99th-percentile latency of
+// serving them beside the mean. It fails b on a status other than 200.
+// Making a request is not timed in the percentiles (request may stop
+// b's timer for work of its own).
+func OneAtATime(b *testing.B, h http.Handler, start int64, request func(n int64) *http.Request) {
+	var lat Latencies
+	n := start
+	for b.Loop() {
+		n++
+		req := request(n)
+		rec := httptest.NewRecorder()
+		lat.Time(func() { h.ServeHTTP(rec, req) })
+		if rec.Code != http.StatusOK {
+			b.Fatalf("status %d: %s", rec.Code, rec.Body)
+		}
+	}
+	lat.Report(b)
+}
+
 // Together serves b.N requests to h as they arrive at a busy service: from
 // 16 goroutines for each CPU at once, the nth made by request(start+n).
 // The time per operation it leaves is the wall-clock time over the

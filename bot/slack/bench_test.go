@@ -35,19 +35,7 @@ func BenchmarkRenderTenThousandCharacters(b *testing.B) {
 func BenchmarkEventAcknowledged(b *testing.B) {
 	for _, st := range benchStores(b) {
 		b.Run(st.name, func(b *testing.B) {
-			handler := benchEvents(b, st)
-			var lat bottest.Latencies
-			id := unseenID()
-			for b.Loop() {
-				id++
-				req := eventRequest(id)
-				w := httptest.NewRecorder()
-				lat.Time(func() { handler.ServeHTTP(w, req) })
-				if w.Code != http.StatusOK {
-					b.Fatalf("status %d", w.Code)
-				}
-			}
-			lat.Report(b)
+			bottest.OneAtATime(b, benchEvents(b, st), unseenID(), eventRequest)
 		})
 	}
 }

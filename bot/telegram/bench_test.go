@@ -26,19 +26,7 @@ func BenchmarkWebhookAcknowledged(b *testing.B) {
 	for _, in := range benchIntakes(b) {
 		b.Run(in.name, func(b *testing.B) {
 			f := newWebhookFixture(b, func(c *Config) { c.Intake = in.intake })
-			handler := f.ch.WebhookHandler()
-			var lat bottest.Latencies
-			id := unseenID()
-			for b.Loop() {
-				id++
-				req := updateRequest(id)
-				rec := httptest.NewRecorder()
-				lat.Time(func() { handler.ServeHTTP(rec, req) })
-				if rec.Code != http.StatusOK {
-					b.Fatalf("status %d: %s", rec.Code, rec.Body)
-				}
-			}
-			lat.Report(b)
+			bottest.OneAtATime(b, f.ch.WebhookHandler(), unseenID(), updateRequest)
 		})
 	}
 }
